@@ -1,0 +1,1 @@
+//! tesim-api (work in progress).

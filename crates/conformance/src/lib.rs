@@ -1,0 +1,1 @@
+//! tesim-conformance (work in progress).

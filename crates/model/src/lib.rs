@@ -1,0 +1,1 @@
+//! tesim-model (work in progress).

@@ -1,0 +1,1 @@
+//! tesim-receiver (work in progress).

@@ -1,0 +1,1 @@
+//! tesim-scenario (work in progress).

@@ -1,0 +1,1 @@
+//! tesim-sender (work in progress).

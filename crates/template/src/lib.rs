@@ -1,0 +1,1 @@
+//! tesim-template (work in progress).

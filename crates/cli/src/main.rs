@@ -1,1 +1,64 @@
-fn main() {}
+//! `tesim`: the command line. A thin layer: clap parses arguments, the library crates do the
+//! work, and only this crate decides exit codes (0 success, 1 a delivery or check failed,
+//! 2 usage or configuration error).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd_api;
+mod cmd_check;
+mod cmd_listen;
+mod cmd_send;
+mod cmd_template;
+
+/// Develop and test ThousandEyes alert receivers without a ThousandEyes account.
+#[derive(Debug, Parser)]
+#[command(name = "tesim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay a scenario as ThousandEyes webhook POSTs to a URL.
+    Send(cmd_send::SendArgs),
+    /// Run a local receiver that prints or saves every request it gets.
+    Listen(cmd_listen::ListenArgs),
+    /// Serve the mock ThousandEyes alerts API (v6 and v7).
+    Api(cmd_api::ApiArgs),
+    /// Check whether ThousandEyes could deliver to a receiver.
+    Check(cmd_check::CheckArgs),
+    /// Custom-webhook templates: check and render them.
+    #[command(subcommand)]
+    Template(cmd_template::TemplateCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Send(args) => cmd_send::run(args).await,
+            Command::Listen(args) => cmd_listen::run(args).await,
+            Command::Api(args) => cmd_api::run(args).await,
+            Command::Check(args) => cmd_check::run(args).await,
+            Command::Template(command) => cmd_template::run(command).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Alerts API v6 bodies (reference §3).

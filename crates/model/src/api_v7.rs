@@ -1,0 +1,1 @@
+//! Alerts API v7 bodies (reference §4).

@@ -1,0 +1,340 @@
+//! ThousandEyes' date formats.
+//!
+//! Classic webhooks and the v6 API write `YYYY-MM-DD hh:mm:ss` in UTC, with no `T` and no zone
+//! (reference §1.5, §5.1.5). The `*Zoned` variants add an account time-zone abbreviation, KB-era
+//! agent notifications use epoch seconds, and v7 uses ISO 8601 with `Z`. [`TeDate`] is the one
+//! instant type; the wire formats are views of it, so a value can never be half-valid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// The format ThousandEyes documents, spelled as its docs spell it.
+pub const TE_DATE_FORMAT: &str = "YYYY-MM-DD hh:mm:ss";
+
+const CLASSIC: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+const ISO: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+
+/// Smallest and largest instants tesim represents: years 1970 to 9999, so every value prints
+/// in exactly [`TE_DATE_FORMAT`] and converts to epoch seconds without sign surprises.
+const MIN_EPOCH: i64 = 0;
+const MAX_EPOCH: i64 = 253_402_300_799; // 9999-12-31 23:59:59 UTC
+
+/// An instant with one-second precision, in UTC, as ThousandEyes reports alert times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TeDate(i64);
+
+/// Why a date was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// The text is not in the classic format.
+    #[error("invalid date `{found}`: expected `YYYY-MM-DD hh:mm:ss` in UTC, e.g. `2014-08-24 01:01:47`")]
+    Classic {
+        /// The text that was refused.
+        found: String,
+    },
+    /// The text is not in the v7 ISO format.
+    #[error("invalid date `{found}`: expected ISO 8601 UTC `YYYY-MM-DDThh:mm:ssZ`, e.g. `2022-07-17T22:00:54Z`")]
+    Iso {
+        /// The text that was refused.
+        found: String,
+    },
+    /// The instant is outside 1970..=9999.
+    #[error("date out of range: {epoch} seconds since 1970; tesim supports 1970-01-01 to 9999-12-31")]
+    OutOfRange {
+        /// The epoch seconds that were refused.
+        epoch: i64,
+    },
+}
+
+impl TeDate {
+    /// 1970-01-01 00:00:00 UTC.
+    pub const EPOCH: TeDate = TeDate(0);
+
+    /// The instant `epoch` seconds after 1970-01-01 00:00:00 UTC.
+    pub fn from_epoch(epoch: i64) -> Result<Self, DateError> {
+        if (MIN_EPOCH..=MAX_EPOCH).contains(&epoch) {
+            Ok(TeDate(epoch))
+        } else {
+            Err(DateError::OutOfRange { epoch })
+        }
+    }
+
+    /// Seconds since 1970-01-01 00:00:00 UTC.
+    pub fn epoch(self) -> i64 {
+        self.0
+    }
+
+    /// Milliseconds since the epoch (what `WEBHOOK_TEST` event ids and custom-webhook
+    /// `epochMilli` carry).
+    pub fn epoch_millis(self) -> i64 {
+        self.0 * 1000
+    }
+
+    /// This instant plus `seconds`, saturating at the supported range.
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        TeDate(self.0.saturating_add(seconds).clamp(MIN_EPOCH, MAX_EPOCH))
+    }
+
+    /// Parses the classic `YYYY-MM-DD hh:mm:ss` form, and nothing else.
+    pub fn parse_classic(text: &str) -> Result<Self, DateError> {
+        let refuse = || DateError::Classic { found: text.to_owned() };
+        // `time` accepts some variants (signs, short years); ThousandEyes never sends them, so
+        // the shape is checked byte by byte first.
+        if !has_shape(text, b"dddd-dd-dd dd:dd:dd") {
+            return Err(refuse());
+        }
+        let parsed = PrimitiveDateTime::parse(text, CLASSIC).map_err(|_| refuse())?;
+        TeDate::from_epoch(parsed.assume_utc().unix_timestamp()).map_err(|_| refuse())
+    }
+
+    /// Parses the v7 `YYYY-MM-DDThh:mm:ssZ` form, and nothing else.
+    pub fn parse_iso(text: &str) -> Result<Self, DateError> {
+        let refuse = || DateError::Iso { found: text.to_owned() };
+        if !has_shape(text, b"dddd-dd-ddTdd:dd:ddZ") {
+            return Err(refuse());
+        }
+        let parsed = PrimitiveDateTime::parse(text, ISO).map_err(|_| refuse())?;
+        TeDate::from_epoch(parsed.assume_utc().unix_timestamp()).map_err(|_| refuse())
+    }
+
+    fn datetime(self) -> OffsetDateTime {
+        // In range by construction.
+        OffsetDateTime::from_unix_timestamp(self.0).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// `YYYY-MM-DD hh:mm:ss`.
+    pub fn classic(self) -> String {
+        self.datetime().format(CLASSIC).unwrap_or_default()
+    }
+
+    /// `YYYY-MM-DDThh:mm:ssZ` (v7 API).
+    pub fn iso(self) -> String {
+        self.datetime().format(ISO).unwrap_or_default()
+    }
+
+    /// `YYYY-MM-DD hh:mm:ss UTC`: the `dateStartZoned` form for an account whose time zone is UTC.
+    ///
+    /// Real accounts show their own zone abbreviation (`EST` in [ezabala]); tesim's simulated
+    /// account is in UTC, so the instant and the text always agree.
+    pub fn zoned_utc(self) -> String {
+        format!("{} UTC", self.classic())
+    }
+}
+
+fn has_shape(text: &str, shape: &[u8]) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == shape.len()
+        && bytes.iter().zip(shape).all(|(byte, want)| match want {
+            b'd' => byte.is_ascii_digit(),
+            other => byte == other,
+        })
+}
+
+impl fmt::Display for TeDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.classic())
+    }
+}
+
+impl FromStr for TeDate {
+    type Err = DateError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        TeDate::parse_classic(text)
+    }
+}
+
+impl Serialize for TeDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.classic())
+    }
+}
+
+impl<'de> Deserialize<'de> for TeDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        TeDate::parse_classic(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A [`TeDate`] written in the v7 ISO form (`2022-07-17T22:00:54Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IsoDate(pub TeDate);
+
+impl Serialize for IsoDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.iso())
+    }
+}
+
+impl<'de> Deserialize<'de> for IsoDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        TeDate::parse_iso(&text).map(IsoDate).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An agent-notification date: epoch seconds in the KB (2019) samples, the classic string in
+/// 2025 captures (reference §1.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AgentDate {
+    /// `1476987748`
+    Epoch(TeDate),
+    /// `"2025-03-24 17:28:40"`
+    Classic(TeDate),
+}
+
+impl AgentDate {
+    /// The instant, whatever the wire form.
+    pub fn date(self) -> TeDate {
+        match self {
+            AgentDate::Epoch(date) | AgentDate::Classic(date) => date,
+        }
+    }
+}
+
+impl Serialize for AgentDate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AgentDate::Epoch(date) => serializer.serialize_i64(date.epoch()),
+            AgentDate::Classic(date) => date.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AgentDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = AgentDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("epoch seconds or a `YYYY-MM-DD hh:mm:ss` string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<AgentDate, E> {
+                TeDate::from_epoch(value).map(AgentDate::Epoch).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<AgentDate, E> {
+                let value = i64::try_from(value).map_err(E::custom)?;
+                self.visit_i64(value)
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<AgentDate, E> {
+                TeDate::parse_classic(value).map(AgentDate::Classic).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A `*Zoned` date: `YYYY-MM-DD hh:mm:ss TZ` (e.g. `2022-02-17 23:43:00 EST`).
+///
+/// Kept as text when parsing, because the abbreviation alone does not fix the offset
+/// (`CST` is three different zones); tesim emits only `UTC`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ZonedDate(String);
+
+impl ZonedDate {
+    /// The zoned form of `date` for a UTC account.
+    pub fn utc(date: TeDate) -> Self {
+        ZonedDate(date.zoned_utc())
+    }
+
+    /// The wire text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for ZonedDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let valid = text.len() > 20
+            && TeDate::parse_classic(&text[..19]).is_ok()
+            && text.as_bytes()[19] == b' '
+            && text[20..].bytes().all(|byte| byte.is_ascii_alphanumeric() || b"+-:/_".contains(&byte));
+        if valid {
+            Ok(ZonedDate(text))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "invalid zoned date `{text}`: expected `YYYY-MM-DD hh:mm:ss TZ`, e.g. `2022-02-17 23:43:00 EST`"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check_classic(text: &str, expected_epoch: Option<i64>) {
+        assert_eq!(TeDate::parse_classic(text).ok().map(TeDate::epoch), expected_epoch, "{text}");
+    }
+
+    #[test]
+    fn classic_accepts_only_the_documented_form() {
+        check_classic("2014-08-24 01:01:47", Some(1_408_842_107));
+        check_classic("1970-01-01 00:00:00", Some(0));
+        check_classic("2014-08-24T01:01:47", None);
+        check_classic("2014-08-24 01:01:47Z", None);
+        check_classic("2014-8-24 01:01:47", None);
+        check_classic("2014-08-24 01:01", None);
+        check_classic("2014-13-24 01:01:47", None);
+        check_classic("2014-02-30 01:01:47", None);
+        check_classic("+014-08-24 01:01:47", None);
+        check_classic("1476987748", None);
+        check_classic("", None);
+    }
+
+    #[test]
+    fn error_names_the_expected_format() {
+        let err = TeDate::parse_classic("2014-08-24T01:01:47Z").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid date `2014-08-24T01:01:47Z`: expected `YYYY-MM-DD hh:mm:ss` in UTC, e.g. `2014-08-24 01:01:47`"
+        );
+    }
+
+    #[test]
+    fn iso_and_zoned_views() {
+        let date = TeDate::parse_classic("2022-07-17 22:00:54").unwrap();
+        assert_eq!(date.iso(), "2022-07-17T22:00:54Z");
+        assert_eq!(TeDate::parse_iso("2022-07-17T22:00:54Z").unwrap(), date);
+        assert!(TeDate::parse_iso("2022-07-17 22:00:54").is_err());
+        assert_eq!(date.zoned_utc(), "2022-07-17 22:00:54 UTC");
+    }
+
+    #[test]
+    fn agent_date_reads_both_forms() {
+        let epoch: AgentDate = serde_json::from_str("1476987748").unwrap();
+        assert_eq!(epoch, AgentDate::Epoch(TeDate::from_epoch(1_476_987_748).unwrap()));
+        let classic: AgentDate = serde_json::from_str("\"2016-10-20 18:22:28\"").unwrap();
+        assert_eq!(classic.date(), epoch.date());
+        assert!(serde_json::from_str::<AgentDate>("\"2016-10-20\"").is_err());
+        assert!(serde_json::from_str::<AgentDate>("-5").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn classic_round_trips(epoch in MIN_EPOCH..=MAX_EPOCH) {
+            let date = TeDate::from_epoch(epoch).unwrap();
+            prop_assert_eq!(TeDate::parse_classic(&date.classic()).unwrap(), date);
+            prop_assert_eq!(TeDate::parse_iso(&date.iso()).unwrap(), date);
+            let json = serde_json::to_string(&date).unwrap();
+            prop_assert_eq!(serde_json::from_str::<TeDate>(&json).unwrap(), date);
+        }
+
+        #[test]
+        fn parsing_never_panics(text in ".{0,40}") {
+            let _ = TeDate::parse_classic(&text);
+            let _ = TeDate::parse_iso(&text);
+            let _ = serde_json::from_str::<ZonedDate>(&format!("{text:?}"));
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! Classic webhook payloads as they travel on the wire (reference §1.4–§1.7).
+//!
+//! These types are the tolerant side of the model: they parse every payload era, ignore
+//! fields they do not know, and say which field is wrong when one is. tesim's sender never
+//! builds them by hand; it gets them from [`crate::render`], which only produces valid ones.
+
+use std::fmt;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::date::{AgentDate, TeDate, ZonedDate};
+use crate::lifecycle::{Label, Severity};
+
+/// The five classic event types (reference §1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// `WEBHOOK_TEST`
+    WebhookTest,
+    /// `ALERT_NOTIFICATION_TRIGGER`
+    AlertNotificationTrigger,
+    /// `ALERT_NOTIFICATION_CLEAR`
+    AlertNotificationClear,
+    /// `AGENT_ALERT_NOTIFICATION_TRIGGER`
+    AgentAlertNotificationTrigger,
+    /// `AGENT_ALERT_NOTIFICATION_CLEAR`
+    AgentAlertNotificationClear,
+}
+
+impl EventType {
+    /// Every event type.
+    pub const ALL: [EventType; 5] = [
+        EventType::WebhookTest,
+        EventType::AlertNotificationTrigger,
+        EventType::AlertNotificationClear,
+        EventType::AgentAlertNotificationTrigger,
+        EventType::AgentAlertNotificationClear,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::WebhookTest => "WEBHOOK_TEST",
+            EventType::AlertNotificationTrigger => "ALERT_NOTIFICATION_TRIGGER",
+            EventType::AlertNotificationClear => "ALERT_NOTIFICATION_CLEAR",
+            EventType::AgentAlertNotificationTrigger => "AGENT_ALERT_NOTIFICATION_TRIGGER",
+            EventType::AgentAlertNotificationClear => "AGENT_ALERT_NOTIFICATION_CLEAR",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(text: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|event_type| event_type.as_str() == text)
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `alertId`: an integer until about 2024, a UUID string in 2025 captures (reference §1.5).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AlertId {
+    /// `35541`
+    Number(u64),
+    /// `"5abda706-c065-40fa-aa8c-059c3ac1ea9d"`
+    Uuid(String),
+}
+
+impl fmt::Display for AlertId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AlertId::Number(number) => write!(f, "{number}"),
+            AlertId::Uuid(uuid) => f.write_str(uuid),
+        }
+    }
+}
+
+/// The classic integer `active` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Active {
+    /// `0`: cleared.
+    Cleared,
+    /// `1`: active.
+    Active,
+    /// `2`: cleared because the rule was modified or removed, or the test disabled (v6 calls
+    /// it "disabled").
+    Disabled,
+}
+
+impl Active {
+    /// The wire integer.
+    pub fn code(self) -> u8 {
+        match self {
+            Active::Cleared => 0,
+            Active::Active => 1,
+            Active::Disabled => 2,
+        }
+    }
+
+    /// From the wire integer.
+    pub fn from_code(code: u64) -> Option<Active> {
+        match code {
+            0 => Some(Active::Cleared),
+            1 => Some(Active::Active),
+            2 => Some(Active::Disabled),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Active {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Active {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = u64::deserialize(deserializer)?;
+        Active::from_code(code).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid active `{code}`: expected 0 (cleared), 1 (active) or 2 (rule removed)"
+            ))
+        })
+    }
+}
+
+/// Severity as modern classic webhooks spell it: `"Info"` (reference §1.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TitleSeverity(pub Severity);
+
+impl Serialize for TitleSeverity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.title())
+    }
+}
+
+impl<'de> Deserialize<'de> for TitleSeverity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Severity::parse(&text).map(TitleSeverity).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid severity `{text}`: expected Info, Minor, Major or Critical"
+            ))
+        })
+    }
+}
+
+/// One entry of `apiLinks`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ApiLink {
+    /// `related` or `data` (also `self` in v6 `tests.json`).
+    pub rel: String,
+    /// The link.
+    pub href: String,
+}
+
+/// One agent of a test alert (`alert.agents[]`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertAgent {
+    /// When this agent started violating.
+    pub date_start: TeDate,
+    /// When it stopped (only once cleared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_end: Option<TeDate>,
+    /// 1 while violating, 0 after, 2 when the rule went away.
+    pub active: Active,
+    /// Metrics when it started.
+    pub metrics_at_start: String,
+    /// Metrics at the end (`""` while active from 2021 on).
+    #[serde(default)]
+    pub metrics_at_end: String,
+    /// Agent id.
+    pub agent_id: u64,
+    /// Agent name.
+    pub agent_name: String,
+    /// Location (2014 samples only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_name: Option<String>,
+    /// Alert permalink plus `&agentId=`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permalink: Option<String>,
+}
+
+/// The `alert` object of test-alert notifications (reference §1.5).
+///
+/// Field order follows the KB samples, with later eras' fields where they fit; ThousandEyes'
+/// own order varies between captures, so receivers must not depend on it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    /// Rule id.
+    pub rule_id: u64,
+    /// Alert id, shared by the trigger and the clear of one alert.
+    pub alert_id: AlertId,
+    /// Test id.
+    pub test_id: u64,
+    /// Test name.
+    pub test_name: String,
+    /// 1 active, 0 cleared, 2 rule removed (2021 on; absent in the KB samples).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<Active>,
+    /// Human-readable rule expression.
+    pub rule_expression: String,
+    /// When the alert triggered.
+    pub date_start: TeDate,
+    /// `dateStart` in the account's zone (2022 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_start_zoned: Option<ZonedDate>,
+    /// When it cleared: present only on a clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_end: Option<TeDate>,
+    /// `dateEnd` in the account's zone (2022 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_end_zoned: Option<ZonedDate>,
+    /// Number of agents meeting the rule's criteria.
+    #[serde(default)]
+    pub violation_count: u32,
+    /// Rule name.
+    pub rule_name: String,
+    /// Account-group id of the rule (2021 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_aid: Option<u64>,
+    /// Severity (2025 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<TitleSeverity>,
+    /// Every agent that alerted during the alert's life (absent for BGP alerts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agents: Option<Vec<AlertAgent>>,
+    /// Human test-type label (`"Page Load"`).
+    #[serde(rename = "type")]
+    pub test_type: String,
+    /// Test labels (2021 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_labels: Option<Vec<Label>>,
+    /// Test targets (2021 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_targets_description: Option<Vec<String>>,
+    /// Link to the alert in the ThousandEyes app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permalink: Option<String>,
+    /// Links to the test and its data in the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_links: Option<Vec<ApiLink>>,
+}
+
+/// The `agentAlert` object of agent notifications (reference §1.6).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentAlert {
+    /// Agent rule id (KB era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_rule_id: Option<u64>,
+    /// Correlates trigger and clear in the KB era.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_notification_id: Option<u64>,
+    /// Correlates trigger and clear in the 2025 era.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<AlertId>,
+    /// Rule id (2025 era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<u64>,
+    /// Agent id.
+    pub agent_id: u64,
+    /// Agent host name.
+    #[serde(default)]
+    pub hostname: String,
+    /// Agent name.
+    pub agent_name: String,
+    /// Agent IP address.
+    #[serde(default)]
+    pub ip_address: String,
+    /// 1 active, 0 cleared (KB era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<Active>,
+    /// `"Agent"` (2025 era).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub alert_type: Option<String>,
+    /// Rule expression, e.g. `"Clock Offset ≤ 60 seconds"`.
+    pub rule_expression: String,
+    /// Rule name.
+    pub rule_name: String,
+    /// Account-group id (2025 era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_aid: Option<u64>,
+    /// Severity (2025 era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<TitleSeverity>,
+    /// When it triggered: epoch seconds (KB) or classic text (2025).
+    pub date_start: AgentDate,
+    /// `dateStart` in the account's zone (2025 era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_start_zoned: Option<ZonedDate>,
+    /// When it cleared: present only on a clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_end: Option<AgentDate>,
+    /// `dateEnd` in the account's zone (2025 era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_end_zoned: Option<ZonedDate>,
+    /// Metrics when it triggered (KB era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_at_start: Option<String>,
+    /// Metrics when it cleared, `""` on a trigger (KB era).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_at_end: Option<String>,
+}
+
+/// What an `ALERT_NOTIFICATION_*` carries under `alert`: a test alert, or (2025 era) an
+/// agent notification, which is then repeated under `agentAlert`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AlertBody {
+    /// A test alert.
+    Test(Alert),
+    /// An agent notification in the 2025 shape (`alert.type` is `"Agent"`).
+    Agent(AgentAlert),
+}
+
+/// What an event carries, by event type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EventBody {
+    /// `WEBHOOK_TEST`: the envelope only.
+    WebhookTest,
+    /// `ALERT_NOTIFICATION_TRIGGER`
+    AlertTrigger(AlertBody),
+    /// `ALERT_NOTIFICATION_CLEAR`
+    AlertClear(AlertBody),
+    /// `AGENT_ALERT_NOTIFICATION_TRIGGER`
+    AgentTrigger(AgentAlert),
+    /// `AGENT_ALERT_NOTIFICATION_CLEAR`
+    AgentClear(AgentAlert),
+}
+
+/// One classic webhook POST body.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WebhookEvent {
+    /// Unique per POST, always a string.
+    pub event_id: String,
+    /// The event and what it carries.
+    pub body: EventBody,
+}
+
+impl WebhookEvent {
+    /// The `eventType` on the wire.
+    pub fn event_type(&self) -> EventType {
+        match self.body {
+            EventBody::WebhookTest => EventType::WebhookTest,
+            EventBody::AlertTrigger(_) => EventType::AlertNotificationTrigger,
+            EventBody::AlertClear(_) => EventType::AlertNotificationClear,
+            EventBody::AgentTrigger(_) => EventType::AgentAlertNotificationTrigger,
+            EventBody::AgentClear(_) => EventType::AgentAlertNotificationClear,
+        }
+    }
+
+    /// The id that correlates a trigger with its clear: `alertId`, or for KB-era agent
+    /// notifications `agentNotificationId`.
+    pub fn correlation_id(&self) -> Option<String> {
+        let agent_key = |agent: &AgentAlert| {
+            agent
+                .alert_id
+                .as_ref()
+                .map(ToString::to_string)
+                .or_else(|| agent.agent_notification_id.map(|id| id.to_string()))
+        };
+        match &self.body {
+            EventBody::WebhookTest => None,
+            EventBody::AlertTrigger(AlertBody::Test(alert))
+            | EventBody::AlertClear(AlertBody::Test(alert)) => Some(alert.alert_id.to_string()),
+            EventBody::AlertTrigger(AlertBody::Agent(agent))
+            | EventBody::AlertClear(AlertBody::Agent(agent))
+            | EventBody::AgentTrigger(agent)
+            | EventBody::AgentClear(agent) => agent_key(agent),
+        }
+    }
+
+    /// Compact JSON, as the sender posts it.
+    pub fn to_json(&self) -> String {
+        // Serializing plain structs with string keys cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for WebhookEvent {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("eventType", self.event_type().as_str())?;
+        map.serialize_entry("eventId", &self.event_id)?;
+        match &self.body {
+            EventBody::WebhookTest => {}
+            EventBody::AlertTrigger(body) | EventBody::AlertClear(body) => match body {
+                AlertBody::Test(alert) => map.serialize_entry("alert", alert)?,
+                // The 2025 shape repeats the agent notification under both keys (reference §1.3).
+                AlertBody::Agent(agent) => {
+                    map.serialize_entry("alert", agent)?;
+                    map.serialize_entry("agentAlert", agent)?;
+                }
+            },
+            EventBody::AgentTrigger(agent) | EventBody::AgentClear(agent) => {
+                map.serialize_entry("agentAlert", agent)?
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for WebhookEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A payload that is not a valid classic webhook event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON at all.
+    #[error("not JSON: {0}")]
+    Json(String),
+    /// A field is missing or has the wrong shape.
+    #[error("field `{path}`: {message}")]
+    Field {
+        /// Dotted path of the field, e.g. `alert.agents[0].dateStart`.
+        path: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+}
+
+impl ParseError {
+    /// The path of the offending field, when there is one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            ParseError::Json(_) => None,
+            ParseError::Field { path, .. } => Some(path),
+        }
+    }
+}
+
+/// Parses a classic webhook body, naming the field when something is wrong.
+///
+/// Unknown fields are ignored, as a receiver must. `alert` objects whose `type` is `"Agent"`
+/// are read as agent notifications (the 2025 shape).
+pub fn parse_event(text: &str) -> Result<WebhookEvent, ParseError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|err| ParseError::Json(err.to_string()))?;
+    from_value(value)
+}
+
+fn from_value(value: serde_json::Value) -> Result<WebhookEvent, ParseError> {
+    let serde_json::Value::Object(mut object) = value else {
+        return Err(field_error("", "expected a JSON object"));
+    };
+    let event_type = match object.remove("eventType") {
+        Some(serde_json::Value::String(text)) => EventType::parse(&text).ok_or_else(|| {
+            field_error(
+                "eventType",
+                &format!(
+                    "unknown event type `{text}`; expected one of WEBHOOK_TEST, ALERT_NOTIFICATION_TRIGGER, ALERT_NOTIFICATION_CLEAR, AGENT_ALERT_NOTIFICATION_TRIGGER, AGENT_ALERT_NOTIFICATION_CLEAR"
+                ),
+            )
+        })?,
+        Some(_) => return Err(field_error("eventType", "expected a string")),
+        None => return Err(field_error("eventType", "missing field")),
+    };
+    let event_id = match object.remove("eventId") {
+        Some(serde_json::Value::String(text)) => text,
+        Some(_) => return Err(field_error("eventId", "expected a string")),
+        None => return Err(field_error("eventId", "missing field")),
+    };
+    let mut take = |key: &str| {
+        object.remove(key).ok_or_else(|| field_error(key, "missing field"))
+    };
+    let body = match event_type {
+        EventType::WebhookTest => EventBody::WebhookTest,
+        EventType::AlertNotificationTrigger => EventBody::AlertTrigger(alert_body(take("alert")?)?),
+        EventType::AlertNotificationClear => EventBody::AlertClear(alert_body(take("alert")?)?),
+        EventType::AgentAlertNotificationTrigger => {
+            EventBody::AgentTrigger(decode("agentAlert", take("agentAlert")?)?)
+        }
+        EventType::AgentAlertNotificationClear => {
+            EventBody::AgentClear(decode("agentAlert", take("agentAlert")?)?)
+        }
+    };
+    Ok(WebhookEvent { event_id, body })
+}
+
+fn alert_body(value: serde_json::Value) -> Result<AlertBody, ParseError> {
+    let is_agent = value.get("type").and_then(serde_json::Value::as_str) == Some("Agent");
+    if is_agent {
+        decode("alert", value).map(AlertBody::Agent)
+    } else {
+        decode("alert", value).map(AlertBody::Test)
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    prefix: &str,
+    value: serde_json::Value,
+) -> Result<T, ParseError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let inner = err.path().to_string();
+        let path = if inner == "." { prefix.to_owned() } else { format!("{prefix}.{inner}") };
+        let message = err.into_inner().to_string();
+        // serde names the missing field in the message; put it in the path too.
+        match message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`')) {
+            Some(missing) => field_error(&format!("{path}.{missing}"), "missing field"),
+            None => field_error(&path, &message),
+        }
+    })
+}
+
+fn field_error(path: &str, message: &str) -> ParseError {
+    ParseError::Field { path: path.to_owned(), message: message.to_owned() }
+}

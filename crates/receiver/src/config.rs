@@ -1,0 +1,282 @@
+//! How a receiver behaves: answer, auth, OAuth token endpoint and reference mode.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+/// Everything a [`Server`](crate::Server) needs to know about how to answer.
+///
+/// Build it with struct update syntax over [`ReceiverConfig::default`], which is a correct
+/// receiver answering `200 {"ok":true}` to everything, without auth.
+#[derive(Clone, Debug)]
+pub struct ReceiverConfig {
+    /// Reference behaviour: correct, or one of the broken receivers of the self-test.
+    pub mode: Mode,
+    /// Status of the answer to an accepted delivery (200 by default).
+    pub status: StatusCode,
+    /// Body of the answer to an accepted delivery (`{"ok":true}` by default).
+    pub response_body: Bytes,
+    /// Credentials every delivery must carry; `None` accepts requests without any.
+    pub auth: Option<RequiredAuth>,
+    /// An OAuth 2 token endpoint served by this receiver, for the sender and checker tests.
+    pub oauth: Option<OAuthConfig>,
+    /// Path of the observation hook (`GET` answers [`Records`](crate::Records) as JSON);
+    /// `None` serves no hook. Defaults to [`OBSERVE_PATH`].
+    pub observe_path: Option<String>,
+    /// Largest request body accepted; larger ones get `413` (16 MiB by default).
+    pub max_body_bytes: usize,
+}
+
+/// Default path of the observation hook.
+pub const OBSERVE_PATH: &str = "/_tesim/records";
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Correct,
+            status: StatusCode::OK,
+            response_body: Bytes::from_static(br#"{"ok":true}"#),
+            auth: None,
+            oauth: None,
+            observe_path: Some(OBSERVE_PATH.to_owned()),
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl ReceiverConfig {
+    /// The default configuration in another mode.
+    pub fn with_mode(mode: Mode) -> Self {
+        Self {
+            mode,
+            ..Self::default()
+        }
+    }
+}
+
+/// Reference behaviours for the conformance self-test: one correct receiver and the broken
+/// ones a checker must catch. The token endpoint and the observation hook are served normally
+/// in every mode: a mode only changes how deliveries (every other request) are answered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Answers every delivery with the configured status, checks auth when configured,
+    /// processes each `eventId` once, correlates trigger and clear by `alertId` (agent
+    /// notifications by `agentNotificationId`, or `alertId` in the modern profile) and keeps an
+    /// alert cleared when its clear arrived before its trigger.
+    #[default]
+    Correct,
+    /// Answers deliveries with a redirect (what ThousandEyes does not follow).
+    Redirect {
+        /// The 3xx status (301, 302, 303, 307 or 308).
+        status: StatusCode,
+        /// Where the `Location` points.
+        to: RedirectTarget,
+    },
+    /// Accepts deliveries whatever their credentials, even none.
+    IgnoreAuth,
+    /// Requires an `Authorization` header but accepts any value in it.
+    AcceptWrongCredentials,
+    /// Reads the request and never answers.
+    Hang,
+    /// Answers every delivery `500 Internal Server Error`.
+    Error500,
+    /// Answers every second delivery (the 2nd, 4th, …) `500`, counting across connections.
+    FailEveryOther,
+    /// Reads the request and closes the connection without writing an answer.
+    CloseWithoutAnswer,
+    /// Like [`Mode::Correct`] but processes an `eventId` again each time it arrives.
+    ReprocessDuplicates,
+}
+
+/// Where a [`Mode::Redirect`] receiver sends the client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedirectTarget {
+    /// Another path on the same host; requests to that path are accepted.
+    Path(String),
+    /// The same URL with `https` (the usual "force TLS" front end).
+    HttpsUpgrade,
+    /// The same path with a trailing slash (the usual framework router); requests whose path
+    /// already ends with `/` are accepted.
+    TrailingSlash,
+}
+
+/// Credentials a receiver requires on every delivery.
+#[derive(Clone, PartialEq, Eq)]
+pub enum RequiredAuth {
+    /// `Authorization: Basic base64(username:password)`.
+    Basic {
+        /// Expected user name.
+        username: String,
+        /// Expected password (never printed).
+        password: String,
+    },
+    /// `Authorization: Bearer <token>` with one fixed token.
+    Bearer {
+        /// Expected token (never printed).
+        token: String,
+    },
+    /// `Authorization: Bearer <token>` with a token issued by this receiver's OAuth 2 token
+    /// endpoint ([`ReceiverConfig::oauth`]) and not expired. Without a token endpoint every
+    /// token is rejected.
+    OAuth2,
+}
+
+impl fmt::Debug for RequiredAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &"***")
+                .finish(),
+            Self::Bearer { .. } => f.debug_struct("Bearer").field("token", &"***").finish(),
+            Self::OAuth2 => f.write_str("OAuth2"),
+        }
+    }
+}
+
+impl RequiredAuth {
+    /// Parses the `tesim` auth syntax: `basic:USER:PASSWORD`, `bearer:TOKEN` or `oauth2`.
+    pub fn parse(spec: &str) -> Result<Self, AuthSpecError> {
+        let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
+        match kind.to_ascii_lowercase().as_str() {
+            "basic" => match rest.split_once(':') {
+                Some((username, password)) if !username.is_empty() => Ok(Self::Basic {
+                    username: username.to_owned(),
+                    password: password.to_owned(),
+                }),
+                _ => Err(AuthSpecError::BasicShape),
+            },
+            "bearer" if !rest.is_empty() => Ok(Self::Bearer {
+                token: rest.to_owned(),
+            }),
+            "bearer" => Err(AuthSpecError::BearerShape),
+            "oauth2" if rest.is_empty() => Ok(Self::OAuth2),
+            _ => Err(AuthSpecError::UnknownKind {
+                kind: kind.to_owned(),
+            }),
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge sent with a `401`.
+    pub(crate) fn challenge(&self) -> &'static str {
+        match self {
+            Self::Basic { .. } => r#"Basic realm="tesim", charset="UTF-8""#,
+            Self::Bearer { .. } | Self::OAuth2 => r#"Bearer realm="tesim""#,
+        }
+    }
+}
+
+/// A `--auth` value that cannot be parsed. Never contains the secret.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthSpecError {
+    /// `basic:` without `USER:PASSWORD`.
+    #[error("basic auth must look like `basic:USER:PASSWORD` (the user name cannot be empty)")]
+    BasicShape,
+    /// `bearer:` without a token.
+    #[error("bearer auth must look like `bearer:TOKEN` (the token cannot be empty)")]
+    BearerShape,
+    /// Unknown scheme.
+    #[error("unknown auth kind `{kind}`; use `basic:USER:PASSWORD`, `bearer:TOKEN` or `oauth2`")]
+    UnknownKind {
+        /// What was given before the first `:`.
+        kind: String,
+    },
+}
+
+/// An OAuth 2 token endpoint served by the receiver (RFC 6749 §4.4 client credentials and
+/// §6 refresh), so that senders and checkers can be tested against it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthConfig {
+    /// Path of the token endpoint, e.g. `/oauth/token`.
+    pub token_path: String,
+    /// Expected `client_id` (in a Basic header or in the form body).
+    pub client_id: String,
+    /// Expected `client_secret` (never printed).
+    pub client_secret: String,
+    /// Lifetime of issued access tokens (`expires_in`).
+    pub expires_in: Duration,
+    /// Whether token responses include a `refresh_token`.
+    pub issue_refresh_tokens: bool,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        Self {
+            token_path: "/oauth/token".to_owned(),
+            client_id: "tesim-client".to_owned(),
+            client_secret: "tesim-secret".to_owned(),
+            expires_in: Duration::from_secs(3600),
+            issue_refresh_tokens: true,
+        }
+    }
+}
+
+impl fmt::Debug for OAuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthConfig")
+            .field("token_path", &self.token_path)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("expires_in", &self.expires_in)
+            .field("issue_refresh_tokens", &self.issue_refresh_tokens)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_auth_specs() {
+        assert_eq!(
+            RequiredAuth::parse("basic:alice:s3:cret").unwrap(),
+            RequiredAuth::Basic {
+                username: "alice".into(),
+                password: "s3:cret".into()
+            }
+        );
+        assert_eq!(
+            RequiredAuth::parse("bearer:tok").unwrap(),
+            RequiredAuth::Bearer {
+                token: "tok".into()
+            }
+        );
+        assert_eq!(RequiredAuth::parse("oauth2").unwrap(), RequiredAuth::OAuth2);
+        assert_eq!(
+            RequiredAuth::parse("basic:alice").unwrap_err(),
+            AuthSpecError::BasicShape
+        );
+        assert_eq!(
+            RequiredAuth::parse("bearer:").unwrap_err(),
+            AuthSpecError::BearerShape
+        );
+        assert!(matches!(
+            RequiredAuth::parse("digest:x").unwrap_err(),
+            AuthSpecError::UnknownKind { .. }
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let basic = RequiredAuth::Basic {
+            username: "alice".into(),
+            password: "hunter2".into(),
+        };
+        let bearer = RequiredAuth::Bearer {
+            token: "tok-123".into(),
+        };
+        let oauth = OAuthConfig {
+            client_secret: "shh-secret".into(),
+            ..OAuthConfig::default()
+        };
+        let text = format!("{basic:?} {bearer:?} {oauth:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("tok-123") && !text.contains("shh-secret")
+        );
+        assert!(text.contains("alice") && text.contains("***"));
+    }
+}

@@ -1,0 +1,458 @@
+//! The HTTP/1.1 server: accepts connections, answers according to [`ReceiverConfig`] and
+//! reports every request on a channel.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue, LOCATION, WWW_AUTHENTICATE};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::capture::{CapturedRequest, EventSummary};
+use crate::config::{Mode, ReceiverConfig, RedirectTarget, RequiredAuth};
+use crate::oauth::{self, TokenState, TokenStore};
+use crate::records::{RecordBook, Records};
+
+/// A receiver: cheap to clone, shared by all its connections.
+#[derive(Clone, Debug)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: ReceiverConfig,
+    tx: mpsc::UnboundedSender<CapturedRequest>,
+    records: Mutex<RecordBook>,
+    tokens: Mutex<TokenStore>,
+    deliveries: AtomicU64,
+    connections: AtomicU64,
+}
+
+/// Makes the connection close without an answer ([`Mode::CloseWithoutAnswer`]): hyper drops
+/// an HTTP/1 connection whose service fails, without writing a response.
+#[derive(Debug)]
+struct CloseWithoutAnswer;
+
+impl std::fmt::Display for CloseWithoutAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("closing the connection without an answer, as configured")
+    }
+}
+
+impl std::error::Error for CloseWithoutAnswer {}
+
+type Answer = Response<Full<Bytes>>;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave these books half-updated in a way that
+    // matters for a test receiver; keep serving.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Server {
+    /// A receiver that reports every request it gets on `tx` (a closed channel is ignored).
+    pub fn new(config: ReceiverConfig, tx: mpsc::UnboundedSender<CapturedRequest>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                tx,
+                records: Mutex::new(RecordBook::default()),
+                tokens: Mutex::new(TokenStore::default()),
+                deliveries: AtomicU64::new(0),
+                connections: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The configuration it answers with.
+    pub fn config(&self) -> &ReceiverConfig {
+        &self.inner.config
+    }
+
+    /// What it processed so far (the observation hook's document).
+    pub fn records(&self) -> Records {
+        lock(&self.inner.records).snapshot()
+    }
+
+    /// Access tokens issued by its OAuth 2 token endpoint so far.
+    pub fn tokens_issued(&self) -> u64 {
+        lock(&self.inner.tokens).issued()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.inner.connections.load(Ordering::Relaxed)
+    }
+
+    /// Serves HTTP/1.1 (keep-alive on) on one connection of any transport, e.g. a TLS stream
+    /// the caller accepted. Returns when the client closes the connection.
+    pub async fn serve_connection<I>(&self, io: I) -> Result<(), hyper::Error>
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let connection_id = self.inner.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        let inner = Arc::clone(&self.inner);
+        let service = service_fn(move |req| handle(Arc::clone(&inner), connection_id, req));
+        let result = hyper::server::conn::http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(io), service)
+            .await;
+        match result {
+            // Our own deliberate close is not an error of the connection.
+            Err(err) if is_deliberate_close(&err) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Accepts connections on `listener` until `shutdown` becomes true (or forever when it
+    /// never does). Connections still open at shutdown are dropped.
+    async fn accept_loop(&self, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            };
+            let stream = match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(err) => {
+                    // Out of file descriptors and the like: transient, keep serving.
+                    tracing::warn!(%err, "cannot accept a connection; retrying");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let server = self.clone();
+            let mut shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    result = server.serve_connection(stream) => {
+                        if let Err(err) = result {
+                            tracing::debug!(%err, "connection ended with an error");
+                        }
+                    }
+                    _ = shutdown.wait_for(|stop| *stop) => {}
+                }
+            });
+        }
+    }
+
+    /// Accepts and serves connections on `listener` forever.
+    pub async fn serve(&self, listener: TcpListener) {
+        let (_keep, shutdown) = watch::channel(false);
+        self.accept_loop(listener, shutdown).await;
+    }
+}
+
+fn is_deliberate_close(err: &hyper::Error) -> bool {
+    std::error::Error::source(err).is_some_and(|source| source.is::<CloseWithoutAnswer>())
+}
+
+/// Serves `listener` forever with `config`, reporting every request on `tx`.
+pub async fn serve(
+    listener: TcpListener,
+    config: ReceiverConfig,
+    tx: mpsc::UnboundedSender<CapturedRequest>,
+) {
+    Server::new(config, tx).serve(listener).await;
+}
+
+/// Spawns a receiver on an already bound listener (bind `127.0.0.1:0` in tests: a bound
+/// listener already queues connections, so the receiver is ready when this returns).
+pub fn spawn(
+    listener: TcpListener,
+    config: ReceiverConfig,
+    tx: mpsc::UnboundedSender<CapturedRequest>,
+) -> std::io::Result<ReceiverHandle> {
+    let local_addr = listener.local_addr()?;
+    let server = Server::new(config, tx);
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let task = tokio::spawn({
+        let server = server.clone();
+        async move { server.accept_loop(listener, shutdown_rx).await }
+    });
+    Ok(ReceiverHandle {
+        server,
+        local_addr,
+        shutdown,
+        task,
+    })
+}
+
+/// A running receiver spawned with [`spawn`]; dropping it leaves the receiver running until
+/// the runtime ends, [`ReceiverHandle::shutdown`] stops it.
+#[derive(Debug)]
+pub struct ReceiverHandle {
+    server: Server,
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ReceiverHandle {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://ADDR{path}`, e.g. `handle.url("/hook")`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.local_addr)
+    }
+
+    /// The URL of its observation hook, when it serves one.
+    pub fn observe_url(&self) -> Option<String> {
+        self.server
+            .config()
+            .observe_path
+            .as_deref()
+            .map(|path| self.url(path))
+    }
+
+    /// The server, for its records and counters.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Stops accepting, drops open connections and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn handle(
+    inner: Arc<Inner>,
+    connection_id: u64,
+    req: Request<Incoming>,
+) -> Result<Answer, CloseWithoutAnswer> {
+    let (parts, body) = req.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
+    let path = parts.uri.path().to_owned();
+    let config = &inner.config;
+    let body = match Limited::new(body, config.max_body_bytes).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) => {
+            let status = if err.is::<http_body_util::LengthLimitError>() {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                // The client went away mid-body: nobody reads this answer.
+                StatusCode::BAD_REQUEST
+            };
+            return Ok(json_answer(
+                status,
+                serde_json::json!({"ok": false, "error": err.to_string()}),
+            ));
+        }
+    };
+
+    // The observation hook is the test harness's window, not part of the receiver under test:
+    // never captured, never affected by the mode.
+    if parts.method == Method::GET && config.observe_path.as_deref() == Some(path.as_str()) {
+        let records = lock(&inner.records).snapshot();
+        return Ok(json_answer(
+            StatusCode::OK,
+            serde_json::to_value(records).unwrap_or_default(),
+        ));
+    }
+
+    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let mut captured = CapturedRequest {
+        method: parts.method.clone(),
+        path_and_query,
+        headers: parts.headers.clone(),
+        body: body.clone(),
+        json,
+        received_at: SystemTime::now(),
+        connection_id,
+        answered: None,
+    };
+
+    if let Some(oauth_config) = config
+        .oauth
+        .as_ref()
+        .filter(|oauth| oauth.token_path == path)
+    {
+        let answer = if parts.method == Method::POST {
+            let (status, json) = lock(&inner.tokens).token_request(
+                oauth_config,
+                &parts.headers,
+                &body,
+                Instant::now(),
+            );
+            let mut answer = json_answer(status, json);
+            answer.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            );
+            answer
+        } else {
+            let mut answer = json_answer(
+                StatusCode::METHOD_NOT_ALLOWED,
+                serde_json::json!({"error": "use POST"}),
+            );
+            answer
+                .headers_mut()
+                .insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+            answer
+        };
+        captured.answered = Some(answer.status());
+        let _ = inner.tx.send(captured);
+        return Ok(answer);
+    }
+
+    let answer = match &config.mode {
+        Mode::Hang => {
+            let _ = inner.tx.send(captured);
+            return std::future::pending().await;
+        }
+        Mode::CloseWithoutAnswer => {
+            let _ = inner.tx.send(captured);
+            return Err(CloseWithoutAnswer);
+        }
+        mode => answer_delivery(&inner, mode, &parts, &path, captured.event()),
+    };
+    captured.answered = Some(answer.status());
+    let _ = inner.tx.send(captured);
+    Ok(answer)
+}
+
+fn answer_delivery(
+    inner: &Inner,
+    mode: &Mode,
+    parts: &http::request::Parts,
+    path: &str,
+    event: Option<EventSummary>,
+) -> Answer {
+    let config = &inner.config;
+    if let Mode::Redirect { status, to } = mode {
+        if let Some(location) = redirect_location(to, parts, path) {
+            let mut answer = json_answer(
+                *status,
+                serde_json::json!({"ok": false, "redirect": location}),
+            );
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                answer.headers_mut().insert(LOCATION, value);
+            }
+            return answer;
+        }
+    }
+    if let Some(rejection) = check_auth(inner, mode, &parts.headers) {
+        return rejection;
+    }
+    let delivery_number = inner.deliveries.fetch_add(1, Ordering::Relaxed) + 1;
+    let fail = match mode {
+        Mode::Error500 => true,
+        Mode::FailEveryOther => delivery_number % 2 == 0,
+        _ => false,
+    };
+    if fail {
+        return json_answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({"ok": false, "error": "failing on purpose"}),
+        );
+    }
+    if config.status.is_success() {
+        if let Some(event) = event {
+            lock(&inner.records).process(&event, *mode != Mode::ReprocessDuplicates);
+        }
+    }
+    let mut answer = Response::new(Full::new(config.response_body.clone()));
+    *answer.status_mut() = config.status;
+    answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    answer
+}
+
+fn redirect_location(
+    to: &RedirectTarget,
+    parts: &http::request::Parts,
+    path: &str,
+) -> Option<String> {
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or("localhost");
+    let query = parts
+        .uri
+        .query()
+        .map(|query| format!("?{query}"))
+        .unwrap_or_default();
+    match to {
+        RedirectTarget::Path(target) if target == path => None,
+        RedirectTarget::Path(target) => Some(format!("http://{host}{target}")),
+        RedirectTarget::HttpsUpgrade => Some(format!("https://{host}{path}{query}")),
+        RedirectTarget::TrailingSlash if path.ends_with('/') => None,
+        RedirectTarget::TrailingSlash => Some(format!("http://{host}{path}/{query}")),
+    }
+}
+
+/// The `401` answer when the credentials do not satisfy the configured auth, else `None`.
+fn check_auth(inner: &Inner, mode: &Mode, headers: &http::HeaderMap) -> Option<Answer> {
+    let required = inner.config.auth.as_ref()?;
+    let has_header = headers.contains_key(http::header::AUTHORIZATION);
+    let verdict = match mode {
+        Mode::IgnoreAuth => Ok(()),
+        Mode::AcceptWrongCredentials if has_header => Ok(()),
+        _ if !has_header => Err("credentials are missing"),
+        _ => match required {
+            RequiredAuth::Basic { username, password } => match oauth::basic_credentials(headers) {
+                Some((user, pass)) if &user == username && &pass == password => Ok(()),
+                _ => Err("wrong credentials"),
+            },
+            RequiredAuth::Bearer { token } => match oauth::bearer_token(headers) {
+                Some(given) if given == token => Ok(()),
+                _ => Err("wrong token"),
+            },
+            RequiredAuth::OAuth2 => match oauth::bearer_token(headers) {
+                Some(given) => match lock(&inner.tokens).check(given, Instant::now()) {
+                    TokenState::Valid => Ok(()),
+                    TokenState::Expired => Err("the token expired"),
+                    TokenState::Unknown => Err("unknown token"),
+                },
+                None => Err("a bearer token is required"),
+            },
+        },
+    };
+    verdict.err().map(|reason| {
+        let mut answer = json_answer(
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"ok": false, "error": reason}),
+        );
+        let mut challenge = required.challenge().to_owned();
+        if reason == "the token expired" {
+            challenge.push_str(r#", error="invalid_token", error_description="the token expired""#);
+        }
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            answer.headers_mut().insert(WWW_AUTHENTICATE, value);
+        }
+        answer
+    })
+}
+
+fn json_answer(status: StatusCode, json: serde_json::Value) -> Answer {
+    let mut answer = Response::new(Full::new(Bytes::from(json.to_string())));
+    *answer.status_mut() = status;
+    answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    answer
+}

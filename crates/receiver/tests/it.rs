@@ -1,0 +1,8 @@
+//! Integration tests of the receiver over real loopback sockets.
+
+mod it {
+    mod auth;
+    mod capture;
+    pub mod client;
+    mod modes;
+}

@@ -34,19 +34,25 @@ pub struct TeDate(i64);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DateError {
     /// The text is not in the classic format.
-    #[error("invalid date `{found}`: expected `YYYY-MM-DD hh:mm:ss` in UTC, e.g. `2014-08-24 01:01:47`")]
+    #[error(
+        "invalid date `{found}`: expected `YYYY-MM-DD hh:mm:ss` in UTC, e.g. `2014-08-24 01:01:47`"
+    )]
     Classic {
         /// The text that was refused.
         found: String,
     },
     /// The text is not in the v7 ISO format.
-    #[error("invalid date `{found}`: expected ISO 8601 UTC `YYYY-MM-DDThh:mm:ssZ`, e.g. `2022-07-17T22:00:54Z`")]
+    #[error(
+        "invalid date `{found}`: expected ISO 8601 UTC `YYYY-MM-DDThh:mm:ssZ`, e.g. `2022-07-17T22:00:54Z`"
+    )]
     Iso {
         /// The text that was refused.
         found: String,
     },
     /// The instant is outside 1970..=9999.
-    #[error("date out of range: {epoch} seconds since 1970; tesim supports 1970-01-01 to 9999-12-31")]
+    #[error(
+        "date out of range: {epoch} seconds since 1970; tesim supports 1970-01-01 to 9999-12-31"
+    )]
     OutOfRange {
         /// The epoch seconds that were refused.
         epoch: i64,
@@ -84,7 +90,9 @@ impl TeDate {
 
     /// Parses the classic `YYYY-MM-DD hh:mm:ss` form, and nothing else.
     pub fn parse_classic(text: &str) -> Result<Self, DateError> {
-        let refuse = || DateError::Classic { found: text.to_owned() };
+        let refuse = || DateError::Classic {
+            found: text.to_owned(),
+        };
         // `time` accepts some variants (signs, short years); ThousandEyes never sends them, so
         // the shape is checked byte by byte first.
         if !has_shape(text, b"dddd-dd-dd dd:dd:dd") {
@@ -96,7 +104,9 @@ impl TeDate {
 
     /// Parses the v7 `YYYY-MM-DDThh:mm:ssZ` form, and nothing else.
     pub fn parse_iso(text: &str) -> Result<Self, DateError> {
-        let refuse = || DateError::Iso { found: text.to_owned() };
+        let refuse = || DateError::Iso {
+            found: text.to_owned(),
+        };
         if !has_shape(text, b"dddd-dd-ddTdd:dd:ddZ") {
             return Err(refuse());
         }
@@ -176,7 +186,9 @@ impl Serialize for IsoDate {
 impl<'de> Deserialize<'de> for IsoDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        TeDate::parse_iso(&text).map(IsoDate).map_err(serde::de::Error::custom)
+        TeDate::parse_iso(&text)
+            .map(IsoDate)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -217,14 +229,18 @@ impl<'de> Deserialize<'de> for AgentDate {
                 f.write_str("epoch seconds or a `YYYY-MM-DD hh:mm:ss` string")
             }
             fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<AgentDate, E> {
-                TeDate::from_epoch(value).map(AgentDate::Epoch).map_err(E::custom)
+                TeDate::from_epoch(value)
+                    .map(AgentDate::Epoch)
+                    .map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<AgentDate, E> {
                 let value = i64::try_from(value).map_err(E::custom)?;
                 self.visit_i64(value)
             }
             fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<AgentDate, E> {
-                TeDate::parse_classic(value).map(AgentDate::Classic).map_err(E::custom)
+                TeDate::parse_classic(value)
+                    .map(AgentDate::Classic)
+                    .map_err(E::custom)
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -257,7 +273,9 @@ impl<'de> Deserialize<'de> for ZonedDate {
         let valid = text.len() > 20
             && TeDate::parse_classic(&text[..19]).is_ok()
             && text.as_bytes()[19] == b' '
-            && text[20..].bytes().all(|byte| byte.is_ascii_alphanumeric() || b"+-:/_".contains(&byte));
+            && text[20..]
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"+-:/_".contains(&byte));
         if valid {
             Ok(ZonedDate(text))
         } else {
@@ -274,7 +292,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn check_classic(text: &str, expected_epoch: Option<i64>) {
-        assert_eq!(TeDate::parse_classic(text).ok().map(TeDate::epoch), expected_epoch, "{text}");
+        assert_eq!(
+            TeDate::parse_classic(text).ok().map(TeDate::epoch),
+            expected_epoch,
+            "{text}"
+        );
     }
 
     #[test]
@@ -313,7 +335,10 @@ mod tests {
     #[test]
     fn agent_date_reads_both_forms() {
         let epoch: AgentDate = serde_json::from_str("1476987748").unwrap();
-        assert_eq!(epoch, AgentDate::Epoch(TeDate::from_epoch(1_476_987_748).unwrap()));
+        assert_eq!(
+            epoch,
+            AgentDate::Epoch(TeDate::from_epoch(1_476_987_748).unwrap())
+        );
         let classic: AgentDate = serde_json::from_str("\"2016-10-20 18:22:28\"").unwrap();
         assert_eq!(classic.date(), epoch.date());
         assert!(serde_json::from_str::<AgentDate>("\"2016-10-20\"").is_err());

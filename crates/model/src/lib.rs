@@ -12,6 +12,7 @@
 
 pub mod api_v6;
 pub mod api_v7;
+pub mod custom;
 pub mod date;
 pub mod lifecycle;
 pub mod profile;
@@ -25,4 +26,4 @@ pub use lifecycle::{
 };
 pub use profile::Profile;
 pub use render::render;
-pub use webhook::{parse_event, EventType, ParseError, WebhookEvent};
+pub use webhook::{EventType, ParseError, WebhookEvent, parse_event};

@@ -31,8 +31,12 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, in increasing order.
-    pub const ALL: [Severity; 4] =
-        [Severity::Info, Severity::Minor, Severity::Major, Severity::Critical];
+    pub const ALL: [Severity; 4] = [
+        Severity::Info,
+        Severity::Minor,
+        Severity::Major,
+        Severity::Critical,
+    ];
 
     /// `info`: the v7 spelling.
     pub fn lower(self) -> &'static str {
@@ -66,7 +70,9 @@ impl Severity {
 
     /// Parses any of the three spellings.
     pub fn parse(text: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|severity| severity.lower().eq_ignore_ascii_case(text))
+        Severity::ALL
+            .into_iter()
+            .find(|severity| severity.lower().eq_ignore_ascii_case(text))
     }
 }
 
@@ -324,9 +330,11 @@ impl TestAlert {
     /// as the KB clear sample keeps the trigger's count).
     pub fn violation_count(&self) -> usize {
         match self.state {
-            AlertState::Active => {
-                self.sources.iter().filter(|source| source.state == AlertState::Active).count()
-            }
+            AlertState::Active => self
+                .sources
+                .iter()
+                .filter(|source| source.state == AlertState::Active)
+                .count(),
             _ => self.sources.len(),
         }
     }

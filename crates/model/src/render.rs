@@ -27,15 +27,22 @@ pub fn render(profile: Profile, timed: &TimedNotification) -> WebhookEvent {
             EventBody::AlertClear(AlertBody::Test(test_alert(profile, alert)))
         }
         Notification::AgentTrigger(notice) => match profile {
-            Profile::Modern2025 => EventBody::AlertTrigger(AlertBody::Agent(agent_alert(profile, notice))),
+            Profile::Modern2025 => {
+                EventBody::AlertTrigger(AlertBody::Agent(agent_alert(profile, notice)))
+            }
             _ => EventBody::AgentTrigger(agent_alert(profile, notice)),
         },
         Notification::AgentClear(notice) => match profile {
-            Profile::Modern2025 => EventBody::AlertClear(AlertBody::Agent(agent_alert(profile, notice))),
+            Profile::Modern2025 => {
+                EventBody::AlertClear(AlertBody::Agent(agent_alert(profile, notice)))
+            }
             _ => EventBody::AgentClear(agent_alert(profile, notice)),
         },
     };
-    WebhookEvent { event_id: event_id(profile, timed), body }
+    WebhookEvent {
+        event_id: event_id(profile, timed),
+        body,
+    }
 }
 
 /// `eventId` as each era writes it (reference §1.4).
@@ -46,7 +53,10 @@ fn event_id(profile: Profile, timed: &TimedNotification) -> String {
         (Notification::WebhookTest, _) => {
             (timed.at.epoch_millis() + (timed.sequence % 1000) as i64).to_string()
         }
-        (Notification::AlertTrigger(alert) | Notification::AlertClear(alert), Profile::Modern2025) => {
+        (
+            Notification::AlertTrigger(alert) | Notification::AlertClear(alert),
+            Profile::Modern2025,
+        ) => {
             format!("{}--{}", timed.uuid, alert.uuid)
         }
         (Notification::AlertTrigger(alert) | Notification::AlertClear(alert), _) => {
@@ -73,7 +83,10 @@ pub fn api_links(profile: Profile, alert: &TestAlert) -> Vec<ApiLink> {
     };
     let test_id = alert.test.id;
     vec![
-        ApiLink { rel: "related".into(), href: format!("{base}/tests/{test_id}") },
+        ApiLink {
+            rel: "related".into(),
+            href: format!("{base}/tests/{test_id}"),
+        },
         ApiLink {
             rel: "data".into(),
             href: format!("{base}/{}/{test_id}", alert.test.kind.data_path()),
@@ -123,7 +136,11 @@ fn test_alert(profile: Profile, alert: &TestAlert) -> Alert {
         },
         severity: modern.then_some(TitleSeverity(alert.rule.severity)),
         agents: Some(
-            alert.sources.iter().map(|source| alert_agent(profile, alert, source, &link)).collect(),
+            alert
+                .sources
+                .iter()
+                .map(|source| alert_agent(profile, alert, source, &link))
+                .collect(),
         ),
         test_type: alert.test.kind.label().to_owned(),
         test_labels: since_2021.then(|| alert.test.labels.clone()),
@@ -133,7 +150,12 @@ fn test_alert(profile: Profile, alert: &TestAlert) -> Alert {
     }
 }
 
-fn alert_agent(profile: Profile, alert: &TestAlert, source: &AlertSource, link: &str) -> AlertAgent {
+fn alert_agent(
+    profile: Profile,
+    alert: &TestAlert,
+    source: &AlertSource,
+    link: &str,
+) -> AlertAgent {
     // Once the alert is over, every agent is over too: "forced 0 after alert clears" (v6 docs),
     // and 2 with the N/A text when the rule went away [tebot].
     let state = match alert.state {

@@ -50,7 +50,9 @@ impl EventType {
 
     /// Parses the wire name.
     pub fn parse(text: &str) -> Option<EventType> {
-        EventType::ALL.into_iter().find(|event_type| event_type.as_str() == text)
+        EventType::ALL
+            .into_iter()
+            .find(|event_type| event_type.as_str() == text)
     }
 }
 
@@ -472,7 +474,9 @@ fn from_value(value: serde_json::Value) -> Result<WebhookEvent, ParseError> {
         None => return Err(field_error("eventId", "missing field")),
     };
     let mut take = |key: &str| {
-        object.remove(key).ok_or_else(|| field_error(key, "missing field"))
+        object
+            .remove(key)
+            .ok_or_else(|| field_error(key, "missing field"))
     };
     let body = match event_type {
         EventType::WebhookTest => EventBody::WebhookTest,
@@ -503,10 +507,17 @@ fn decode<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ParseError> {
     serde_path_to_error::deserialize(value).map_err(|err| {
         let inner = err.path().to_string();
-        let path = if inner == "." { prefix.to_owned() } else { format!("{prefix}.{inner}") };
+        let path = if inner == "." {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}.{inner}")
+        };
         let message = err.into_inner().to_string();
         // serde names the missing field in the message; put it in the path too.
-        match message.strip_prefix("missing field `").and_then(|rest| rest.strip_suffix('`')) {
+        match message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
             Some(missing) => field_error(&format!("{path}.{missing}"), "missing field"),
             None => field_error(&path, &message),
         }
@@ -514,5 +525,8 @@ fn decode<T: serde::de::DeserializeOwned>(
 }
 
 fn field_error(path: &str, message: &str) -> ParseError {
-    ParseError::Field { path: path.to_owned(), message: message.to_owned() }
+    ParseError::Field {
+        path: path.to_owned(),
+        message: message.to_owned(),
+    }
 }

@@ -67,7 +67,11 @@ impl Timeline {
     pub fn alerts_at(&self, offset: Duration) -> Vec<&AlertSnapshot> {
         let mut latest: Vec<&AlertSnapshot> = Vec::new();
         let mut index_of = std::collections::HashMap::new();
-        for change in self.history.iter().take_while(|change| change.offset <= offset) {
+        for change in self
+            .history
+            .iter()
+            .take_while(|change| change.offset <= offset)
+        {
             match index_of.get(&change.alert.key()) {
                 Some(&index) => latest[index] = &change.alert,
                 None => {

@@ -1,0 +1,158 @@
+//! One canonical account and its alerts, written out by hand so the model's tests do not
+//! depend on the scenario compiler.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tesim_model::{
+    Account, Agent, AgentNotification, AgentRule, AgentRuleKind, AlertSource, AlertState, Label,
+    Notification, Rule, Severity, TeDate, Test, TestAlert, TestType, TimedNotification,
+};
+
+pub fn date(text: &str) -> TeDate {
+    TeDate::parse_classic(text).unwrap()
+}
+
+fn account() -> Arc<Account> {
+    Arc::new(Account {
+        aid: 236091,
+        name: "Acme".into(),
+    })
+}
+
+fn agent(id: u64, name: &str) -> Arc<Agent> {
+    Arc::new(Agent {
+        id,
+        name: name.into(),
+        location: name.into(),
+        hostname: format!("agent-{id}.example.net"),
+        ip_address: "192.0.2.10".into(),
+    })
+}
+
+pub fn test_alert(state: AlertState) -> TestAlert {
+    let start = date("2021-05-02 10:15:20");
+    let source_state = |state: AlertState| state;
+    TestAlert {
+        number: 76947300,
+        uuid: "5abda706-c065-40fa-aa8c-059c3ac1ea9d".into(),
+        account: account(),
+        test: Arc::new(Test {
+            id: 2032597,
+            name: "https://calliope-a.wbx2.com Cloud".into(),
+            kind: TestType::HttpServer,
+            targets: vec!["https://calliope-a.wbx2.com".into()],
+            labels: vec![Label {
+                id: 1000,
+                name: "production".into(),
+            }],
+            interval: 300,
+        }),
+        rule: Arc::new(Rule {
+            id: 1422847,
+            name: "Caliope Connect Error".into(),
+            expression: "Error Type is \"Connect\" or Response Code is client error (4xx)".into(),
+            severity: Severity::Major,
+        }),
+        start,
+        state,
+        sources: vec![
+            AlertSource {
+                agent: agent(55416, "San Jose, CA (Verizon)"),
+                start,
+                metrics_at_start: "Response Code: 401".into(),
+                metrics_latest: match state {
+                    AlertState::Active => "Response Code: 401".into(),
+                    _ => "Response Code: 200".into(),
+                },
+                state: source_state(match state {
+                    AlertState::Active => AlertState::Active,
+                    AlertState::Cleared { end } => AlertState::Cleared { end },
+                    AlertState::RuleRemoved { end } => AlertState::RuleRemoved { end },
+                }),
+            },
+            AlertSource {
+                agent: agent(3379, "Bucharest, Romania"),
+                start,
+                metrics_at_start: "Response Code: 403".into(),
+                metrics_latest: "Response Code: 200".into(),
+                state: AlertState::Cleared {
+                    end: date("2021-05-02 10:17:00"),
+                },
+            },
+        ],
+    }
+}
+
+pub fn agent_notification(state: AlertState) -> AgentNotification {
+    AgentNotification {
+        number: 5744505,
+        account: account(),
+        rule: Arc::new(AgentRule {
+            id: 43587,
+            name: "Default Agent Clock Offset Notification".into(),
+            expression: "Clock Offset ≤ 60 seconds".into(),
+            kind: AgentRuleKind::ClockOffset,
+            severity: Severity::Info,
+        }),
+        agent: Arc::new(Agent {
+            id: 25694,
+            name: "Packet1".into(),
+            location: "Packet1".into(),
+            hostname: "TE-AGENT1.local.lan".into(),
+            ip_address: "147.75.199.171".into(),
+        }),
+        start: date("2016-10-20 18:22:28"),
+        metrics_at_start: "Clock Offset: 20 seconds".into(),
+        metrics_at_end: "Clock Offset: 130 seconds".into(),
+        state,
+    }
+}
+
+pub fn timed(notification: Notification) -> TimedNotification {
+    TimedNotification {
+        offset: Duration::from_secs(0),
+        at: date("2021-05-02 10:19:17"),
+        sequence: 205646496,
+        uuid: "9437a575-4b00-44a2-899a-41d1134eef08".into(),
+        notification,
+    }
+}
+
+/// One canonical notification of each kind, with a name for its snapshot.
+pub fn canonical() -> Vec<(&'static str, TimedNotification)> {
+    let end = date("2021-05-02 10:19:17");
+    vec![
+        ("webhook-test", timed(Notification::WebhookTest)),
+        (
+            "alert-trigger",
+            timed(Notification::AlertTrigger(test_alert(AlertState::Active))),
+        ),
+        (
+            "alert-clear",
+            timed(Notification::AlertClear(test_alert(AlertState::Cleared {
+                end,
+            }))),
+        ),
+        (
+            "alert-clear-rule-removed",
+            timed(Notification::AlertClear(test_alert(
+                AlertState::RuleRemoved { end },
+            ))),
+        ),
+        (
+            "agent-trigger",
+            timed(Notification::AgentTrigger(agent_notification(
+                AlertState::Active,
+            ))),
+        ),
+        (
+            "agent-clear",
+            timed(Notification::AgentClear(agent_notification(
+                AlertState::Cleared {
+                    end: date("2016-10-20 20:22:28"),
+                },
+            ))),
+        ),
+    ]
+}

@@ -1,0 +1,474 @@
+//! Opening connections: TCP, then TLS for https, with a timeout over both.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::Uri;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+use crate::error::{Detail, DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};
+
+/// Which certificates to trust for https targets.
+#[derive(Debug, Clone, Default)]
+pub struct TlsConfig {
+    /// Extra CA certificates (PEM files) trusted on top of the system and webpki roots, for
+    /// receivers with a private CA (`--ca-cert FILE`).
+    pub ca_certs: Vec<PathBuf>,
+    /// Accept any server certificate (`--insecure`). For local tests only: the caller must
+    /// warn loudly, since the real service always verifies.
+    pub insecure: bool,
+}
+
+/// Why the TLS settings could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsConfigError {
+    /// A CA file cannot be read.
+    #[error("cannot read CA certificate file {path}; check the path given with --ca-cert")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A CA file holds no PEM certificate.
+    #[error(
+        "{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----); give --ca-cert a PEM file with the CA certificate"
+    )]
+    NoCertificate {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A certificate in a CA file is not usable as a trust anchor.
+    #[error("{path}: certificate is not a usable CA ({reason}); give --ca-cert the CA certificate, not the server's key")]
+    BadCertificate {
+        /// The file.
+        path: PathBuf,
+        /// What rustls said.
+        reason: String,
+    },
+}
+
+/// The rustls client configuration for the given settings: webpki roots, the system's native
+/// roots and any extra CA files; HTTP/1.1 over ALPN; ring provider.
+pub(crate) fn rustls_config(tls: &TlsConfig) -> Result<rustls::ClientConfig, TlsConfigError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports the default protocol versions");
+    let mut config = if tls.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate { provider }))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        // Unreadable system certificates are not fatal: webpki roots and --ca-cert remain.
+        let native = rustls_native_certs::load_native_certs();
+        let _ = roots.add_parsable_certificates(native.certs);
+        for path in &tls.ca_certs {
+            for cert in read_ca_file(path)? {
+                roots
+                    .add(cert)
+                    .map_err(|source| TlsConfigError::BadCertificate {
+                        path: path.clone(),
+                        reason: source.to_string(),
+                    })?;
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+    let pem = std::fs::read(path).map_err(|source| TlsConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+        .filter_map(Result::ok)
+        .collect();
+    if certs.is_empty() {
+        return Err(TlsConfigError::NoCertificate {
+            path: path.to_owned(),
+        });
+    }
+    Ok(certs)
+}
+
+/// `--insecure`: accepts any certificate, but still checks handshake signatures so the TLS
+/// session itself is sound.
+#[derive(Debug)]
+struct AcceptAnyCertificate {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A plain or TLS connection.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_flush(cx),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Stream::Plain(stream) => stream.is_write_vectored(),
+            Stream::Tls(stream) => stream.is_write_vectored(),
+        }
+    }
+}
+
+impl Connection for Stream {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+/// Opens TCP (+ TLS) connections to a URI's authority.
+#[derive(Clone)]
+pub(crate) struct Connector {
+    tls: TlsConnector,
+    connect_timeout: Duration,
+}
+
+impl Connector {
+    pub(crate) fn new(tls: rustls::ClientConfig, connect_timeout: Duration) -> Self {
+        Connector {
+            tls: TlsConnector::from(Arc::new(tls)),
+            connect_timeout,
+        }
+    }
+
+    /// Connects to `uri`'s host and port, TLS for https; the whole handshake is bounded by the
+    /// connect timeout.
+    pub(crate) async fn connect(&self, uri: &Uri) -> Result<Stream, ConnectError> {
+        let https = uri.scheme_str() == Some("https");
+        let host = uri
+            .host()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let authority = uri
+            .authority()
+            .map(|authority| authority.to_string())
+            .unwrap_or_default();
+        let authority = if uri.port_u16().is_some() {
+            authority
+        } else {
+            format!("{authority}:{port}")
+        };
+        let attempt = async {
+            let tcp = connect_tcp(&host, port, &authority).await?;
+            if !https {
+                return Ok(Stream::Plain(tcp));
+            }
+            let server_name = ServerName::try_from(host.clone()).map_err(|_| ConnectError {
+                kind: ConnectErrorKind::Resolve,
+                authority: authority.clone(),
+                source: Some(format!("`{host}` is not a valid TLS server name").into()),
+            })?;
+            let tls = self
+                .tls
+                .connect(server_name, tcp)
+                .await
+                .map_err(|source| ConnectError {
+                    kind: ConnectErrorKind::Tls {
+                        host: host.clone(),
+                        problem: tls_problem(&source),
+                    },
+                    authority: authority.clone(),
+                    source: Some(Box::new(source)),
+                })?;
+            Ok(Stream::Tls(Box::new(tls)))
+        };
+        match tokio::time::timeout(self.connect_timeout, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(ConnectError {
+                kind: ConnectErrorKind::Timeout(self.connect_timeout),
+                authority,
+                source: None,
+            }),
+        }
+    }
+}
+
+async fn connect_tcp(host: &str, port: u16, authority: &str) -> Result<TcpStream, ConnectError> {
+    let addrs: Vec<SocketAddr> = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|source| ConnectError {
+                kind: ConnectErrorKind::Resolve,
+                authority: authority.to_owned(),
+                source: Some(Box::new(source)),
+            })?
+            .collect(),
+    };
+    let mut last_error = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                // Small requests: send them now rather than wait for Nagle.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(err) => last_error = Some(err),
+        }
+    }
+    let source = last_error.unwrap_or_else(|| io::Error::other("the host has no address"));
+    let kind = if source.kind() == io::ErrorKind::ConnectionRefused {
+        ConnectErrorKind::Refused
+    } else {
+        ConnectErrorKind::Other
+    };
+    Err(ConnectError {
+        kind,
+        authority: authority.to_owned(),
+        source: Some(Box::new(source)),
+    })
+}
+
+fn tls_problem(error: &io::Error) -> TlsProblem {
+    use rustls::CertificateError as C;
+    let Some(rustls_error) = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        return TlsProblem::Other;
+    };
+    match rustls_error {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::UnknownIssuer | C::BadSignature => TlsProblem::UnknownIssuer,
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsProblem::NotValidForName,
+            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+                TlsProblem::Expired
+            }
+            _ => TlsProblem::Other,
+        },
+        _ => TlsProblem::Other,
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum ConnectErrorKind {
+    Resolve,
+    Refused,
+    Other,
+    Timeout(Duration),
+    Tls { host: String, problem: TlsProblem },
+}
+
+/// A failed connect, carried through hyper-util's error so [`crate::Client`] can classify it.
+#[derive(Debug)]
+pub(crate) struct ConnectError {
+    kind: ConnectErrorKind,
+    authority: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            ConnectErrorKind::Resolve => write!(f, "cannot resolve {}", self.authority),
+            ConnectErrorKind::Refused => write!(f, "connection refused by {}", self.authority),
+            ConnectErrorKind::Other => write!(f, "cannot connect to {}", self.authority),
+            ConnectErrorKind::Timeout(after) => {
+                write!(f, "no connection to {} within {after:?}", self.authority)
+            }
+            ConnectErrorKind::Tls { host, .. } => write!(f, "TLS handshake with {host} failed"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|source| source.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl ConnectError {
+    /// The delivery-error kind and detail this connect failure maps to.
+    pub(crate) fn kind_detail(&self) -> (ErrorKind, Detail) {
+        let authority = self.authority.clone();
+        match &self.kind {
+            ConnectErrorKind::Resolve => (
+                ErrorKind::Connect,
+                Detail::Connect {
+                    authority,
+                    refused: false,
+                    resolve: true,
+                },
+            ),
+            ConnectErrorKind::Refused => (
+                ErrorKind::Connect,
+                Detail::Connect {
+                    authority,
+                    refused: true,
+                    resolve: false,
+                },
+            ),
+            ConnectErrorKind::Other => (
+                ErrorKind::Connect,
+                Detail::Connect {
+                    authority,
+                    refused: false,
+                    resolve: false,
+                },
+            ),
+            ConnectErrorKind::Timeout(after) => (
+                ErrorKind::Timeout,
+                Detail::Timeout {
+                    phase: TimeoutPhase::Connect,
+                    after: *after,
+                },
+            ),
+            ConnectErrorKind::Tls { host, problem } => (
+                ErrorKind::Tls,
+                Detail::Tls {
+                    host: host.clone(),
+                    problem: *problem,
+                },
+            ),
+        }
+    }
+
+    /// Turns this into the delivery error for `url`.
+    pub(crate) fn into_delivery_error(self, url: Arc<str>) -> DeliveryError {
+        let (kind, detail) = self.kind_detail();
+        DeliveryError::new(kind, url, detail, self.source)
+    }
+}
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = TokioIo<Stream>;
+    type Error = ConnectError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connector = self.clone();
+        Box::pin(async move { connector.connect(&uri).await.map(TokioIo::new) })
+    }
+}

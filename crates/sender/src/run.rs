@@ -1,0 +1,677 @@
+//! Replaying a list of deliveries: timing, per-alert order, concurrency, retries, the log.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+
+use crate::auth::{Auth, AuthSpecError, Authenticator};
+use crate::client::{Client, ClientConfig, ClientError};
+use crate::error::{DeliveryError, ErrorKind};
+use crate::log::DeliveryLog;
+use crate::target::{Target, TargetError};
+
+/// One POST, pre-rendered: the payload bytes are built once, before sending starts.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// When, on the scenario clock, relative to its start.
+    pub offset: Duration,
+    /// Deliveries with the same key go strictly in order, one at a time (the trigger before the
+    /// clear of one alert); different keys may go concurrently. Usually the alert id.
+    pub order_key: Option<Arc<str>>,
+    /// `eventId` of the payload.
+    pub event_id: Arc<str>,
+    /// `eventType` of the payload.
+    pub event_type: Arc<str>,
+    /// `alertId`, when the event is about an alert.
+    pub alert_id: Option<Arc<str>>,
+    /// The JSON body.
+    pub body: Bytes,
+    /// Headers of this delivery (custom webhooks: the operation's rendered headers). They win
+    /// over the client's. Mark secret values with [`HeaderValue::set_sensitive`].
+    pub extra_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Custom webhooks: the operation path and rendered query, in wire form, appended to the
+    /// target (see [`Target::join`]). `None` posts to the target itself.
+    pub path_and_query: Option<String>,
+}
+
+impl Delivery {
+    /// A classic-webhook delivery (no extra headers, no path), ordered by `alert_id` if any.
+    pub fn new(
+        offset: Duration,
+        event_id: impl Into<Arc<str>>,
+        event_type: impl Into<Arc<str>>,
+        alert_id: Option<Arc<str>>,
+        body: impl Into<Bytes>,
+    ) -> Delivery {
+        Delivery {
+            offset,
+            order_key: alert_id.clone(),
+            event_id: event_id.into(),
+            event_type: event_type.into(),
+            alert_id,
+            body: body.into(),
+            extra_headers: Vec::new(),
+            path_and_query: None,
+        }
+    }
+}
+
+/// How fast the scenario clock runs.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Speed {
+    /// No waiting; per-key order kept (the default).
+    #[default]
+    Max,
+    /// `N` times real time (`2.0` plays a 10-minute scenario in 5 minutes).
+    Factor(f64),
+    /// The scenario's own pace.
+    Realtime,
+}
+
+impl Speed {
+    /// When a delivery at `offset` is due, relative to the start; `None` for no waiting.
+    pub fn due(self, offset: Duration) -> Option<Duration> {
+        match self {
+            Speed::Max => None,
+            Speed::Realtime => Some(offset),
+            Speed::Factor(factor) => Some(offset.div_f64(factor)),
+        }
+    }
+}
+
+/// `max`, `realtime`, or a positive factor `N` / `Nx`.
+impl FromStr for Speed {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "max" => Ok(Speed::Max),
+            "realtime" => Ok(Speed::Realtime),
+            _ => {
+                let number = text.strip_suffix('x').unwrap_or(text);
+                match number.parse::<f64>() {
+                    Ok(factor) if factor.is_finite() && factor > 0.0 && factor <= 1e9 => {
+                        Ok(Speed::Factor(factor))
+                    }
+                    _ => Err(format!(
+                        "speed `{text}` is not max, realtime or a positive factor such as 10"
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Retries of failed attempts. Off by default: ThousandEyes' retry behaviour is not documented
+/// (reference 5.4), so replaying without retries shows a receiver's failures plainly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per delivery, at least 1 (1 = no retry).
+    pub max_attempts: u32,
+    /// Wait before the first retry; doubled for each next one (no jitter: deterministic).
+    pub initial_backoff: Duration,
+    /// Cap on the wait.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::off()
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt per delivery.
+    pub fn off() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 1,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+
+    /// Up to `retries` retries after the first attempt, backoff 0.5 s doubling up to 30 s.
+    pub fn retries(retries: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: retries.saturating_add(1),
+            ..RetryPolicy::off()
+        }
+    }
+
+    /// Wait before retry number `retry` (1 for the first retry).
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(31));
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+
+    /// Whether a failure is worth retrying: the receiver was unreachable or busy (connect,
+    /// timeout, reset, 5xx, 429). Redirects, TLS and other 4xx answers will not change.
+    pub fn retries_on(error: &DeliveryError) -> bool {
+        match error.kind() {
+            ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Reset | ErrorKind::ServerError => {
+                true
+            }
+            ErrorKind::ClientError => error.status_code() == Some(StatusCode::TOO_MANY_REQUESTS),
+            _ => false,
+        }
+    }
+}
+
+/// Everything [`run`] needs.
+#[derive(Debug, Clone)]
+pub struct SendConfig {
+    /// Where to POST.
+    pub target: Target,
+    /// How to authenticate.
+    pub auth: Auth,
+    /// TLS, timeouts, headers.
+    pub client: ClientConfig,
+    /// How fast the scenario clock runs.
+    pub speed: Speed,
+    /// Most deliveries in flight at once (different order keys only).
+    pub concurrency: usize,
+    /// Retries (off by default).
+    pub retry: RetryPolicy,
+    /// JSONL delivery log to append every attempt to.
+    pub log: Option<PathBuf>,
+}
+
+impl SendConfig {
+    /// Defaults for `target`: no auth, max speed, concurrency 8, no retries, no log.
+    pub fn new(target: Target) -> SendConfig {
+        SendConfig {
+            target,
+            auth: Auth::None,
+            client: ClientConfig::default(),
+            speed: Speed::Max,
+            concurrency: 8,
+            retry: RetryPolicy::off(),
+            log: None,
+        }
+    }
+}
+
+/// Why a run could not start or had to stop. Delivery failures are not errors: they are counted
+/// in the [`Summary`].
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    /// The client could not be built.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The auth settings are unusable.
+    #[error(transparent)]
+    Auth(#[from] AuthSpecError),
+    /// The delivery log cannot be written.
+    #[error("cannot write delivery log {path}; check the directory exists and is writable")]
+    Log {
+        /// The log file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A delivery's path cannot be joined to the target.
+    #[error("event {event_id}: cannot append its path to the target: {source}")]
+    Path {
+        /// The event.
+        event_id: String,
+        /// Why.
+        #[source]
+        source: TargetError,
+    },
+    /// A setting is out of range.
+    #[error("{0}")]
+    Config(String),
+}
+
+fn ser_arc<S: serde::Serializer>(value: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value)
+}
+
+fn ser_opt_arc<S: serde::Serializer>(
+    value: &Option<Arc<str>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serializer.serialize_some(&**value),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// One POST attempt: a line of the delivery log. Holds no secret (the URL never has
+/// credentials, headers are not recorded).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Attempt {
+    /// Position of the delivery in the input list.
+    pub index: usize,
+    /// `eventId`.
+    #[serde(rename = "eventId", serialize_with = "ser_arc")]
+    pub event_id: Arc<str>,
+    /// `eventType`.
+    #[serde(rename = "eventType", serialize_with = "ser_arc")]
+    pub event_type: Arc<str>,
+    /// `alertId`.
+    #[serde(rename = "alertId", serialize_with = "ser_opt_arc")]
+    pub alert_id: Option<Arc<str>>,
+    /// Where it went.
+    #[serde(serialize_with = "ser_arc")]
+    pub url: Arc<str>,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// Wall-clock start, RFC 3339 UTC.
+    pub at: String,
+    /// The answer's status, if one came.
+    pub status: Option<u16>,
+    /// From sending to the end of the answer (or the failure), milliseconds.
+    pub latency_ms: f64,
+    /// Failure kind, `None` on success.
+    pub error_kind: Option<ErrorKind>,
+    /// Failure message (what happened and what to do), `None` on success.
+    pub error: Option<String>,
+}
+
+impl Attempt {
+    /// Whether the receiver answered 2xx.
+    pub fn delivered(&self) -> bool {
+        self.error_kind.is_none()
+    }
+}
+
+/// The final outcome of one delivery.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventOutcome {
+    /// `eventId`.
+    #[serde(rename = "eventId", serialize_with = "ser_arc")]
+    pub event_id: Arc<str>,
+    /// `eventType`.
+    #[serde(rename = "eventType", serialize_with = "ser_arc")]
+    pub event_type: Arc<str>,
+    /// `alertId`.
+    #[serde(rename = "alertId", serialize_with = "ser_opt_arc")]
+    pub alert_id: Option<Arc<str>>,
+    /// Attempts made (0: not sent, the run was stopped first).
+    pub attempts: u32,
+    /// Last status received.
+    pub status: Option<u16>,
+    /// Whether the last attempt got a 2xx.
+    pub delivered: bool,
+    /// Kind of the last failure.
+    pub error_kind: Option<ErrorKind>,
+    /// Message of the last failure.
+    pub error: Option<String>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    /// Deliveries given.
+    pub total: usize,
+    /// Deliveries attempted at least once.
+    pub sent: usize,
+    /// Deliveries that got a 2xx.
+    pub delivered: usize,
+    /// Deliveries attempted that did not get a 2xx.
+    pub failed: usize,
+    /// Deliveries never attempted (the run was stopped).
+    pub not_sent: usize,
+    /// POST attempts, retries included.
+    pub attempts: usize,
+    /// Failed deliveries by the kind of their last failure.
+    pub failures_by_kind: BTreeMap<ErrorKind, usize>,
+    /// Tokens fetched from an OAuth 2 token endpoint.
+    pub token_fetches: u64,
+    /// Wall time of the run, milliseconds.
+    pub elapsed_ms: f64,
+    /// Whether the run was stopped before the end.
+    pub cancelled: bool,
+    /// One entry per delivery, in input order.
+    pub events: Vec<EventOutcome>,
+}
+
+impl Summary {
+    /// Every delivery got a 2xx (what exit code 0 means).
+    pub fn all_delivered(&self) -> bool {
+        self.delivered == self.total
+    }
+}
+
+/// A delivery ready to go: target joined, headers built.
+struct Prepared {
+    index: usize,
+    delivery: Delivery,
+    target: Target,
+    headers: HeaderMap,
+}
+
+fn prepare(deliveries: Vec<Delivery>, target: &Target) -> Result<Vec<Prepared>, SenderError> {
+    let mut joined: HashMap<String, Target> = HashMap::new();
+    deliveries
+        .into_iter()
+        .enumerate()
+        .map(|(index, delivery)| {
+            let target = match delivery.path_and_query.as_deref() {
+                None | Some("") => target.clone(),
+                Some(path) => match joined.get(path) {
+                    Some(target) => target.clone(),
+                    None => {
+                        let new = target.join(path).map_err(|source| SenderError::Path {
+                            event_id: delivery.event_id.to_string(),
+                            source,
+                        })?;
+                        joined.insert(path.to_owned(), new.clone());
+                        new
+                    }
+                },
+            };
+            let mut headers = HeaderMap::with_capacity(delivery.extra_headers.len());
+            for (name, value) in &delivery.extra_headers {
+                headers.append(name.clone(), value.clone());
+            }
+            Ok(Prepared {
+                index,
+                delivery,
+                target,
+                headers,
+            })
+        })
+        .collect()
+}
+
+/// Sends every delivery; see [`run_until`].
+pub async fn run(
+    deliveries: Vec<Delivery>,
+    config: &SendConfig,
+    on_attempt: impl FnMut(&Attempt),
+) -> Result<Summary, SenderError> {
+    run_until(deliveries, config, std::future::pending(), on_attempt).await
+}
+
+/// Sends every delivery to `config.target` and reports each attempt to `on_attempt` (and the
+/// delivery log) as it completes.
+///
+/// Deliveries go in input order as the scenario clock (`config.speed`) reaches their offset;
+/// those sharing an `order_key` go one at a time in input order, others concurrently up to
+/// `config.concurrency`. When `stop` completes, no new delivery starts, those in flight finish
+/// (bounded by the request timeout) and the summary of what was sent is returned with
+/// `cancelled: true`.
+pub async fn run_until(
+    deliveries: Vec<Delivery>,
+    config: &SendConfig,
+    stop: impl Future<Output = ()>,
+    mut on_attempt: impl FnMut(&Attempt),
+) -> Result<Summary, SenderError> {
+    if config.concurrency == 0 {
+        return Err(SenderError::Config(
+            "concurrency must be at least 1".to_owned(),
+        ));
+    }
+    if config.retry.max_attempts == 0 {
+        return Err(SenderError::Config(
+            "the retry policy needs at least 1 attempt".to_owned(),
+        ));
+    }
+    let client = Client::new(&config.client)?;
+    let auth = Authenticator::new(config.auth.clone())?;
+    let mut log = match &config.log {
+        Some(path) => Some(DeliveryLog::open(path).map_err(|source| SenderError::Log {
+            path: path.clone(),
+            source,
+        })?),
+        None => None,
+    };
+    let prepared = prepare(deliveries, &config.target)?;
+    let total = prepared.len();
+    let mut events: Vec<EventOutcome> = prepared
+        .iter()
+        .map(|prepared| EventOutcome {
+            event_id: prepared.delivery.event_id.clone(),
+            event_type: prepared.delivery.event_type.clone(),
+            alert_id: prepared.delivery.alert_id.clone(),
+            attempts: 0,
+            status: None,
+            delivered: false,
+            error_kind: None,
+            error: None,
+        })
+        .collect();
+
+    let started = Instant::now();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (attempt_tx, mut attempt_rx) = mpsc::unbounded_channel::<Attempt>();
+    let dispatcher = Dispatcher {
+        client,
+        auth: auth.clone(),
+        speed: config.speed,
+        retry: config.retry,
+        permits: Arc::new(Semaphore::new(config.concurrency)),
+        // Bounds how many deliveries wait in memory for their turn.
+        window: Arc::new(Semaphore::new(config.concurrency.saturating_mul(64).max(256))),
+        stop: stop_rx,
+        attempts: attempt_tx,
+    };
+    let dispatch = tokio::spawn(dispatcher.dispatch(prepared, started));
+
+    let mut stop = std::pin::pin!(stop);
+    let mut cancelled = false;
+    let mut log_error = None;
+    let mut n_attempts = 0;
+    loop {
+        tokio::select! {
+            attempt = attempt_rx.recv() => {
+                let Some(attempt) = attempt else { break };
+                n_attempts += 1;
+                if let Some(log) = log.as_mut() {
+                    if let Err(source) = log.append(&attempt) {
+                        if log_error.is_none() {
+                            log_error = Some(SenderError::Log { path: log.path().to_owned(), source });
+                            let _ = stop_tx.send(true);
+                        }
+                    }
+                }
+                let event = &mut events[attempt.index];
+                event.attempts = attempt.attempt;
+                event.status = attempt.status;
+                event.delivered = attempt.delivered();
+                event.error_kind = attempt.error_kind;
+                event.error = attempt.error.clone();
+                on_attempt(&attempt);
+            }
+            () = &mut stop, if !cancelled => {
+                cancelled = true;
+                let _ = stop_tx.send(true);
+            }
+        }
+    }
+    // The channel closes once the dispatcher and every delivery task are done.
+    let _ = dispatch.await;
+    if let Some(err) = log_error {
+        return Err(err);
+    }
+    let mut failures_by_kind = BTreeMap::new();
+    let (mut sent, mut delivered) = (0, 0);
+    for event in &events {
+        if event.attempts > 0 {
+            sent += 1;
+        }
+        if event.delivered {
+            delivered += 1;
+        } else if let Some(kind) = event.error_kind {
+            *failures_by_kind.entry(kind).or_insert(0) += 1;
+        }
+    }
+    Ok(Summary {
+        total,
+        sent,
+        delivered,
+        failed: sent - delivered,
+        not_sent: total - sent,
+        attempts: n_attempts,
+        failures_by_kind,
+        token_fetches: auth.token_fetches(),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+        cancelled: cancelled || sent < total,
+        events,
+    })
+}
+
+struct Dispatcher {
+    client: Client,
+    auth: Authenticator,
+    speed: Speed,
+    retry: RetryPolicy,
+    permits: Arc<Semaphore>,
+    window: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
+    attempts: mpsc::UnboundedSender<Attempt>,
+}
+
+impl Dispatcher {
+    async fn dispatch(mut self, prepared: Vec<Prepared>, started: Instant) {
+        // The last delivery of each order key: the next one waits for it.
+        let mut lanes: HashMap<Arc<str>, oneshot::Receiver<()>> = HashMap::new();
+        for prepared in prepared {
+            if *self.stop.borrow() {
+                return;
+            }
+            if let Some(due) = self.speed.due(prepared.delivery.offset) {
+                let deadline = tokio::time::Instant::from_std(started + due);
+                tokio::select! {
+                    () = tokio::time::sleep_until(deadline) => {}
+                    _ = self.stop.wait_for(|stopped| *stopped) => return,
+                }
+            }
+            let window = tokio::select! {
+                permit = self.window.clone().acquire_owned() => permit.expect("never closed"),
+                _ = self.stop.wait_for(|stopped| *stopped) => return,
+            };
+            let (done_tx, done_rx) = oneshot::channel();
+            let predecessor = match &prepared.delivery.order_key {
+                Some(key) => lanes.insert(key.clone(), done_rx),
+                None => None,
+            };
+            let task = DeliveryTask {
+                client: self.client.clone(),
+                auth: self.auth.clone(),
+                retry: self.retry,
+                permits: self.permits.clone(),
+                stop: self.stop.clone(),
+                attempts: self.attempts.clone(),
+            };
+            tokio::spawn(async move {
+                if let Some(predecessor) = predecessor {
+                    // An error means the predecessor's task ended abnormally: go on anyway.
+                    let _ = predecessor.await;
+                }
+                task.deliver(prepared).await;
+                drop(window);
+                let _ = done_tx.send(());
+            });
+        }
+    }
+}
+
+struct DeliveryTask {
+    client: Client,
+    auth: Authenticator,
+    retry: RetryPolicy,
+    permits: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
+    attempts: mpsc::UnboundedSender<Attempt>,
+}
+
+impl DeliveryTask {
+    async fn deliver(mut self, prepared: Prepared) {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return;
+        };
+        let url = prepared.target.text();
+        for attempt in 1..=self.retry.max_attempts {
+            if *self.stop.borrow() {
+                return;
+            }
+            let at = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            let sent_at = Instant::now();
+            let result = self
+                .client
+                .deliver(
+                    &prepared.target,
+                    &self.auth,
+                    &prepared.headers,
+                    prepared.delivery.body.clone(),
+                )
+                .await;
+            let latency_ms = sent_at.elapsed().as_secs_f64() * 1e3;
+            let (status, error_kind, error, retry) = match &result {
+                Ok(response) => (Some(response.status.as_u16()), None, None, false),
+                Err(err) => (
+                    err.status_code().map(|status| status.as_u16()),
+                    Some(err.kind()),
+                    Some(err.to_string()),
+                    RetryPolicy::retries_on(err) && attempt < self.retry.max_attempts,
+                ),
+            };
+            let _ = self.attempts.send(Attempt {
+                index: prepared.index,
+                event_id: prepared.delivery.event_id.clone(),
+                event_type: prepared.delivery.event_type.clone(),
+                alert_id: prepared.delivery.alert_id.clone(),
+                url: url.clone(),
+                attempt,
+                at,
+                status,
+                latency_ms,
+                error_kind,
+                error,
+            });
+            if !retry {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.retry.backoff(attempt)) => {}
+                _ = self.stop.wait_for(|stopped| *stopped) => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_parses() {
+        assert_eq!("max".parse::<Speed>(), Ok(Speed::Max));
+        assert_eq!("realtime".parse::<Speed>(), Ok(Speed::Realtime));
+        assert_eq!("10".parse::<Speed>(), Ok(Speed::Factor(10.0)));
+        assert_eq!("2.5x".parse::<Speed>(), Ok(Speed::Factor(2.5)));
+        assert!("0".parse::<Speed>().is_err());
+        assert!("-1".parse::<Speed>().is_err());
+        assert!("NaN".parse::<Speed>().is_err());
+        assert_eq!(
+            Speed::Factor(2.0).due(Duration::from_secs(10)),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(Speed::Max.due(Duration::from_secs(10)), None);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = RetryPolicy::retries(10);
+        assert_eq!(policy.max_attempts, 11);
+        assert_eq!(policy.backoff(1), Duration::from_millis(500));
+        assert_eq!(policy.backoff(2), Duration::from_secs(1));
+        assert_eq!(policy.backoff(3), Duration::from_secs(2));
+        assert_eq!(policy.backoff(40), Duration::from_secs(30));
+    }
+}

@@ -118,6 +118,8 @@ fn parse(text: &str) -> Result<file::ScenarioFile, Diagnostic> {
         .map_err(|err| toml_diagnostic(text, &err, String::new()))?;
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let field = err.path().to_string();
+        // `Spanned` fields add serde_spanned's private key to the path; users never wrote it.
+        let field = field.replace(".$__serde_spanned_private_value", "");
         let field = if field == "." { String::new() } else { field };
         toml_diagnostic(text, err.inner(), field)
     })

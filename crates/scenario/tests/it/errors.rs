@@ -1,0 +1,151 @@
+//! Broken scenarios: each error names the file, line, column and field, and says what to do.
+
+use tesim_scenario::{Options, Source};
+
+const BASE: &str = r#"
+[[tests]]
+id = 1
+name = "https://example.com"
+type = "http-server"
+
+[[rules]]
+id = 10
+name = "HTTP"
+expression = "Response Code is server error (5xx)"
+
+[[agents]]
+id = 100
+name = "Boston, MA"
+
+[[agent-rules]]
+id = 50
+kind = "offline"
+"#;
+
+fn check(steps: &str, expected: &str) {
+    let text = format!("{BASE}{steps}");
+    let err = Source::from_text("broken", &text)
+        .compile(Options::default())
+        .unwrap_err();
+    assert_eq!(err.to_string(), expected, "\n{text}");
+}
+
+#[test]
+fn unknown_rule() {
+    check(
+        "\n[[steps]]\nat = \"+0s\"\naction = \"trigger\"\nalert = \"a\"\nrule = 99\ntest = 1\nagents = [100]\n",
+        "broken.toml:24:8: steps[0].rule: rule 99 does not exist; defined: 10",
+    );
+}
+
+#[test]
+fn clear_of_an_alert_never_triggered() {
+    check(
+        "\n[[steps]]\nat = \"+5s\"\naction = \"clear\"\nalert = \"ghost\"\n",
+        "broken.toml:22:10: steps[0].alert: cannot clear alert `ghost` at +5s: it was never triggered before then; active alerts: none",
+    );
+}
+
+#[test]
+fn clear_before_trigger_in_time_is_caught_even_in_file_order() {
+    check(
+        "\n[[steps]]\nat = \"+10s\"\naction = \"trigger\"\nalert = \"a\"\nrule = 10\ntest = 1\nagents = [100]\n\n[[steps]]\nat = \"+5s\"\naction = \"clear\"\nalert = \"a\"\n",
+        "broken.toml:30:10: steps[1].alert: cannot clear alert `a` at +5s: it was never triggered before then; active alerts: none",
+    );
+}
+
+#[test]
+fn negative_offset() {
+    check(
+        "\n[[steps]]\nat = \"-5s\"\naction = \"webhook-test\"\n",
+        "broken.toml:21:6: steps[0].at: negative offset `-5s`: steps happen at or after the scenario start; use e.g. `+90s`",
+    );
+}
+
+#[test]
+fn unknown_action_lists_the_known_ones() {
+    let text = format!("{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"explode\"\n");
+    let err = Source::from_text("broken", &text)
+        .compile(Options::default())
+        .unwrap_err();
+    assert!(err.to_string().starts_with("broken.toml:22:10: steps[0].action: unknown action `explode`; use one of webhook-test, trigger"), "{err}");
+}
+
+#[test]
+fn misspelt_key_is_refused() {
+    let text = format!("{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"clear\"\nalret = \"a\"\n");
+    let err = Source::from_text("broken", &text)
+        .compile(Options::default())
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.starts_with("broken.toml:23:1: steps[0].alret: unknown field `alret`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn wrong_type_names_the_field() {
+    let err = Source::from_text(
+        "broken",
+        "[[rules]]\nid = \"ten\"\nname = \"x\"\nexpression = \"y\"\n",
+    )
+    .compile(Options::default())
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.starts_with(
+            "broken.toml:2:6: rules[0].id: invalid type: string \"ten\", expected u64"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn toml_syntax_error_has_a_position() {
+    let err = Source::from_text("broken", "[[steps]\nat = 1\n")
+        .compile(Options::default())
+        .unwrap_err();
+    assert!(err.to_string().starts_with("broken.toml:1:"), "{err}");
+}
+
+#[test]
+fn missing_keys_for_an_action() {
+    check(
+        "\n[[steps]]\nat = \"+0s\"\naction = \"agent-trigger\"\nnotification = \"n\"\nrule = 50\n",
+        "broken.toml:22:10: steps[0].agent: `agent-trigger` needs `agent`",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = format!(
+        "{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"trigger\"\nalert = \"a\"\nrule = 99\ntest = 98\nagents = [97]\n"
+    );
+    let err = Source::from_text("broken", &text)
+        .compile(Options::default())
+        .unwrap_err();
+    assert_eq!(err.diagnostics().len(), 3, "{err}");
+}
+
+#[test]
+fn deleted_rule_cannot_trigger_again() {
+    check(
+        "\n[[steps]]\nat = \"+0s\"\naction = \"delete-rule\"\nrule = 10\n\n[[steps]]\nat = \"+1m\"\naction = \"trigger\"\nalert = \"a\"\nrule = 10\ntest = 1\nagents = [100]\n",
+        "broken.toml:27:10: steps[1].rule: rule 10 was deleted at +0s; it cannot trigger at +1m",
+    );
+}
+
+#[test]
+fn unreadable_file_says_what_to_give() {
+    let err = tesim_scenario::load("no-such-scenario").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.starts_with("cannot read scenario no-such-scenario: "),
+        "{message}"
+    );
+    assert!(
+        message.contains("give a built-in name (default, webhook-test, page-load"),
+        "{message}"
+    );
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the scenario compiler.
+
+mod errors;
+mod properties;
+mod shipped;

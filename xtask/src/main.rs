@@ -1,1 +1,178 @@
-fn main() {}
+//! `cargo xtask`: the project's workflows, runnable from the repository root on a fresh
+//! clone. Every subcommand shells out to cargo and the `tesim` binary; none needs anything
+//! installed by hand (what a step needs, it installs itself).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context as _, bail};
+
+mod bench;
+mod conformance;
+
+const HELP: &str = "\
+cargo xtask <command> [args]
+
+commands:
+  simulate [--target URL] [tesim args…]  replay a scenario; with no --target into an embedded
+                                         receiver that shows what arrived (tesim simulate),
+                                         with --target into your receiver (tesim send)
+  conformance [--target URL] [args…]     run the conformance checker; with no --target against
+                                         the bundled correct receiver, then a broken one
+  ci                                     everything CI runs: fmt, clippy, tests, API schema
+                                         fuzzing, bench --quick
+  bench [--quick]                        performance side by side with wrk/oha, Prism, WireMock
+";
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() || matches!(args[0].as_str(), "-h" | "--help" | "help") {
+        print!("{HELP}");
+        return ExitCode::SUCCESS;
+    }
+    let command = args.remove(0);
+    let result = match command.as_str() {
+        "simulate" => simulate(&args),
+        "conformance" => conformance::run(&args),
+        "ci" => ci(&args),
+        "bench" => bench::run(&args),
+        other => Err(anyhow::anyhow!("unknown xtask command `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The repository root (xtask always runs from there, whatever the current directory).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The cargo that runs us.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.current_dir(root());
+    command
+}
+
+/// Runs `command`, echoing it, and fails loudly when it fails.
+pub fn step(name: &str, command: &mut Command) -> anyhow::Result<()> {
+    eprintln!("\n==> {name}: {command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {name}"))?;
+    if !status.success() {
+        bail!("{name} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Builds the `tesim` binary (debug profile, or `--release`) and returns its path.
+pub fn build_tesim(release: bool) -> anyhow::Result<PathBuf> {
+    let mut command = cargo();
+    command.args([
+        "build",
+        "--quiet",
+        "--package",
+        "tesim-cli",
+        "--bin",
+        "tesim",
+    ]);
+    if release {
+        command.arg("--release");
+    }
+    let status = command.status().context("cannot run cargo build")?;
+    if !status.success() {
+        bail!("building tesim failed ({status})");
+    }
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    Ok(target_dir
+        .join(if release { "release" } else { "debug" })
+        .join("tesim"))
+}
+
+/// Runs tesim with `args`, passing its exit code through.
+pub fn run_tesim(args: &[String]) -> anyhow::Result<ExitCode> {
+    let tesim = build_tesim(false)?;
+    let status = Command::new(&tesim)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {}", tesim.display()))?;
+    Ok(ExitCode::from(
+        u8::try_from(status.code().unwrap_or(2)).unwrap_or(2),
+    ))
+}
+
+fn simulate(args: &[String]) -> anyhow::Result<ExitCode> {
+    let targeted = args
+        .iter()
+        .any(|arg| arg == "--target" || arg.starts_with("--target="));
+    let subcommand = if targeted { "send" } else { "simulate" };
+    let mut full = vec![subcommand.to_owned()];
+    full.extend_from_slice(args);
+    run_tesim(&full)
+}
+
+fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
+    if let Some(extra) = args.first() {
+        bail!("`cargo xtask ci` takes no arguments (got `{extra}`)");
+    }
+    step("format", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    step(
+        "clippy",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    let nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if nextest {
+        step(
+            "tests",
+            cargo().args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--locked",
+                "--no-fail-fast",
+            ]),
+        )?;
+        // nextest does not run doctests.
+        step(
+            "doctests",
+            cargo().args(["test", "--workspace", "--locked", "--doc"]),
+        )?;
+    } else {
+        step(
+            "tests",
+            cargo().args(["test", "--workspace", "--locked", "--no-fail-fast"]),
+        )?;
+    }
+    let schemathesis = root().join("crates/api/schemathesis.sh");
+    if schemathesis.exists() {
+        step(
+            "api schema fuzzing (schemathesis)",
+            Command::new("bash").arg(&schemathesis).current_dir(root()),
+        )?;
+    }
+    step("bench --quick", cargo().args(["xtask", "bench", "--quick"]))?;
+    eprintln!("\nxtask ci: all steps passed");
+    Ok(ExitCode::SUCCESS)
+}

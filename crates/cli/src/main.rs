@@ -11,7 +11,9 @@ mod cmd_api;
 mod cmd_check;
 mod cmd_listen;
 mod cmd_send;
+mod cmd_simulate;
 mod cmd_template;
+mod plan;
 
 /// Develop and test ThousandEyes alert receivers without a ThousandEyes account.
 #[derive(Debug, Parser)]
@@ -23,6 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Replay a scenario into an embedded receiver and show what arrived.
+    Simulate(cmd_simulate::SimulateArgs),
     /// Replay a scenario as ThousandEyes webhook POSTs to a URL.
     Send(cmd_send::SendArgs),
     /// Run a local receiver that prints or saves every request it gets.
@@ -38,7 +42,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -47,6 +54,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
+            Command::Simulate(args) => cmd_simulate::run(args).await,
             Command::Send(args) => cmd_send::run(args).await,
             Command::Listen(args) => cmd_listen::run(args).await,
             Command::Api(args) => cmd_api::run(args).await,

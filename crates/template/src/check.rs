@@ -1,0 +1,682 @@
+//! `tesim template check`: render an operation for many notifications and report every
+//! rendering ThousandEyes would send broken.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde_json::Value;
+use tesim_model::custom::IdEra;
+
+use crate::events::{self, Event};
+use crate::operation::{self, CompiledOperation, Part, RenderFailure, SyntaxError};
+
+/// What is wrong with a rendering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProblemKind {
+    /// A template does not parse.
+    Syntax,
+    /// A template failed to render (a helper error, a bad path).
+    Render,
+    /// A template names a variable the notification model does not have.
+    UnknownVariable,
+    /// The body (or query parameters) is not valid JSON.
+    InvalidJson,
+    /// An object or a list was rendered as text (`[object]`).
+    ObjectAsText,
+    /// The query parameters are not a JSON object of scalar values.
+    QueryParams,
+    /// A header value cannot go on the wire.
+    Header,
+    /// The rendering has a different shape in the two id eras.
+    EraShape,
+}
+
+impl ProblemKind {
+    /// A short stable name: `invalid-json`, `unknown-variable`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemKind::Syntax => "syntax",
+            ProblemKind::Render => "render",
+            ProblemKind::UnknownVariable => "unknown-variable",
+            ProblemKind::InvalidJson => "invalid-json",
+            ProblemKind::ObjectAsText => "object-as-text",
+            ProblemKind::QueryParams => "query-params",
+            ProblemKind::Header => "header",
+            ProblemKind::EraShape => "era-shape",
+        }
+    }
+}
+
+/// One problem, with the first event that shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// Which template.
+    pub part: Part,
+    /// 1-based line and column in that template, when known.
+    pub position: Option<(usize, usize)>,
+    /// What is wrong and what to do.
+    pub message: String,
+    /// The first event whose rendering shows it, with its id era.
+    pub event: Option<String>,
+    /// The rendered text around the error, with a `^` under it (two lines).
+    pub excerpt: Option<String>,
+    /// How many other renderings show the same problem.
+    pub also_in: usize,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error[{}]: {}", self.kind.name(), self.message)?;
+        match self.position {
+            Some((line, column)) => {
+                writeln!(f, "  --> {} line {line}, column {column}", self.part)?
+            }
+            None => writeln!(f, "  --> {}", self.part)?,
+        }
+        if let Some(event) = &self.event {
+            write!(f, "   = event: {event}")?;
+            match self.also_in {
+                0 => writeln!(f)?,
+                1 => writeln!(f, " (and 1 other rendering)")?,
+                n => writeln!(f, " (and {n} other renderings)")?,
+            }
+        }
+        if let Some(excerpt) = &self.excerpt {
+            for line in excerpt.lines() {
+                writeln!(f, "   | {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The result of a check.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Every distinct problem, in the order first found.
+    pub problems: Vec<Problem>,
+    /// Events checked.
+    pub events: usize,
+    /// Renderings made (events × id eras).
+    pub renderings: usize,
+}
+
+impl Report {
+    /// Whether no problem was found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Collects problems, merging repeats of one problem (same kind, template, place, message).
+#[derive(Default)]
+struct Collector {
+    problems: Vec<Problem>,
+    index: HashMap<(ProblemKind, Part, Option<(usize, usize)>, String), usize>,
+}
+
+impl Collector {
+    fn add(&mut self, problem: Problem) {
+        let key = (
+            problem.kind,
+            problem.part.clone(),
+            problem.position,
+            problem.message.clone(),
+        );
+        match self.index.get(&key) {
+            Some(&index) => self.problems[index].also_in += 1,
+            None => {
+                self.index.insert(key, self.problems.len());
+                self.problems.push(problem);
+            }
+        }
+    }
+}
+
+/// Turns syntax errors into problems.
+pub fn syntax_problems(errors: &[SyntaxError]) -> Vec<Problem> {
+    errors
+        .iter()
+        .map(|error| Problem {
+            kind: ProblemKind::Syntax,
+            part: error.part.clone(),
+            position: error.position,
+            message: format!("the template does not parse: {}", error.message),
+            event: None,
+            excerpt: None,
+            also_in: 0,
+        })
+        .collect()
+}
+
+/// The default set of events: the edge cases plus every event of `timelines`.
+pub fn events_for(timelines: &[tesim_scenario::Timeline]) -> Vec<Event> {
+    let mut events = events::edge_case_events();
+    for timeline in timelines {
+        events.extend(events::scenario_events(timeline));
+    }
+    events
+}
+
+/// Renders `operation` for every event in every id era and reports what is broken.
+pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
+    let mut collector = Collector::default();
+    let skeleton = operation::template_data(&events::skeleton());
+    let mut renderings = 0;
+    for event in events {
+        let mut bodies: Vec<(IdEra, Value)> = Vec::new();
+        for (era, notification) in &event.by_era {
+            renderings += 1;
+            let label = format!("{}, {era}", event.label);
+            let data = operation::template_data(notification);
+            let mut probe = data.clone();
+            complete(&mut probe, &skeleton);
+            for (index, part) in operation.parts().enumerate() {
+                if let Some(body) = check_part(
+                    operation,
+                    index,
+                    part,
+                    &data,
+                    &probe,
+                    &label,
+                    &mut collector,
+                ) {
+                    bodies.push((*era, body));
+                }
+            }
+        }
+        compare_eras(&event.label, &bodies, &mut collector);
+    }
+    Report {
+        problems: collector.problems,
+        events: events.len(),
+        renderings,
+    }
+}
+
+fn problem(kind: ProblemKind, part: &Part, label: &str) -> Problem {
+    Problem {
+        kind,
+        part: part.clone(),
+        position: None,
+        message: String::new(),
+        event: Some(label.to_owned()),
+        excerpt: None,
+        also_in: 0,
+    }
+}
+
+fn from_failure(kind: ProblemKind, failure: RenderFailure, label: &str) -> Problem {
+    Problem {
+        position: failure.position,
+        message: failure.message,
+        ..problem(kind, &failure.part, label)
+    }
+}
+
+/// Checks one template for one rendering; returns the payload's JSON when it is valid.
+fn check_part(
+    operation: &CompiledOperation,
+    index: usize,
+    part: &Part,
+    data: &Value,
+    probe: &Value,
+    label: &str,
+    collector: &mut Collector,
+) -> Option<Value> {
+    if let Err(failure) = operation.render_strict(index, probe) {
+        if failure
+            .message
+            .ends_with("is not a variable of the notification model")
+        {
+            let message = with_hint(&failure.message);
+            collector.add(Problem {
+                message,
+                ..from_failure(ProblemKind::UnknownVariable, failure, label)
+            });
+        }
+    }
+    let text = match operation.render_part(index, data) {
+        Ok(text) => text,
+        Err(failure) => {
+            collector.add(from_failure(ProblemKind::Render, failure, label));
+            return None;
+        }
+    };
+    let source = operation.source(part).unwrap_or_default();
+    if let Some(at) = text
+        .find("[object]")
+        .filter(|_| !source.contains("[object]"))
+    {
+        let mut found = locate(
+            operation,
+            index,
+            data,
+            part,
+            label,
+            ProblemKind::ObjectAsText,
+            at,
+            &text,
+        );
+        found.message =
+            "an object or list is rendered as text (`[object]`); write one of its fields, \
+                         e.g. `type.id` or `alert.severity.id`, or iterate it with {{#each}}"
+                .to_owned();
+        collector.add(found);
+    }
+    match part {
+        Part::Payload | Part::QueryParams => {
+            let parsed = if text.trim().is_empty() && *part == Part::QueryParams {
+                Ok(Value::Object(Default::default()))
+            } else {
+                serde_json::from_str::<Value>(&text)
+            };
+            match parsed {
+                Ok(value) => {
+                    if *part == Part::QueryParams {
+                        if let Err(message) = operation::query_params(&text) {
+                            collector.add(Problem {
+                                message,
+                                ..problem(ProblemKind::QueryParams, part, label)
+                            });
+                        }
+                    }
+                    Some(value).filter(|_| *part == Part::Payload)
+                }
+                Err(err) => {
+                    collector.add(json_problem(
+                        operation, index, data, part, label, &text, &err,
+                    ));
+                    None
+                }
+            }
+        }
+        Part::Header { .. } => {
+            if let Some(bad) = text.chars().find(|ch| ch.is_control() && *ch != '\t') {
+                let at = text.find(bad).unwrap_or(0);
+                let mut found = locate(
+                    operation,
+                    index,
+                    data,
+                    part,
+                    label,
+                    ProblemKind::Header,
+                    at,
+                    &text,
+                );
+                found.message = format!(
+                    "the header value contains the control character {bad:?}, which HTTP does not allow"
+                );
+                collector.add(found);
+            }
+            None
+        }
+    }
+}
+
+/// A problem at byte `at` of the rendered `text`, located in the template.
+#[allow(clippy::too_many_arguments)] // one call site per problem kind; a struct would only rename them
+fn locate(
+    operation: &CompiledOperation,
+    index: usize,
+    data: &Value,
+    part: &Part,
+    label: &str,
+    kind: ProblemKind,
+    at: usize,
+    text: &str,
+) -> Problem {
+    let source = operation.source(part).unwrap_or_default();
+    let position = operation.render_marked(index, data).and_then(|map| {
+        // The marked rendering equals the clean one but for whitespace a standalone tag
+        // removes; find the same spot by the same search where possible.
+        let offset = if map.text == text { Some(at) } else { None }?;
+        map.template_offset(offset)
+            .map(|offset| crate::engine::line_col(source, offset))
+    });
+    Problem {
+        position,
+        excerpt: Some(excerpt(text, at)),
+        ..problem(kind, part, label)
+    }
+}
+
+fn json_problem(
+    operation: &CompiledOperation,
+    index: usize,
+    data: &Value,
+    part: &Part,
+    label: &str,
+    text: &str,
+    err: &serde_json::Error,
+) -> Problem {
+    let what = if *part == Part::Payload {
+        "the body"
+    } else {
+        "the query parameters"
+    };
+    let reason = err.to_string();
+    let reason = reason
+        .rsplit_once(" at line ")
+        .map_or(reason.as_str(), |(reason, _)| reason);
+    let message = format!("{what} is not valid JSON: {reason}");
+    let source = operation.source(part).unwrap_or_default();
+    let at = crate::engine::offset_of(text, err.line(), err.column());
+    // Locate the error in the marked rendering, which can differ from the clean one in the
+    // whitespace of standalone tags: parse it again and use its own error position.
+    let position = operation.render_marked(index, data).and_then(|map| {
+        let marked_err = serde_json::from_str::<Value>(&map.text).err()?;
+        let marked_at = crate::engine::offset_of(&map.text, marked_err.line(), marked_err.column());
+        map.template_offset(marked_at)
+            .map(|offset| crate::engine::line_col(source, offset))
+    });
+    Problem {
+        message,
+        position,
+        excerpt: Some(excerpt(text, at)),
+        ..problem(ProblemKind::InvalidJson, part, label)
+    }
+}
+
+/// Two lines: the rendered line around byte `at` (at most 36 characters each side), and a
+/// caret under it.
+pub(crate) fn excerpt(text: &str, at: usize) -> String {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let line_start = text[..at].rfind('\n').map_or(0, |index| index + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |index| at + index);
+    let before: Vec<char> = text[line_start..at].chars().collect();
+    let after: Vec<char> = text[at..line_end].chars().collect();
+    const WIDTH: usize = 36;
+    let (cut_before, before) = if before.len() > WIDTH {
+        (true, &before[before.len() - WIDTH..])
+    } else {
+        (false, &before[..])
+    };
+    let (cut_after, after) = if after.len() > WIDTH {
+        (true, &after[..WIDTH])
+    } else {
+        (false, &after[..])
+    };
+    let mut line = String::new();
+    if cut_before {
+        line.push('…');
+    }
+    line.extend(
+        before
+            .iter()
+            .map(|ch| if ch.is_control() { ' ' } else { *ch }),
+    );
+    let caret_column = line.chars().count();
+    line.extend(
+        after
+            .iter()
+            .map(|ch| if ch.is_control() { ' ' } else { *ch }),
+    );
+    if cut_after {
+        line.push('…');
+    }
+    if after.is_empty() {
+        line.push_str("⏎ (end of line)");
+    }
+    format!("{line}\n{}^", " ".repeat(caret_column))
+}
+
+/// Adds every field of `skeleton` that `value` lacks, recursively (array items are completed
+/// with the skeleton's first item).
+fn complete(value: &mut Value, skeleton: &Value) {
+    match (value, skeleton) {
+        (Value::Object(object), Value::Object(full)) => {
+            for (key, full_value) in full {
+                match object.get_mut(key) {
+                    Some(existing) if !existing.is_null() => complete(existing, full_value),
+                    _ => {
+                        object.insert(key.clone(), full_value.clone());
+                    }
+                }
+            }
+        }
+        (Value::Array(items), Value::Array(full)) => {
+            if let Some(first) = full.first() {
+                items.iter_mut().for_each(|item| complete(item, first));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every key of the model, for "did you mean" hints.
+fn model_keys() -> Vec<String> {
+    fn walk(value: &Value, keys: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                for (key, value) in object {
+                    if !keys.contains(key) {
+                        keys.push(key.clone());
+                    }
+                    walk(value, keys);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, keys)),
+            _ => {}
+        }
+    }
+    let mut keys = Vec::new();
+    walk(&operation::template_data(&events::skeleton()), &mut keys);
+    keys
+}
+
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut row: Vec<usize> = (0..=right.len()).collect();
+    for (i, left_ch) in left.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, right_ch) in right.iter().enumerate() {
+            let substitution = previous + usize::from(left_ch != *right_ch);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[right.len()]
+}
+
+fn with_hint(message: &str) -> String {
+    let path = message.split('`').nth(1).unwrap_or_default();
+    if path.starts_with("notification.") {
+        return format!(
+            "{message}; the root object is the notification itself: drop the `notification.` prefix"
+        );
+    }
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let best = model_keys()
+        .into_iter()
+        .filter(|key| !key.ends_with("_size"))
+        .map(|key| (edit_distance(last, &key), key))
+        .filter(|(distance, key)| *distance > 0 && *distance <= 2.max(key.len() / 4))
+        .min();
+    match best {
+        Some((_, key)) => format!("{message}; did you mean `{key}`?"),
+        None => format!(
+            "{message}; see the variables in the ThousandEyes docs (id, type, alert.severity, alert.rule, alert.test, alert.details, alert.targets, …)"
+        ),
+    }
+}
+
+/// Reports where a valid body has a different shape in two id eras.
+fn compare_eras(label: &str, bodies: &[(IdEra, Value)], collector: &mut Collector) {
+    let Some(((first_era, first), rest)) = bodies.split_first() else {
+        return;
+    };
+    for (era, body) in rest {
+        if let Some((path, left, right)) = shape_difference(first, body, "$") {
+            collector.add(Problem {
+                message: format!(
+                    "the body differs in shape between id eras: {path} is {left} with {first_era} but {right} with {era}; \
+                     quote ids (\"{{{{alert.id}}}}\") so they are strings in both"
+                ),
+                ..problem(ProblemKind::EraShape, &Part::Payload, label)
+            });
+        }
+    }
+}
+
+fn shape_difference(left: &Value, right: &Value, path: &str) -> Option<(String, String, String)> {
+    match (left, right) {
+        (Value::Object(left_map), Value::Object(right_map)) => {
+            for (key, left_value) in left_map {
+                let child = format!("{path}.{key}");
+                match right_map.get(key) {
+                    Some(right_value) => {
+                        if let Some(found) = shape_difference(left_value, right_value, &child) {
+                            return Some(found);
+                        }
+                    }
+                    None => return Some((child, "present".into(), "absent".into())),
+                }
+            }
+            right_map
+                .keys()
+                .find(|key| !left_map.contains_key(*key))
+                .map(|key| (format!("{path}.{key}"), "absent".into(), "present".into()))
+        }
+        (Value::Array(left_items), Value::Array(right_items)) => {
+            if left_items.len() != right_items.len() {
+                return Some((
+                    path.to_owned(),
+                    format!("{} items", left_items.len()),
+                    format!("{} items", right_items.len()),
+                ));
+            }
+            left_items
+                .iter()
+                .zip(right_items)
+                .enumerate()
+                .find_map(|(index, (left, right))| {
+                    shape_difference(left, right, &format!("{path}[{index}]"))
+                })
+        }
+        (left, right) => {
+            let (left_kind, right_kind) = (operation::json_kind(left), operation::json_kind(right));
+            (left_kind != right_kind)
+                .then(|| (path.to_owned(), left_kind.to_owned(), right_kind.to_owned()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tesim_model::custom::{OperationCategory, OperationStatus, WebhookOperation};
+
+    use super::*;
+
+    fn operation(payload: &str) -> CompiledOperation {
+        CompiledOperation::new(WebhookOperation {
+            id: None,
+            name: "t".into(),
+            enabled: Some(true),
+            category: OperationCategory::Alerts,
+            status: OperationStatus::Pending,
+            kind: Some("webhook".into()),
+            path: None,
+            payload: Some(payload.into()),
+            headers: Vec::new(),
+            query_params: None,
+            links: None,
+        })
+        .unwrap()
+    }
+
+    fn check_edge(payload: &str) -> Report {
+        check(&operation(payload), &events::edge_case_events())
+    }
+
+    #[test]
+    fn good_template_passes() {
+        let report = check_edge(
+            r#"{"id":"{{id}}","type":{{type.id}},"severity":"{{alert.severity.id}}",
+{{#if alert.test}}"test":"{{alert.test.name}}",{{/if}}
+"start":{{alert.firstSeen.epochMilli}},{{#if alert.timeCleared}}"end":{{alert.timeCleared.epochMilli}},{{/if}}
+"n":{{alert.details.size}},
+"details":[{{#each alert.details}}{"name":"{{source.name}}"}{{#unless @last}},{{/unless}}{{/each}}]}"#,
+        );
+        assert!(report.is_ok(), "{:#?}", report.problems);
+        assert!(report.renderings > 20);
+    }
+
+    #[test]
+    fn eq_breaks_on_clear_is_located() {
+        let report = check_edge(
+            "{\"state\":\"{{#eq type.id 2}}trigger{{/eq}}\",\n \"end\":{{#eq type.id 1}}{{alert.timeCleared.epochMilli}}{{/eq}}}",
+        );
+        let problem = &report.problems[0];
+        assert_eq!(problem.kind, ProblemKind::InvalidJson, "{problem}");
+        assert_eq!(problem.position, Some((2, 64)), "{problem}");
+        assert!(
+            problem.event.as_deref().unwrap().contains("trigger"),
+            "{problem}"
+        );
+        assert!(
+            problem.excerpt.as_deref().unwrap().contains("\"end\":}"),
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn unknown_variable_gets_a_hint() {
+        let report = check_edge("{\"n\":\"{{alert.rule.nmae}}\",\"x\":\"{{notification.id}}\"}");
+        let messages: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(messages[0].contains("did you mean `name`"), "{messages:?}");
+        assert_eq!(report.problems[0].position, Some((1, 7)));
+    }
+
+    #[test]
+    fn absent_but_known_variables_are_not_unknown() {
+        let report = check_edge(
+            "{\"t\":\"{{alert.test.name}}\",\"c\":\"{{alert.timeCleared.epochMilli}}\"}",
+        );
+        assert!(report.is_ok(), "{:#?}", report.problems);
+    }
+
+    #[test]
+    fn unquoted_uuid_is_invalid_in_text_era_only() {
+        let report = check_edge("{\"alert\":{{alert.id}}}");
+        assert_eq!(report.problems[0].kind, ProblemKind::InvalidJson);
+        assert!(
+            report.problems[0]
+                .event
+                .as_deref()
+                .unwrap()
+                .ends_with("text-ids")
+        );
+    }
+
+    #[test]
+    fn era_shape_difference_is_reported() {
+        // Decimal-text ids render the same digits as numbers: no difference.
+        assert!(check_edge("{\"rule\":{{alert.rule.id}}}").is_ok());
+        let report = check_edge("{\"n\":{{#eq alert.rule.id 201}}1{{else}}\"x\"{{/eq}}}");
+        assert_eq!(
+            report.problems[0].kind,
+            ProblemKind::EraShape,
+            "{:#?}",
+            report.problems
+        );
+    }
+
+    #[test]
+    fn object_as_text_is_reported() {
+        let report = check_edge("{\"type\":\"{{type}}\"}");
+        assert_eq!(report.problems[0].kind, ProblemKind::ObjectAsText);
+        assert_eq!(report.problems[0].position, Some((1, 10)));
+    }
+
+    #[test]
+    fn excerpt_points_at_the_error() {
+        assert_eq!(excerpt("{\"a\": ,}", 6), "{\"a\": ,}\n      ^");
+    }
+}

@@ -1,0 +1,444 @@
+//! The Handlebars dialect of ThousandEyes custom webhooks: registries, helpers, and the two
+//! source transformations the checker needs (`.size` of collections, position markers).
+//!
+//! Two registries render every template. The lenient one renders as ThousandEyes does:
+//! "inapplicable variables render as null/empty" (reference §2.1), so `{{alert.timeCleared}}`
+//! on a trigger renders nothing. The strict one (Handlebars strict mode) renders over a
+//! notification completed with every field of the model, so the only variables it refuses are
+//! those the model does not have: misspellings, `notification.` prefixes, invented fields.
+//!
+//! Escaping: `{{…}}` output is HTML-escaped (`"` becomes `&quot;`), as in every Handlebars
+//! implementation; `{{{…}}}` is not. ThousandEyes' own escaping is not documented (inferred).
+
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, JsonRender, Output, RenderContext,
+    RenderError, RenderErrorReason, ScopedJson,
+};
+use serde_json::Value;
+
+/// Collections whose `.size` templates may use (reference §2.2).
+pub(crate) const SIZED_COLLECTIONS: [&str; 3] = ["details", "targets", "labels"];
+
+/// Marks the start of a tag's output in a marked rendering: followed by the template byte
+/// offset in decimal and [`MARK_END`]. Private-use characters, which templates never contain.
+const MARK_TAG: char = '\u{F8F0}';
+/// Marks the start of raw text following a tag.
+const MARK_RAW: char = '\u{F8F1}';
+/// Ends a marker's number.
+const MARK_END: char = '\u{F8F2}';
+
+/// A new registry with the helpers ThousandEyes templates use.
+pub(crate) fn registry(strict: bool) -> Handlebars<'static> {
+    let mut handlebars = Handlebars::new();
+    handlebars.set_strict_mode(strict);
+    // `if`, `unless`, `each` (with @first/@last/@index/@key), `with` (with `as |x|`) and
+    // `lookup` are Handlebars built-ins; `eq` is replaced to compare enum objects by id or
+    // name, and `formatExpression` is ThousandEyes' own.
+    handlebars.register_helper("eq", Box::new(EqHelper));
+    handlebars.register_helper("formatExpression", Box::new(FormatExpressionHelper));
+    handlebars
+}
+
+/// Whether a JSON value is an enum object of the notification model: exactly `id` and `name`.
+fn as_enum(value: &Value) -> Option<(&Value, &str)> {
+    let object = value.as_object()?;
+    if object.len() != 2 {
+        return None;
+    }
+    Some((object.get("id")?, object.get("name")?.as_str()?))
+}
+
+/// `eq` with the notification model's enums: an enum object equals its `id` (exactly) or its
+/// `name` (ignoring case, since the names' spelling is inferred). Anything else compares as
+/// JSON values, with no number/string coercion: `"123"` is not `123`, which is exactly the
+/// difference between the id eras the checker wants a template to survive.
+pub(crate) fn loose_eq(left: &Value, right: &Value) -> bool {
+    if left == right {
+        return true;
+    }
+    let matches_enum = |object: &Value, other: &Value| match as_enum(object) {
+        Some((id, name)) => {
+            id == other
+                || other
+                    .as_str()
+                    .is_some_and(|text| text.eq_ignore_ascii_case(name))
+        }
+        None => false,
+    };
+    matches_enum(left, right) || matches_enum(right, left)
+}
+
+#[derive(Clone, Copy)]
+struct EqHelper;
+
+impl EqHelper {
+    fn compare(h: &Helper<'_>, r: &Handlebars<'_>) -> Result<bool, RenderError> {
+        let param = |index: usize| {
+            h.param(index)
+                .filter(|param| !(r.strict_mode() && param.is_value_missing()))
+                .map(|param| param.value().clone())
+                .ok_or(RenderErrorReason::ParamNotFoundForIndex("eq", index))
+        };
+        Ok(loose_eq(&param(0)?, &param(1)?))
+    }
+}
+
+impl HelperDef for EqHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let equal = EqHelper::compare(h, r)?;
+        if !h.is_block() {
+            out.write(if equal { "true" } else { "false" })?;
+            return Ok(());
+        }
+        match if equal { h.template() } else { h.inverse() } {
+            Some(template) => handlebars::Renderable::render(template, r, ctx, rc, out),
+            None => Ok(()),
+        }
+    }
+
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        Ok(ScopedJson::Derived(Value::Bool(EqHelper::compare(h, r)?)))
+    }
+}
+
+/// `formatExpression`: ThousandEyes' helper that makes a rule expression readable.
+#[derive(Clone, Copy)]
+struct FormatExpressionHelper;
+
+impl HelperDef for FormatExpressionHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let param = h
+            .param(0)
+            .filter(|param| !(r.strict_mode() && param.is_value_missing()))
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(
+                "formatExpression",
+                0,
+            ))?;
+        Ok(ScopedJson::Derived(Value::String(format_expression(
+            &param.value().render(),
+        ))))
+    }
+}
+
+/// What `formatExpression` does with a machine-readable expression (inferred: the helper is
+/// undocumented): drops the outer parentheses ThousandEyes wraps expressions in and spells the
+/// boolean operators as words. Human-readable text passes through unchanged.
+pub fn format_expression(expression: &str) -> String {
+    let mut text = expression.trim();
+    while let Some(inner) = text
+        .strip_prefix('(')
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        // Only strip a pair that encloses the whole text.
+        if !balanced(inner) {
+            break;
+        }
+        text = inner.trim();
+    }
+    text.replace("&&", "and").replace("||", "or")
+}
+
+fn balanced(text: &str) -> bool {
+    let mut depth = 0i64;
+    for ch in text.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// The byte ranges of the tags (`{{…}}`, `{{{…}}}`, `{{!-- … --}}`) of a template. An escaped
+/// `\{{` opens no tag. An unclosed tag runs to the end.
+fn tags(source: &str) -> Vec<(usize, usize)> {
+    let bytes = source.as_bytes();
+    let mut ranges = Vec::new();
+    let mut index = 0;
+    while index + 1 < bytes.len() {
+        if bytes[index] == b'{' && bytes[index + 1] == b'{' {
+            if index > 0 && bytes[index - 1] == b'\\' {
+                index += 2;
+                continue;
+            }
+            let close = if source[index..].starts_with("{{!--") {
+                "--}}"
+            } else if source[index..].starts_with("{{{{") {
+                "}}}}"
+            } else if source[index..].starts_with("{{{") {
+                "}}}"
+            } else {
+                "}}"
+            };
+            let end = source[index + 2..]
+                .find(close)
+                .map_or(source.len(), |at| index + 2 + at + close.len());
+            ranges.push((index, end));
+            index = end;
+        } else {
+            index += 1;
+        }
+    }
+    ranges
+}
+
+/// Rewrites `details.size`, `targets.size` and `labels.size` inside tags to `details_size`
+/// etc., which [`with_sizes`] adds to the data. Same length, so every position in the
+/// rewritten template is the same in the user's.
+pub(crate) fn rewrite_sizes(source: &str) -> String {
+    let mut text = source.to_owned();
+    for (start, end) in tags(source) {
+        let mut tag = source[start..end].to_owned();
+        for collection in SIZED_COLLECTIONS {
+            let from = format!("{collection}.size");
+            let mut search = 0;
+            while let Some(at) = tag[search..].find(&from).map(|at| search + at) {
+                let before_ok = at == 0
+                    || !tag.as_bytes()[at - 1].is_ascii_alphanumeric()
+                        && tag.as_bytes()[at - 1] != b'_';
+                let after = at + from.len();
+                let after_ok = tag
+                    .as_bytes()
+                    .get(after)
+                    .is_none_or(|byte| !byte.is_ascii_alphanumeric() && *byte != b'_');
+                if before_ok && after_ok {
+                    tag.replace_range(at + collection.len()..at + collection.len() + 1, "_");
+                }
+                search = after;
+            }
+        }
+        text.replace_range(start..end, &tag);
+    }
+    text
+}
+
+/// Adds `<collection>_size` next to every sized collection (see [`rewrite_sizes`]).
+pub(crate) fn with_sizes(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let sizes: Vec<(String, usize)> = object
+                .iter()
+                .filter(|(key, _)| SIZED_COLLECTIONS.contains(&key.as_str()))
+                .filter_map(|(key, value)| Some((format!("{key}_size"), value.as_array()?.len())))
+                .collect();
+            for value in object.values_mut() {
+                with_sizes(value);
+            }
+            for (key, size) in sizes {
+                object.insert(key, Value::from(size));
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(with_sizes),
+        _ => {}
+    }
+}
+
+/// The template with position markers around every tag: [`MARK_TAG`] before each tag (and
+/// before the whitespace a `{{~` removes), [`MARK_RAW`] after it (and after the whitespace a
+/// `~}}` removes), each carrying a byte offset into `source`.
+pub(crate) fn mark(source: &str) -> String {
+    let mut marked = String::with_capacity(source.len() * 2);
+    let mut copied = 0;
+    for (start, end) in tags(source) {
+        let tag = &source[start..end];
+        let trims_before = tag.trim_start_matches('{').starts_with('~');
+        let trims_after = tag.trim_end_matches('}').ends_with('~');
+        let tag_start = if trims_before {
+            copied + source[copied..start].trim_end().len()
+        } else {
+            start
+        };
+        let raw_start = if trims_after {
+            end + (source[end..].len() - source[end..].trim_start().len())
+        } else {
+            end
+        };
+        marked.push_str(&source[copied..tag_start]);
+        marked.push_str(&format!("{MARK_TAG}{start}{MARK_END}"));
+        marked.push_str(&source[tag_start..raw_start]);
+        marked.push_str(&format!("{MARK_RAW}{raw_start}{MARK_END}"));
+        copied = raw_start;
+    }
+    marked.push_str(&source[copied..]);
+    marked
+}
+
+/// A marked rendering with its markers removed, and where each part of it came from.
+pub(crate) struct SourceMap {
+    /// The rendering without markers.
+    pub text: String,
+    /// `(offset in text, offset in template, raw)`: from this offset on, the text is the
+    /// output of the tag at that template offset, or (raw) the template's text itself.
+    spans: Vec<(usize, usize, bool)>,
+}
+
+impl SourceMap {
+    pub(crate) fn new(marked_output: &str) -> SourceMap {
+        let mut text = String::with_capacity(marked_output.len());
+        let mut spans = Vec::new();
+        let mut rest = marked_output;
+        while let Some(at) = rest.find([MARK_TAG, MARK_RAW]) {
+            text.push_str(&rest[..at]);
+            let raw = rest[at..].starts_with(MARK_RAW);
+            let after = &rest[at + MARK_TAG.len_utf8()..];
+            let Some(close) = after.find(MARK_END) else {
+                rest = after;
+                continue;
+            };
+            if let Ok(offset) = after[..close].parse::<usize>() {
+                spans.push((text.len(), offset, raw));
+            }
+            rest = &after[close + MARK_END.len_utf8()..];
+        }
+        text.push_str(rest);
+        SourceMap { text, spans }
+    }
+
+    /// The template byte offset that produced the text at `offset`.
+    pub(crate) fn template_offset(&self, offset: usize) -> Option<usize> {
+        let index = self.spans.partition_point(|(at, _, _)| *at <= offset);
+        let (at, template_offset, raw) = *self.spans.get(index.checked_sub(1)?)?;
+        Some(if raw {
+            template_offset + (offset - at)
+        } else {
+            template_offset
+        })
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Byte offset of a 1-based line and byte column as serde_json reports them.
+pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render(template: &str, data: &Value) -> String {
+        let mut data = data.clone();
+        with_sizes(&mut data);
+        registry(true)
+            .render_template(&rewrite_sizes(template), &data)
+            .unwrap()
+    }
+
+    #[test]
+    fn eq_compares_enums_by_id_or_name() {
+        let data = json!({"type": {"id": 2, "name": "TRIGGER"}, "n": "123"});
+        assert_eq!(render("{{#eq type 2}}t{{else}}c{{/eq}}", &data), "t");
+        assert_eq!(
+            render("{{#eq type 'trigger'}}t{{else}}c{{/eq}}", &data),
+            "t"
+        );
+        assert_eq!(render("{{#eq type.id 1}}c{{else}}t{{/eq}}", &data), "t");
+        assert_eq!(
+            render("{{#if (eq type 'CLEAR')}}c{{else}}t{{/if}}", &data),
+            "t"
+        );
+        assert_eq!(render("{{eq n 123}}", &data), "false");
+    }
+
+    #[test]
+    fn sizes_and_each_first_last() {
+        let data = json!({"alert": {"details": [{"n": "a"}, {"n": "b"}]}});
+        assert_eq!(render("{{alert.details.size}}", &data), "2");
+        assert_eq!(
+            render(
+                "{{#each alert.details}}{{#if @first}}[{{/if}}{{n}}{{#unless @last}},{{/unless}}{{/each}}]",
+                &data
+            ),
+            "[a,b]"
+        );
+        assert_eq!(
+            render("{{#with alert as |a|}}{{a.details.size}}{{/with}}", &data),
+            "2"
+        );
+    }
+
+    #[test]
+    fn format_expression_unwraps_and_words() {
+        assert_eq!(
+            format_expression("((a >= 1) && (b == 2))"),
+            "(a >= 1) and (b == 2)"
+        );
+        assert_eq!(
+            format_expression("Page Load is incomplete"),
+            "Page Load is incomplete"
+        );
+        assert_eq!(format_expression("(a) || (b)"), "(a) or (b)");
+    }
+
+    #[test]
+    fn markers_map_output_back_to_the_template() {
+        let source = "{\"a\": {{x}},\n \"b\": 1}";
+        let marked = mark(source);
+        let output = registry(false)
+            .render_template(&marked, &json!({"x": ""}))
+            .unwrap();
+        let map = SourceMap::new(&output);
+        assert_eq!(map.text, "{\"a\": ,\n \"b\": 1}");
+        let comma = map.text.find(',').unwrap();
+        assert_eq!(map.template_offset(comma), Some(source.find(',').unwrap()));
+        let tag_output = map.text.find(": ").unwrap() + 2;
+        assert_eq!(
+            map.template_offset(tag_output),
+            Some(source.find(',').unwrap())
+        );
+        assert_eq!(line_col(source, source.find("\"b\"").unwrap()), (2, 2));
+    }
+
+    #[test]
+    fn markers_keep_whitespace_control() {
+        let source = "[ {{~#each xs~}} {{this}} {{~/each~}} ]";
+        let data = json!({"xs": [1, 2]});
+        let clean = registry(false).render_template(source, &data).unwrap();
+        let marked = registry(false)
+            .render_template(&mark(source), &data)
+            .unwrap();
+        assert_eq!(SourceMap::new(&marked).text, clean);
+    }
+}

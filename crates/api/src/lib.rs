@@ -1,1 +1,29 @@
-//! tesim-api (work in progress).
+//! A mock of the ThousandEyes alerts API, v6 and v7, whose state follows a scenario clock.
+//!
+//! [`Api`] serves a compiled [`tesim_scenario::Timeline`] as it stands at [`Clock::now`]:
+//! an alert the sender announced by webhook is in the API with the same id, rule, test and
+//! agents while active, and once cleared it leaves the default "active only" lists but stays
+//! in windowed queries with its end date. [`serve`] runs it over HTTP/1.1 (hyper), with the
+//! real service's authentication, rate-limit headers and 429, error bodies, cursor paging,
+//! and deterministic fault injection for resilience tests. `/openapi.json` documents the
+//! subset served ([`OPENAPI`]).
+//!
+//! Left out on purpose: writes (no POST/PUT/DELETE of alerts or rules), XML output, alert
+//! rules and suppression windows, agent notifications in the alert lists, TLS (put a proxy
+//! in front if a client insists on https). The custom-webhook management routes
+//! (`/v7/connectors`, `/v7/operations`) belong to the template crate's integrations module.
+
+pub mod clock;
+pub mod config;
+pub mod faults;
+pub mod handlers;
+pub mod routes;
+mod server;
+
+pub use clock::{Clock, WallClock, system_wall_clock};
+pub use config::{
+    Config, Credentials, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, DEFAULT_TOKEN, DEFAULT_USER,
+    FaultConfig, FaultError, Faults, Latency,
+};
+pub use routes::{ROUTES, RouteId};
+pub use server::{Api, OPENAPI, instant_at, serve};

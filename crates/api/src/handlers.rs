@@ -1,0 +1,679 @@
+//! What each route answers, as bytes: query parsing and validation, the alert filters of
+//! v6 and v7, pagination, and the error bodies. Pure given the request, the state and "now".
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::StatusCode;
+use serde::Serialize;
+use tesim_model::api_v6;
+use tesim_model::api_v7::{self, Link, PageLinks, Problem, Unauthorized, ValidationItem};
+use tesim_model::{Account, Agent, IsoDate, Profile, TeDate, TestAlert};
+use tesim_scenario::{AlertSnapshot, Timeline};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::routes::{Matched, RouteId};
+
+/// `Content-Type` of v6 answers, as the v6 reference's sample headers show it.
+pub const JSON_V6: &str = "application/json;charset=UTF-8";
+/// `Content-Type` of v7 answers (HAL, reference §4.1).
+pub const HAL: &str = "application/hal+json";
+/// `Content-Type` of v7 errors other than 401.
+pub const PROBLEM: &str = "application/problem+json";
+/// `Content-Type` of plain JSON (the 401 body, `/openapi.json`).
+pub const JSON: &str = "application/json";
+
+/// A finished answer, cheap to clone (the body is reference-counted).
+#[derive(Clone, Debug)]
+pub struct Body {
+    /// Status.
+    pub status: StatusCode,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Serialized body.
+    pub bytes: Bytes,
+}
+
+/// The test alerts that exist at one state version, in trigger order. Later versions only
+/// append, so an alert's position (its ordinal) never changes: cursors rely on it.
+#[derive(Debug)]
+pub struct View {
+    /// How many history entries are applied.
+    pub version: usize,
+    /// Each test alert in its latest state.
+    pub alerts: Vec<TestAlert>,
+}
+
+impl View {
+    /// The state after the first `version` changes of `timeline`.
+    pub fn build(timeline: &Timeline, version: usize) -> View {
+        let mut alerts: Vec<TestAlert> = Vec::new();
+        let mut position = HashMap::new();
+        for change in timeline.history.iter().take(version) {
+            // Agent notifications are not alerts of the v6/v7 alerts endpoints.
+            let AlertSnapshot::Test(alert) = &change.alert else {
+                continue;
+            };
+            match position.get(&alert.number) {
+                Some(&index) => alerts[index] = alert.clone(),
+                None => {
+                    position.insert(alert.number, alerts.len());
+                    alerts.push(alert.clone());
+                }
+            }
+        }
+        View { version, alerts }
+    }
+}
+
+/// Everything an answer depends on besides the state.
+pub struct Ctx<'a> {
+    /// Base URL of links.
+    pub base: &'a str,
+    /// The account.
+    pub account: &'a Account,
+    /// The timeline (tests, agents).
+    pub timeline: &'a Timeline,
+    /// Alert-id era.
+    pub profile: Profile,
+    /// Default v7 page size.
+    pub page_size: usize,
+    /// "Now" on the scenario clock.
+    pub now: TeDate,
+    /// Request path.
+    pub path: &'a str,
+    /// Raw query string.
+    pub query: Option<&'a str>,
+}
+
+/// The answer to an authorized GET of `matched`.
+pub fn answer(ctx: &Ctx<'_>, view: &View, matched: Matched<'_>) -> Body {
+    let query = Query::parse(ctx.query);
+    if let Err(body) = check_aid(ctx, &query, matched.route) {
+        return body;
+    }
+    match matched.route {
+        RouteId::V6Alerts => v6_alerts(ctx, view, &query),
+        RouteId::V6Alert => v6_alert(ctx, view, &query, matched.param.unwrap_or_default()),
+        RouteId::V6Tests => v6_tests(ctx, &query, None),
+        RouteId::V6Test => v6_tests(ctx, &query, matched.param),
+        RouteId::V7Alerts => v7_alerts(ctx, view, &query),
+        RouteId::V7Alert => v7_alert(ctx, view, matched.param.unwrap_or_default()),
+        // Served before this function is reached; kept total for safety.
+        RouteId::OpenApi => v6_error(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// The query string as name → last value.
+struct Query<'a> {
+    pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> Query<'a> {
+    fn parse(query: Option<&'a str>) -> Query<'a> {
+        let pairs = query
+            .map(|query| url::form_urlencoded::parse(query.as_bytes()).collect())
+            .unwrap_or_default();
+        Query { pairs }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_ref())
+    }
+}
+
+fn json_body<T: Serialize>(status: StatusCode, content_type: &'static str, value: &T) -> Body {
+    // Our bodies are plain structs with string keys: serializing cannot fail.
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    Body {
+        status,
+        content_type,
+        bytes: Bytes::from(bytes),
+    }
+}
+
+/// A v6 error (`{"errorMessage": …}`, a documented guess: see [`api_v6::ErrorBody`]).
+pub fn v6_error(status: StatusCode, message: &str) -> Body {
+    json_body(
+        status,
+        JSON_V6,
+        &api_v6::ErrorBody {
+            error_message: message.to_owned(),
+        },
+    )
+}
+
+/// A v7 `application/problem+json` body (reference §4.1).
+pub fn problem(
+    status: StatusCode,
+    title: &str,
+    detail: &str,
+    instance: &str,
+    errors: Option<Vec<ValidationItem>>,
+) -> Body {
+    let body = Problem {
+        // The real type URIs were not recovered; `about:blank` is RFC 9457's default.
+        problem_type: "about:blank".to_owned(),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        instance: instance.to_owned(),
+        errors,
+    };
+    json_body(status, PROBLEM, &body)
+}
+
+/// The v7 401 body (reference §4.1). The same body answers a missing token (inferred).
+pub fn v7_unauthorized() -> Body {
+    let body = Unauthorized {
+        error: "invalid_token".to_owned(),
+        error_description: "Invalid access token".to_owned(),
+    };
+    json_body(StatusCode::UNAUTHORIZED, JSON, &body)
+}
+
+fn invalid(field: &str, message: String) -> ValidationItem {
+    ValidationItem {
+        code: "invalid".to_owned(),
+        field: field.to_owned(),
+        message,
+    }
+}
+
+fn validation_error(ctx: &Ctx<'_>, route: RouteId, errors: Vec<ValidationItem>) -> Body {
+    if route.is_v7() {
+        let detail = errors
+            .iter()
+            .map(|item| item.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        problem(
+            StatusCode::BAD_REQUEST,
+            "Validation error",
+            &detail,
+            ctx.path,
+            Some(errors),
+        )
+    } else {
+        let detail = errors
+            .iter()
+            .map(|item| item.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        v6_error(StatusCode::BAD_REQUEST, &detail)
+    }
+}
+
+/// `aid` must be the account's own group (reference §3.1: not a member → error; 403 is the
+/// inferred status, §5.3).
+fn check_aid(ctx: &Ctx<'_>, query: &Query<'_>, route: RouteId) -> Result<(), Body> {
+    let Some(aid) = query.get("aid") else {
+        return Ok(());
+    };
+    match aid.parse::<u64>() {
+        Err(_) => Err(validation_error(
+            ctx,
+            route,
+            vec![invalid(
+                "aid",
+                format!(
+                    "aid `{aid}` is not an account-group id; use an integer such as {}",
+                    ctx.account.aid
+                ),
+            )],
+        )),
+        Ok(aid) if aid == ctx.account.aid => Ok(()),
+        Ok(aid) => {
+            let detail = format!(
+                "the user is not a member of account group {aid}; this mock's account group is {}",
+                ctx.account.aid
+            );
+            Err(if route.is_v7() {
+                problem(
+                    StatusCode::FORBIDDEN,
+                    "Insufficient permissions to query endpoint",
+                    &detail,
+                    ctx.path,
+                    None,
+                )
+            } else {
+                v6_error(StatusCode::FORBIDDEN, &detail)
+            })
+        }
+    }
+}
+
+/// `window=[0-9]+[smhdw]?` in seconds (bare number: seconds, §3.1, §4.2). Absurdly large
+/// windows saturate: they reach back to 1970, which is what the client asked for.
+fn parse_window(text: &str) -> Option<u64> {
+    let (digits, unit) = match text.as_bytes().last()? {
+        b'0'..=b'9' => (text, 1),
+        b's' => (&text[..text.len() - 1], 1),
+        b'm' => (&text[..text.len() - 1], 60),
+        b'h' => (&text[..text.len() - 1], 3600),
+        b'd' => (&text[..text.len() - 1], 86_400),
+        b'w' => (&text[..text.len() - 1], 604_800),
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let number = digits.parse::<u64>().unwrap_or(u64::MAX);
+    Some(number.saturating_mul(unit))
+}
+
+fn minus(now: TeDate, seconds: u64) -> TeDate {
+    now.plus_seconds(-i64::try_from(seconds).unwrap_or(i64::MAX))
+}
+
+/// Dates outside 1970..=9999 are clamped: they still mean "before everything" or "after".
+fn clamp(datetime: OffsetDateTime) -> TeDate {
+    TeDate::EPOCH.plus_seconds(datetime.unix_timestamp())
+}
+
+/// v7 `startDate`/`endDate`: ISO 8601 date-time (`2022-07-17T22:00:54Z`; any RFC 3339 offset
+/// is accepted).
+fn parse_iso(text: &str) -> Option<TeDate> {
+    OffsetDateTime::parse(text, &Rfc3339).ok().map(clamp)
+}
+
+/// v6 `from`/`to`: `YYYY-mm-ddTHH:MM:SS` in UTC (§3.1); a trailing `Z` or offset is
+/// tolerated.
+fn parse_v6_date(text: &str) -> Option<TeDate> {
+    parse_iso(text).or_else(|| parse_iso(&format!("{text}Z")))
+}
+
+/// An inclusive range of instants.
+#[derive(Clone, Copy, Debug)]
+struct Range {
+    from: TeDate,
+    to: TeDate,
+}
+
+impl Range {
+    fn contains(self, date: TeDate) -> bool {
+        self.from <= date && date <= self.to
+    }
+
+    /// Whether an alert was active at some instant of the range.
+    fn overlaps(self, alert: &TestAlert) -> bool {
+        alert.start <= self.to && alert.state.end().is_none_or(|end| end >= self.from)
+    }
+}
+
+fn check_format(query: &Query<'_>) -> Result<(), Body> {
+    match query.get("format") {
+        None | Some("json") => Ok(()),
+        Some("xml") => Err(v6_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "tesim serves JSON only; use format=json or the .json suffix",
+        )),
+        Some(other) => Err(v6_error(
+            StatusCode::BAD_REQUEST,
+            &format!("format `{other}` is not supported; use format=json"),
+        )),
+    }
+}
+
+fn v6_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
+    if let Err(body) = check_format(query) {
+        return body;
+    }
+    let mut errors = Vec::new();
+    let window = query.get("window").map(|text| {
+        parse_window(text).ok_or_else(|| {
+            errors.push(invalid("window", format!("window `{text}` is not a duration; use digits and an optional unit s, m, h, d or w, e.g. window=5d")));
+        })
+    });
+    let mut date = |name: &str| {
+        query.get(name).map(|text| {
+            parse_v6_date(text).ok_or_else(|| {
+                errors.push(invalid(name, format!("{name} `{text}` is not a date; use YYYY-mm-ddTHH:MM:SS in UTC, e.g. {name}=2014-08-24T01:00:00")));
+            })
+        })
+    };
+    let from = date("from");
+    let to = date("to");
+    if window.is_some() && (from.is_some() || to.is_some()) {
+        errors.push(invalid(
+            "window",
+            "window cannot be combined with from/to; give one or the other".to_owned(),
+        ));
+    }
+    if from.is_none() && to.is_some() {
+        errors.push(invalid(
+            "to",
+            "to needs from; give from=YYYY-mm-ddTHH:MM:SS as well".to_owned(),
+        ));
+    }
+    if !errors.is_empty() {
+        return validation_error(ctx, RouteId::V6Alerts, errors);
+    }
+    let range = match (window, from, to) {
+        (Some(Ok(seconds)), _, _) => Some(Range {
+            from: minus(ctx.now, seconds),
+            to: ctx.now,
+        }),
+        (_, Some(Ok(from)), to) => Some(Range {
+            from,
+            to: to.and_then(Result::ok).unwrap_or(ctx.now),
+        }),
+        _ => None,
+    };
+    let alerts = view
+        .alerts
+        .iter()
+        .filter(|alert| match range {
+            // No range: the alerts active now (§3.2).
+            None => alert.state.end().is_none(),
+            // A range: every alert active at some point of it, cleared ones with dateEnd.
+            Some(range) => range.overlaps(alert),
+        })
+        .map(|alert| api_v6::alert(ctx.profile, alert))
+        .collect();
+    let body = api_v6::AlertList {
+        alert: alerts,
+        pages: Some(api_v6::Pages {
+            current: 1,
+            next: None,
+        }),
+    };
+    json_body(StatusCode::OK, JSON_V6, &body)
+}
+
+fn find<'v>(ctx: &Ctx<'_>, view: &'v View, id: &str) -> Option<&'v TestAlert> {
+    view.alerts.iter().find(|alert| {
+        alert.uuid == id
+            || id.parse::<u64>().is_ok_and(|number| number == alert.number)
+            || api_v7::legacy_alert_id(ctx.profile, alert).to_string() == id
+    })
+}
+
+fn v6_alert(ctx: &Ctx<'_>, view: &View, query: &Query<'_>, id: &str) -> Body {
+    if let Err(body) = check_format(query) {
+        return body;
+    }
+    // An unknown id gives an empty answer, not a 404 (§3.3): here the same wrapper, empty.
+    let alert = find(ctx, view, id).map(|alert| api_v6::alert(ctx.profile, alert));
+    let body = api_v6::AlertList {
+        alert: alert.into_iter().collect(),
+        pages: None,
+    };
+    json_body(StatusCode::OK, JSON_V6, &body)
+}
+
+/// Tests were created (a documented guess) thirty days before the scenario starts.
+const TEST_AGE_SECONDS: i64 = 30 * 86_400;
+
+fn v6_tests(ctx: &Ctx<'_>, query: &Query<'_>, id: Option<&str>) -> Body {
+    if let Err(body) = check_format(query) {
+        return body;
+    }
+    let created = ctx.timeline.start.plus_seconds(-TEST_AGE_SECONDS);
+    let info = |test: &tesim_model::Test| {
+        // The agents that alert on the test over the whole scenario; all agents when none do.
+        let mut agents: Vec<&Agent> = Vec::new();
+        for change in &ctx.timeline.history {
+            if let AlertSnapshot::Test(alert) = &change.alert {
+                if alert.test.id == test.id {
+                    for source in &alert.sources {
+                        if !agents.iter().any(|agent| agent.id == source.agent.id) {
+                            agents.push(&source.agent);
+                        }
+                    }
+                }
+            }
+        }
+        if agents.is_empty() {
+            agents = ctx.timeline.agents.iter().map(AsRef::as_ref).collect();
+        }
+        api_v6::test_info(ctx.base, test, &agents, created)
+    };
+    let tests = &ctx.timeline.tests;
+    let body = match id {
+        None => api_v6::TestList {
+            test: tests.iter().map(|test| info(test)).collect(),
+        },
+        Some(id) => match tests.iter().find(|test| test.id.to_string() == id) {
+            Some(test) => api_v6::TestList {
+                test: vec![info(test)],
+            },
+            None => {
+                return v6_error(
+                    StatusCode::NOT_FOUND,
+                    &format!(
+                        "no test with id `{id}` in this account; list them with GET /v6/tests.json"
+                    ),
+                );
+            }
+        },
+    };
+    json_body(StatusCode::OK, JSON_V6, &body)
+}
+
+/// `state=` of `/v7/alerts`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StateFilter {
+    Trigger,
+    Clear,
+}
+
+const CURSOR_PREFIX: &str = "tesim:";
+
+fn encode_cursor(ordinal: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{ordinal}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix(CURSOR_PREFIX)?
+        .parse()
+        .ok()
+}
+
+fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
+    let mut errors = Vec::new();
+    let window = query.get("window").and_then(|text| {
+        let parsed = parse_window(text);
+        if parsed.is_none() {
+            errors.push(invalid("window", format!("window `{text}` is not a duration; use digits and an optional unit s, m, h, d or w, e.g. window=12h")));
+        }
+        parsed
+    });
+    let mut date = |name: &str| {
+        query.get(name).and_then(|text| {
+            let parsed = parse_iso(text);
+            if parsed.is_none() {
+                errors.push(invalid(name, format!("{name} `{text}` is not an ISO 8601 date-time; use e.g. {name}=2022-07-17T22:00:54Z")));
+            }
+            parsed
+        })
+    };
+    let start = date("startDate");
+    let end = date("endDate");
+    if query.get("window").is_some()
+        && (query.get("startDate").is_some() || query.get("endDate").is_some())
+    {
+        errors.push(ValidationItem {
+            code: "conflict".to_owned(),
+            field: "window".to_owned(),
+            message: "window cannot be used with startDate or endDate; give either window or startDate/endDate".to_owned(),
+        });
+    }
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            errors.push(invalid(
+                "startDate",
+                "startDate is after endDate; swap them".to_owned(),
+            ));
+        }
+    }
+    let state = match query.get("state") {
+        None => None,
+        Some("trigger") => Some(StateFilter::Trigger),
+        Some("clear") => Some(StateFilter::Clear),
+        Some(other) => {
+            errors.push(invalid(
+                "state",
+                format!("state `{other}` is not one of trigger, clear"),
+            ));
+            None
+        }
+    };
+    let max = match query.get("max") {
+        None => ctx.page_size,
+        Some(text) => match text.parse::<u32>() {
+            Ok(max) if max >= 1 => usize::try_from(max).unwrap_or(usize::MAX),
+            _ => {
+                errors.push(invalid(
+                    "max",
+                    format!("max `{text}` is not a positive integer; use e.g. max=50"),
+                ));
+                ctx.page_size
+            }
+        },
+    };
+    let after = match query.get("cursor") {
+        None => 0,
+        Some(text) => decode_cursor(text).unwrap_or_else(|| {
+            errors.push(invalid("cursor", "cursor is not one this server issued; follow _links.next.href as given, or drop the cursor to start over".to_owned()));
+            0
+        }),
+    };
+    if !errors.is_empty() {
+        return validation_error(ctx, RouteId::V7Alerts, errors);
+    }
+    let range = match (window, start, end) {
+        (Some(seconds), _, _) => Some(Range {
+            from: minus(ctx.now, seconds),
+            to: ctx.now,
+        }),
+        (None, None, None) => None,
+        (None, start, end) => Some(Range {
+            from: start.unwrap_or(TeDate::EPOCH),
+            to: end.unwrap_or(ctx.now),
+        }),
+    };
+    // Semantics from the SDK's text (reference §4.2); the `state` + range cases are inferred.
+    let selected = |alert: &TestAlert| {
+        let end = alert.state.end();
+        match (range, state) {
+            (None, None | Some(StateFilter::Trigger)) => end.is_none(),
+            (None, Some(StateFilter::Clear)) => end.is_some(),
+            (Some(range), None) => match end {
+                Some(end) => range.contains(end),
+                None => alert.start <= range.to,
+            },
+            (Some(range), Some(StateFilter::Trigger)) => range.contains(alert.start),
+            (Some(range), Some(StateFilter::Clear)) => end.is_some_and(|end| range.contains(end)),
+        }
+    };
+    let mut matching = view
+        .alerts
+        .iter()
+        .enumerate()
+        .filter(|(ordinal, alert)| *ordinal >= after && selected(alert));
+    let page: Vec<_> = matching
+        .by_ref()
+        .take(max)
+        .map(|(_, alert)| api_v7::alert(ctx.base, ctx.profile, alert, ctx.now))
+        .collect();
+    let next = matching.next().map(|(ordinal, _)| Link {
+        href: next_href(ctx, query, ordinal),
+    });
+    let self_href = match ctx.query {
+        Some(raw) => format!("{}{}?{raw}", ctx.base, ctx.path),
+        None => format!("{}{}", ctx.base, ctx.path),
+    };
+    let body = api_v7::AlertList {
+        alerts: page,
+        start_date: range.map(|range| IsoDate(range.from)),
+        end_date: range.map(|range| IsoDate(range.to)),
+        links: PageLinks {
+            self_link: Link { href: self_href },
+            next,
+        },
+    };
+    json_body(StatusCode::OK, HAL, &body)
+}
+
+fn next_href(ctx: &Ctx<'_>, query: &Query<'_>, ordinal: usize) -> String {
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in query.pairs.iter().filter(|(key, _)| key != "cursor") {
+        serializer.append_pair(key, value);
+    }
+    serializer.append_pair("cursor", &encode_cursor(ordinal));
+    format!("{}{}?{}", ctx.base, ctx.path, serializer.finish())
+}
+
+fn v7_alert(ctx: &Ctx<'_>, view: &View, id: &str) -> Body {
+    match find(ctx, view, id) {
+        Some(alert) => json_body(
+            StatusCode::OK,
+            HAL,
+            &api_v7::alert_detail(ctx.base, ctx.profile, alert, ctx.now),
+        ),
+        None => problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!(
+                "no alert with id `{id}` at this point of the scenario; list alerts with GET /v7/alerts?window=..."
+            ),
+            ctx.path,
+            None,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_window("5d"), Some(432_000));
+        assert_eq!(parse_window("30"), Some(30));
+        assert_eq!(parse_window("12h"), Some(43_200));
+        assert_eq!(parse_window("99999999999999999999999w"), Some(u64::MAX));
+        assert_eq!(parse_window("d"), None);
+        assert_eq!(parse_window("5x"), None);
+        assert_eq!(parse_window("-5d"), None);
+        assert_eq!(parse_window(""), None);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_strangers() {
+        assert_eq!(decode_cursor(&encode_cursor(17)), Some(17));
+        assert_eq!(decode_cursor("WzAs"), None);
+        assert_eq!(decode_cursor("!!"), None);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            parse_iso("2022-07-17T22:00:54Z").unwrap().iso(),
+            "2022-07-17T22:00:54Z"
+        );
+        assert_eq!(
+            parse_iso("2022-07-17T23:00:54+01:00").unwrap().iso(),
+            "2022-07-17T22:00:54Z"
+        );
+        assert_eq!(parse_iso("0001-01-01T00:00:00Z"), Some(TeDate::EPOCH));
+        assert_eq!(
+            parse_v6_date("2014-08-24T01:00:00").unwrap().classic(),
+            "2014-08-24 01:00:00"
+        );
+        assert!(parse_iso("2022-07-17 22:00:54").is_none());
+    }
+}

@@ -1,0 +1,484 @@
+//! The HTTP side: accept loop, request pipeline (rate limit, faults, method, auth), the
+//! response cache, and the headers every response carries.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tesim_model::TeDate;
+use tesim_scenario::Timeline;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::faults;
+use crate::handlers::{self, Body, View};
+use crate::routes::{self, ALLOW, RouteId};
+
+/// The OpenAPI 3 document of the implemented subset, as served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Most distinct requests cached per state; past it, answers are computed but not kept, so
+/// a fuzzer cannot grow memory without bound.
+const CACHE_CAPACITY: usize = 4096;
+
+/// A mock alerts API over one timeline: cheap to clone, shared by every connection.
+#[derive(Clone)]
+pub struct Api {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    timeline: Timeline,
+    /// `history[i].offset`, for the binary search that turns "now" into a state version.
+    offsets: Vec<Duration>,
+    config: Config,
+    clock: Clock,
+    base_url: OnceLock<String>,
+    rate: Mutex<RateWindow>,
+    request_index: AtomicU64,
+    faults_active: bool,
+    view: RwLock<Arc<View>>,
+    cache: RwLock<Cache>,
+}
+
+/// The rolling minute of the rate limit: it starts at the first request after the previous
+/// one ran out (reference §3.1).
+#[derive(Default)]
+struct RateWindow {
+    start: Option<SystemTime>,
+    count: u32,
+}
+
+/// What the rate limit says about one request.
+#[derive(Clone, Copy)]
+struct RateHeaders {
+    allowed: bool,
+    limit: u32,
+    remaining: u32,
+    reset: u64,
+}
+
+/// Answers for one state of the timeline at one second: the same request gets the same
+/// bytes until the scenario clock moves to the next second or the next change.
+#[derive(Default)]
+struct Cache {
+    generation: (usize, i64),
+    entries: HashMap<Box<str>, Body>,
+}
+
+/// Closing a connection without an answer (`--reset-rate`): hyper drops the connection
+/// when the service fails.
+#[derive(Debug)]
+struct InjectedReset;
+
+impl std::fmt::Display for InjectedReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by fault injection")
+    }
+}
+
+impl std::error::Error for InjectedReset {}
+
+impl Api {
+    /// A mock serving `timeline` as it stands at `clock`'s now.
+    pub fn new(timeline: Timeline, config: Config, clock: Clock) -> Api {
+        let offsets = timeline
+            .history
+            .iter()
+            .map(|change| change.offset)
+            .collect();
+        let faults_active = config.faults.is_active();
+        let empty = Arc::new(View::build(&timeline, 0));
+        Api {
+            inner: Arc::new(Inner {
+                timeline,
+                offsets,
+                config,
+                clock,
+                base_url: OnceLock::new(),
+                rate: Mutex::new(RateWindow::default()),
+                request_index: AtomicU64::new(0),
+                faults_active,
+                view: RwLock::new(empty),
+                cache: RwLock::new(Cache::default()),
+            }),
+        }
+    }
+
+    /// The scenario clock the API reads.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// The timeline served.
+    pub fn timeline(&self) -> &Timeline {
+        &self.inner.timeline
+    }
+
+    /// The base URL of links, once [`serve`] has fixed it (or from [`Config::public_url`]).
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
+}
+
+/// Serves `api` on `listener` until the task is dropped, one task per connection, HTTP/1.1
+/// with keep-alive.
+///
+/// Links in bodies use [`Config::public_url`], or `http://` + the listener's address.
+/// Accept errors (out of file descriptors, aborted handshakes) are logged and the loop
+/// goes on.
+pub async fn serve(listener: TcpListener, api: Api) -> std::io::Result<()> {
+    let address = listener.local_addr()?;
+    let inner = api.inner;
+    let configured = inner
+        .config
+        .public_url
+        .as_deref()
+        .map(|url| url.trim_end_matches('/').to_owned());
+    let _ = inner
+        .base_url
+        .set(configured.unwrap_or_else(|| format!("http://{address}")));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                tracing::warn!(%err, "accept failed; retrying");
+                // Out of descriptors: give connections a moment to close rather than spin.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let inner = Arc::clone(&inner);
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let inner = Arc::clone(&inner);
+                async move { inner.handle(req).await }
+            });
+            let connection = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "connection ended");
+            }
+        });
+    }
+}
+
+impl Inner {
+    fn base_url(&self) -> &str {
+        self.base_url.get_or_init(|| {
+            self.config
+                .public_url
+                .as_deref()
+                .unwrap_or("http://127.0.0.1")
+                .trim_end_matches('/')
+                .to_owned()
+        })
+    }
+
+    async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, InjectedReset> {
+        let index = self.request_index.fetch_add(1, Ordering::Relaxed);
+        let rate = self.rate_check();
+        let path = req.uri().path();
+        let matched = routes::match_path(path);
+        // HOOK(integrations): `/v7/connectors/...` and `/v7/operations/...` belong to
+        // `crate::integrations` (the template helper's module). Once it exposes its router,
+        // forward those paths here, before the 404 below, e.g.
+        // `if path.starts_with("/v7/connectors/") || path.starts_with("/v7/operations/") {
+        //      return Ok(integrations::route(...).await) }`.
+        let Some(matched) = matched else {
+            let body = if path.starts_with("/v6/") {
+                handlers::v6_error(
+                    StatusCode::NOT_FOUND,
+                    &format!(
+                        "no such resource `{path}`; see /openapi.json for the routes tesim serves"
+                    ),
+                )
+            } else {
+                handlers::problem(
+                    StatusCode::NOT_FOUND,
+                    "Not found",
+                    &format!(
+                        "no such resource `{path}`; see /openapi.json for the routes tesim serves"
+                    ),
+                    path,
+                    None,
+                )
+            };
+            return Ok(finish(body, rate, None));
+        };
+        let route = matched.route;
+        if let Some(rate) = rate.filter(|rate| !rate.allowed) {
+            let body = if route.is_v7() || route == RouteId::OpenApi {
+                handlers::problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Exhausted rate limit for the organization",
+                    &format!(
+                        "more than {} requests in the current minute; wait until X-Organization-Rate-Limit-Reset",
+                        rate.limit
+                    ),
+                    path,
+                    None,
+                )
+            } else {
+                handlers::v6_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &format!(
+                        "rate limit of {} requests per minute exceeded; wait until X-Organization-Rate-Limit-Reset",
+                        rate.limit
+                    ),
+                )
+            };
+            return Ok(finish(body, Some(rate), None));
+        }
+        if self.faults_active && route != RouteId::OpenApi {
+            let decision = faults::decide(
+                self.config.faults.for_route(route),
+                self.config.faults.seed,
+                index,
+            );
+            if let Some(delay) = decision.delay {
+                tokio::time::sleep(delay).await;
+            }
+            if decision.reset {
+                return Err(InjectedReset);
+            }
+            if decision.error {
+                let body = if route.is_v7() {
+                    handlers::problem(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Internal server error",
+                        "injected by tesim --error-rate",
+                        path,
+                        None,
+                    )
+                } else {
+                    handlers::v6_error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal server error (injected by tesim --error-rate)",
+                    )
+                };
+                return Ok(finish(body, rate, None));
+            }
+        }
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            let message = format!("method {} is not allowed on {path}; use GET", req.method());
+            let body = if route.is_v7() {
+                handlers::problem(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method not allowed",
+                    &message,
+                    path,
+                    None,
+                )
+            } else {
+                handlers::v6_error(StatusCode::METHOD_NOT_ALLOWED, &message)
+            };
+            return Ok(finish(
+                body,
+                rate,
+                Some((header::ALLOW, HeaderValue::from_static(ALLOW))),
+            ));
+        }
+        if route == RouteId::OpenApi {
+            let body = Body {
+                status: StatusCode::OK,
+                content_type: handlers::JSON,
+                bytes: Bytes::from_static(OPENAPI.as_bytes()),
+            };
+            return Ok(finish(body, rate, None));
+        }
+        if !self.authorized(req.headers().get(header::AUTHORIZATION), route) {
+            return Ok(if route.is_v7() {
+                finish(
+                    handlers::v7_unauthorized(),
+                    rate,
+                    Some((
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                    )),
+                )
+            } else {
+                finish(
+                    handlers::v6_error(
+                        StatusCode::UNAUTHORIZED,
+                        "missing or wrong credentials; use HTTP Basic with your login e-mail and API token, or Authorization: Bearer <API token>",
+                    ),
+                    rate,
+                    Some((
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"ThousandEyes API\""),
+                    )),
+                )
+            });
+        }
+        let offset = self.clock.now();
+        let version = self.offsets.partition_point(|change| *change <= offset);
+        let now = instant_at(&self.timeline, offset);
+        let key = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
+        let body = self.cached(key, (version, now.epoch())).unwrap_or_else(|| {
+            let view = self.view(version);
+            let ctx = handlers::Ctx {
+                base: self.base_url(),
+                account: &self.timeline.account,
+                timeline: &self.timeline,
+                profile: self.config.profile,
+                page_size: self.config.page_size,
+                now,
+                path,
+                query: req.uri().query(),
+            };
+            let body = handlers::answer(&ctx, &view, matched);
+            self.remember(key, (version, now.epoch()), &body);
+            body
+        });
+        Ok(finish(body, rate, None))
+    }
+
+    fn authorized(&self, header: Option<&HeaderValue>, route: RouteId) -> bool {
+        let Some(value) = header.and_then(|value| value.to_str().ok()) else {
+            return false;
+        };
+        let credentials = &self.config.credentials;
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        let rest = rest.trim();
+        if scheme.eq_ignore_ascii_case("bearer") {
+            return rest == credentials.token;
+        }
+        // Basic is the v6 scheme (reference §3.1); v7 takes Bearer only (§5.3).
+        if scheme.eq_ignore_ascii_case("basic") && !route.is_v7() {
+            let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest) else {
+                return false;
+            };
+            let Ok(text) = std::str::from_utf8(&decoded) else {
+                return false;
+            };
+            return text.split_once(':')
+                == Some((credentials.user.as_str(), credentials.token.as_str()));
+        }
+        false
+    }
+
+    fn rate_check(&self) -> Option<RateHeaders> {
+        let limit = self.config.rate_limit;
+        if limit == 0 {
+            return None;
+        }
+        let now = (self.config.wall_clock)();
+        let mut window = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+        let minute = Duration::from_secs(60);
+        let start = match window.start {
+            Some(start)
+                if now
+                    .duration_since(start)
+                    .is_ok_and(|elapsed| elapsed < minute) =>
+            {
+                start
+            }
+            _ => {
+                window.count = 0;
+                window.start = Some(now);
+                now
+            }
+        };
+        window.count = window.count.saturating_add(1);
+        let reset = (start + minute)
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        Some(RateHeaders {
+            allowed: window.count <= limit,
+            limit,
+            remaining: limit.saturating_sub(window.count),
+            reset,
+        })
+    }
+
+    fn view(&self, version: usize) -> Arc<View> {
+        {
+            let view = self.view.read().unwrap_or_else(PoisonError::into_inner);
+            if view.version == version {
+                return Arc::clone(&view);
+            }
+        }
+        let mut view = self.view.write().unwrap_or_else(PoisonError::into_inner);
+        if view.version != version {
+            *view = Arc::new(View::build(&self.timeline, version));
+        }
+        Arc::clone(&view)
+    }
+
+    fn cached(&self, key: &str, generation: (usize, i64)) -> Option<Body> {
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        (cache.generation == generation)
+            .then(|| cache.entries.get(key).cloned())
+            .flatten()
+    }
+
+    fn remember(&self, key: &str, generation: (usize, i64), body: &Body) {
+        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        if cache.generation != generation {
+            cache.generation = generation;
+            cache.entries.clear();
+        }
+        if cache.entries.len() < CACHE_CAPACITY {
+            cache.entries.insert(key.into(), body.clone());
+        }
+    }
+}
+
+/// Adds the headers every response carries: content type, `Cache-Control: no-store` and the
+/// rate-limit trio (reference §3.1).
+fn finish(
+    body: Body,
+    rate: Option<RateHeaders>,
+    extra: Option<(header::HeaderName, HeaderValue)>,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.bytes));
+    *response.status_mut() = body.status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(body.content_type),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(rate) = rate {
+        headers.insert(
+            "x-organization-rate-limit-limit",
+            HeaderValue::from(rate.limit),
+        );
+        headers.insert(
+            "x-organization-rate-limit-remaining",
+            HeaderValue::from(rate.remaining),
+        );
+        headers.insert(
+            "x-organization-rate-limit-reset",
+            HeaderValue::from(rate.reset),
+        );
+    }
+    if let Some((name, value)) = extra {
+        headers.insert(name, value);
+    }
+    response
+}
+
+/// The instant `offset` after the timeline's start.
+pub fn instant_at(timeline: &Timeline, offset: Duration) -> TeDate {
+    timeline
+        .start
+        .plus_seconds(i64::try_from(offset.as_secs()).unwrap_or(i64::MAX))
+}

@@ -191,7 +191,10 @@ fn parse_oauth(mode: &'static str, rest: &str) -> Result<Auth, AuthSpecError> {
     let mut parts = rest.split(',');
     let token_url = parts.next().unwrap_or_default();
     if token_url.is_empty() {
-        return Err(malformed(mode, format!("write {mode}:TOKEN_URL,client_id=ID,...")));
+        return Err(malformed(
+            mode,
+            format!("write {mode}:TOKEN_URL,client_id=ID,..."),
+        ));
     }
     let token_url: Target = token_url
         .parse()
@@ -279,7 +282,10 @@ impl fmt::Display for Auth {
                 client_auth: method,
                 ..
             } => {
-                write!(f, "oauth2:{token_url},client_id={client_id},client_secret=***")?;
+                write!(
+                    f,
+                    "oauth2:{token_url},client_id={client_id},client_secret=***"
+                )?;
                 if let Some(scope) = scope {
                     write!(f, ",scope={scope}")?;
                 }
@@ -373,7 +379,9 @@ impl Authenticator {
                     .encode(format!("{username}:{}", password.expose()));
                 Some(sensitive(&format!("Basic {encoded}"), "basic")?)
             }
-            Auth::Bearer(token) => Some(sensitive(&format!("Bearer {}", token.expose()), "bearer")?),
+            Auth::Bearer(token) => {
+                Some(sensitive(&format!("Bearer {}", token.expose()), "bearer")?)
+            }
             Auth::OtherToken(token) => Some(sensitive(token.expose(), "other-token")?),
         };
         let oauth = OAuthState::default();
@@ -406,7 +414,10 @@ impl Authenticator {
     /// The `Authorization` value to send now, `None` for [`Auth::None`]. For OAuth 2, the
     /// cached token while it is fresh, else a new one from the token endpoint (one fetch at a
     /// time, shared by concurrent callers).
-    pub async fn authorization(&self, client: &Client) -> Result<Option<HeaderValue>, DeliveryError> {
+    pub async fn authorization(
+        &self,
+        client: &Client,
+    ) -> Result<Option<HeaderValue>, DeliveryError> {
         if let Some(fixed) = &self.inner.fixed {
             return Ok(Some(fixed.clone()));
         }
@@ -437,7 +448,7 @@ impl Authenticator {
     /// [`Authenticator::authorization`] fetches a new one.
     pub fn invalidate(&self, used: &HeaderValue) {
         let mut cached = lock(&self.inner.oauth.cached);
-        if cached.as_ref().is_some_and(|token| &token.header == used) {
+        if cached.as_ref().is_some_and(|token| token.header == used) {
             *cached = None;
         }
     }
@@ -469,7 +480,8 @@ impl Authenticator {
             } => (token_url, client_id, client_secret, *client_auth),
             _ => unreachable!("fetch is only called for OAuth modes"),
         };
-        let token_error = |what: String| DeliveryError::token(token_url.text(), token_url.as_str(), what);
+        let token_error =
+            |what: String| DeliveryError::token(token_url.text(), token_url.as_str(), what);
         let mut headers = HeaderMap::new();
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -595,7 +607,9 @@ fn sensitive(text: &str, mode: &'static str) -> Result<HeaderValue, AuthSpecErro
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding these locks cannot leave the data half-written (plain stores).
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -637,11 +651,26 @@ mod tests {
     fn spec_errors_say_how_to_write_it() {
         check_err("basic:bob", "write basic:USER:PASSWORD");
         check_err("token:x", "unknown auth mode `token`");
-        check_err("oauth2:https://idp/token,client_id=a", "client_secret=SECRET is missing");
-        check_err("oauth2:https://idp/token,client_secret=a", "client_id=ID is missing");
-        check_err("oauth2-refresh:https://idp/t,client_id=a,client_secret=b", "refresh_token");
-        check_err("oauth2:https://idp/t%20x,client_id=a,client_secret=b", "percent-encoded");
-        check_err("oauth2:https://idp/t,client_id=a,client_secret=b,colour=red", "unknown part");
+        check_err(
+            "oauth2:https://idp/token,client_id=a",
+            "client_secret=SECRET is missing",
+        );
+        check_err(
+            "oauth2:https://idp/token,client_secret=a",
+            "client_id=ID is missing",
+        );
+        check_err(
+            "oauth2-refresh:https://idp/t,client_id=a,client_secret=b",
+            "refresh_token",
+        );
+        check_err(
+            "oauth2:https://idp/t%20x,client_id=a,client_secret=b",
+            "percent-encoded",
+        );
+        check_err(
+            "oauth2:https://idp/t,client_id=a,client_secret=b,colour=red",
+            "unknown part",
+        );
         check_err("bearer:", "token is empty");
     }
 
@@ -658,7 +687,10 @@ mod tests {
 
     #[test]
     fn renewal_margin() {
-        assert_eq!(renew_after(Duration::from_secs(3600)), Duration::from_secs(3570));
+        assert_eq!(
+            renew_after(Duration::from_secs(3600)),
+            Duration::from_secs(3570)
+        );
         assert_eq!(renew_after(Duration::from_secs(10)), Duration::from_secs(9));
         assert_eq!(renew_after(Duration::ZERO), Duration::ZERO);
     }

@@ -109,14 +109,13 @@ impl Client {
         let connector = Connector::new(tls, config.connect_timeout);
         let mut default_headers = HeaderMap::new();
         if let Some(agent) = &config.user_agent {
-            let value = HeaderValue::from_str(agent)
-                .map_err(|_| ClientError::UserAgent(agent.clone()))?;
+            let value =
+                HeaderValue::from_str(agent).map_err(|_| ClientError::UserAgent(agent.clone()))?;
             default_headers.insert(USER_AGENT, value);
         }
         for (name, value) in &config.headers {
-            let mut value = HeaderValue::from_str(value.expose()).map_err(|_| {
-                ClientError::HeaderValue { name: name.clone() }
-            })?;
+            let mut value = HeaderValue::from_str(value.expose())
+                .map_err(|_| ClientError::HeaderValue { name: name.clone() })?;
             value.set_sensitive(true);
             default_headers.append(name.clone(), value);
         }
@@ -258,9 +257,7 @@ impl Client {
 }
 
 /// Keeps the first [`MAX_KEPT_BODY`] bytes, reads and drops the rest.
-pub(crate) async fn read_body(
-    mut body: hyper::body::Incoming,
-) -> Result<Bytes, hyper::Error> {
+pub(crate) async fn read_body(mut body: hyper::body::Incoming) -> Result<Bytes, hyper::Error> {
     let mut kept = BytesMut::new();
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
@@ -285,7 +282,9 @@ pub(crate) fn check_status(
     let location = headers
         .get(LOCATION)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-    Err(DeliveryError::status(url, status, location, body, sent_auth))
+    Err(DeliveryError::status(
+        url, status, location, body, sent_auth,
+    ))
 }
 
 fn classify_legacy(url: Arc<str>, err: hyper_util::client::legacy::Error) -> DeliveryError {

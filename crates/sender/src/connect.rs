@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::error::{Detail, DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};
+use crate::error::{DeliveryError, Detail, ErrorKind, TimeoutPhase, TlsProblem};
 
 /// Which certificates to trust for https targets.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +55,9 @@ pub enum TlsConfigError {
         path: PathBuf,
     },
     /// A certificate in a CA file is not usable as a trust anchor.
-    #[error("{path}: certificate is not a usable CA ({reason}); give --ca-cert the CA certificate, not the server's key")]
+    #[error(
+        "{path}: certificate is not a usable CA ({reason}); give --ca-cert the CA certificate, not the server's key"
+    )]
     BadCertificate {
         /// The file.
         path: PathBuf,
@@ -357,9 +359,10 @@ fn tls_problem(error: &io::Error) -> TlsProblem {
         rustls::Error::InvalidCertificate(cert) => match cert {
             C::UnknownIssuer | C::BadSignature => TlsProblem::UnknownIssuer,
             C::NotValidForName | C::NotValidForNameContext { .. } => TlsProblem::NotValidForName,
-            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
-                TlsProblem::Expired
-            }
+            C::Expired
+            | C::ExpiredContext { .. }
+            | C::NotValidYet
+            | C::NotValidYetContext { .. } => TlsProblem::Expired,
             _ => TlsProblem::Other,
         },
         _ => TlsProblem::Other,

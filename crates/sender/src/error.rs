@@ -470,7 +470,10 @@ mod tests {
             true,
         );
         assert!(with.is_unauthorized());
-        assert!(with.to_string().contains("check the credentials given with --auth"));
+        assert!(
+            with.to_string()
+                .contains("check the credentials given with --auth")
+        );
         let without = DeliveryError::status(
             Arc::from("http://a/"),
             StatusCode::UNAUTHORIZED,

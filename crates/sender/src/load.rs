@@ -184,7 +184,11 @@ impl fmt::Display for LoadReport {
             self.target_rate
                 .map(|rate| format!("{rate}/s"))
                 .unwrap_or_else(|| "max".to_owned()),
-            if self.cancelled { " (stopped early)" } else { "" }
+            if self.cancelled {
+                " (stopped early)"
+            } else {
+                ""
+            }
         )?;
         let latency = &self.latency;
         writeln!(
@@ -248,6 +252,8 @@ struct Shared {
     deadline: Option<Instant>,
     started: Instant,
     claimed: AtomicU64,
+    /// No bound given: each worker sends its share exactly once.
+    single_pass: bool,
     stopped: AtomicBool,
     request_timeout: Duration,
 }
@@ -305,6 +311,7 @@ pub async fn load(
         deadline: config.duration.map(|duration| started + duration),
         started,
         claimed: AtomicU64::new(0),
+        single_pass: config.max_events.is_none() && config.duration.is_none(),
         stopped: AtomicBool::new(false),
         request_timeout: config.client.request_timeout,
     });
@@ -417,9 +424,14 @@ fn partition(
             .path_and_query()
             .map(|path| path.as_str())
             .unwrap_or("/");
-        let origin: Uri = origin.parse().expect("a URI's path is a valid origin-form URI");
+        let origin: Uri = origin
+            .parse()
+            .expect("a URI's path is a valid origin-form URI");
         let mut headers = HeaderMap::new();
-        let host = uri.authority().map(|authority| authority.as_str()).unwrap_or_default();
+        let host = uri
+            .authority()
+            .map(|authority| authority.as_str())
+            .unwrap_or_default();
         headers.insert(
             HOST,
             HeaderValue::from_str(host).expect("a URI authority is a valid header value"),
@@ -499,7 +511,10 @@ async fn worker(
                     Instant::now()
                 }
             };
-            if shared.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            if shared
+                .deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
+            {
                 break 'passes;
             }
             let result = send(&shared, &mut connection, prepared).await;
@@ -511,7 +526,10 @@ async fn worker(
                 Err(err) => {
                     let kind = report_kind(err.kind());
                     *stats.errors.entry(kind).or_insert(0) += 1;
-                    stats.first_errors.entry(kind).or_insert_with(|| err.to_string());
+                    stats
+                        .first_errors
+                        .entry(kind)
+                        .or_insert_with(|| err.to_string());
                     if matches!(err.kind(), ErrorKind::Connect | ErrorKind::Tls) {
                         // Do not spin on a receiver that is down.
                         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -520,6 +538,9 @@ async fn worker(
             }
         }
         pass += 1;
+        if shared.single_pass {
+            break;
+        }
     }
     (stats, histogram)
 }
@@ -582,8 +603,14 @@ async fn send(
         let body = read_body(body)
             .await
             .map_err(|err| classify_hyper(prepared.url.clone(), err))?;
-        check_status(prepared.url.clone(), parts.status, &parts.headers, body, sent_auth)
-            .map(drop)
+        check_status(
+            prepared.url.clone(),
+            parts.status,
+            &parts.headers,
+            body,
+            sent_auth,
+        )
+        .map(drop)
     };
     let result = match tokio::time::timeout(shared.request_timeout, exchange).await {
         Ok(result) => result,

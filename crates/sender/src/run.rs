@@ -454,7 +454,9 @@ pub async fn run_until(
         retry: config.retry,
         permits: Arc::new(Semaphore::new(config.concurrency)),
         // Bounds how many deliveries wait in memory for their turn.
-        window: Arc::new(Semaphore::new(config.concurrency.saturating_mul(64).max(256))),
+        window: Arc::new(Semaphore::new(
+            config.concurrency.saturating_mul(64).max(256),
+        )),
         stop: stop_rx,
         attempts: attempt_tx,
     };

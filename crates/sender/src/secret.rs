@@ -27,19 +27,23 @@ impl Secret {
             }
             return match std::env::var(name) {
                 Ok(value) if !value.is_empty() => Ok(Secret::new(value)),
-                Ok(_) => Err(SecretError::EmptyEnv { name: name.to_owned() }),
-                Err(std::env::VarError::NotPresent) => {
-                    Err(SecretError::MissingEnv { name: name.to_owned() })
-                }
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    Err(SecretError::NotUnicodeEnv { name: name.to_owned() })
-                }
+                Ok(_) => Err(SecretError::EmptyEnv {
+                    name: name.to_owned(),
+                }),
+                Err(std::env::VarError::NotPresent) => Err(SecretError::MissingEnv {
+                    name: name.to_owned(),
+                }),
+                Err(std::env::VarError::NotUnicode(_)) => Err(SecretError::NotUnicodeEnv {
+                    name: name.to_owned(),
+                }),
             };
         }
         if let Some(path) = spec.strip_prefix("file:") {
             let path = PathBuf::from(path);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| SecretError::File { path: path.clone(), source })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| SecretError::File {
+                path: path.clone(),
+                source,
+            })?;
             let value = text
                 .strip_suffix("\r\n")
                 .or_else(|| text.strip_suffix('\n'))
@@ -146,6 +150,10 @@ mod tests {
     #[test]
     fn missing_env_names_the_variable() {
         let err = Secret::resolve("env:TESIM_SURELY_NOT_SET_4711").unwrap_err();
-        assert!(err.to_string().contains("TESIM_SURELY_NOT_SET_4711 is not set"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("TESIM_SURELY_NOT_SET_4711 is not set"),
+            "{err}"
+        );
     }
 }

@@ -64,7 +64,11 @@ impl Target {
 
     /// `host:port`, for messages.
     pub fn authority(&self) -> String {
-        format!("{}:{}", self.url.host_str().unwrap_or_default(), self.port())
+        format!(
+            "{}:{}",
+            self.url.host_str().unwrap_or_default(),
+            self.port()
+        )
     }
 
     /// The target with a custom webhook's path and query appended: the operation `path` is
@@ -297,10 +301,16 @@ mod tests {
     fn join_appends_path_and_merges_query() {
         let target: Target = "https://example.com/base?token=1".parse().unwrap();
         let joined = target.join("/custom/path?a=b").unwrap();
-        assert_eq!(joined.as_str(), "https://example.com/base/custom/path?token=1&a=b");
+        assert_eq!(
+            joined.as_str(),
+            "https://example.com/base/custom/path?token=1&a=b"
+        );
         let root: Target = "http://127.0.0.1:9/".parse().unwrap();
         assert_eq!(root.join("x").unwrap().as_str(), "http://127.0.0.1:9/x");
-        assert_eq!(root.join("?q=1").unwrap().as_str(), "http://127.0.0.1:9/?q=1");
+        assert_eq!(
+            root.join("?q=1").unwrap().as_str(),
+            "http://127.0.0.1:9/?q=1"
+        );
         assert_eq!(root.join("").unwrap(), root);
     }
 }

@@ -1,0 +1,16 @@
+//! Integration tests of tesim-sender against real local servers (127.0.0.1:0 only).
+
+#[path = "it/auth.rs"]
+mod auth;
+#[path = "it/delivery.rs"]
+mod delivery;
+#[path = "it/failures.rs"]
+mod failures;
+#[path = "it/load.rs"]
+mod load;
+#[path = "it/parsers.rs"]
+mod parsers;
+#[path = "it/support.rs"]
+mod support;
+#[path = "it/tls.rs"]
+mod tls;

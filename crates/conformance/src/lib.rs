@@ -1,1 +1,19 @@
-//! tesim-conformance (work in progress).
+//! tesim-conformance acts as ThousandEyes towards a webhook receiver and tells, check by check,
+//! whether real deliveries would work: a catalogue of checks with stable ids (delivery of every
+//! event type, redirects, URL form, auth and OAuth 2, robustness, and semantics through an
+//! observation hook), verdicts with evidence, and reports as a table, JSON
+//! (`tesim.check-report/v1`) and JUnit XML.
+//!
+//! It deliberately leaves out printing and exit codes (the CLI decides them), and any HTTP
+//! client of its own: every request goes through `tesim-sender`'s `Client`, so the checker
+//! refuses redirects and classifies errors exactly as the sender does.
+
+mod catalogue;
+mod http;
+mod payloads;
+mod report;
+mod run;
+
+pub use catalogue::{CATALOGUE, CheckInfo, Level, catalogue_markdown, info};
+pub use report::{CheckResult, Exchange, REPORT_SCHEMA, Report, Summary, Verdict};
+pub use run::{CheckConfig, CheckError, DEFAULT_TIMEOUT, DEFAULT_TOKEN_EXPIRY_WAIT, run, select};

@@ -29,6 +29,13 @@ pub struct ReceiverConfig {
     pub max_body_bytes: usize,
 }
 
+/// A status code from a number, `None` outside 100..=599 (for `--status` flags).
+pub fn status_from_u16(code: u16) -> Option<StatusCode> {
+    StatusCode::from_u16(code)
+        .ok()
+        .filter(|status| (100..600).contains(&status.as_u16()))
+}
+
 /// Default path of the observation hook.
 pub const OBSERVE_PATH: &str = "/_tesim/records";
 

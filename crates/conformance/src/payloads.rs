@@ -1,0 +1,297 @@
+//! The probe notifications, as JSON values copied from the reference's complete examples
+//! (section 1.7, the KB samples) with fresh ids per run, so that a receiver with a persistent
+//! store never sees the same `eventId` or `alertId` twice across runs.
+//!
+//! Kept as `serde_json::Value` on purpose: the checker must also send what the typed model
+//! would never produce (unknown fields, missing optional fields).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Value, json};
+
+/// Fresh ids for one run: integer `alertId`s and KB-style `eventId`s (`<seq>-<alertId>`).
+#[derive(Debug)]
+pub(crate) struct Ids {
+    base: u64,
+    next: AtomicU64,
+}
+
+impl Ids {
+    /// `run_id` seeds the ids; two runs with different `run_id`s never share one.
+    pub(crate) fn new(run_id: u64) -> Self {
+        // Nine-digit alertIds like the 2021 captures (76947300), spaced 10,000 apart per run.
+        Self {
+            base: 100_000_000 + (run_id % 89_999) * 10_000,
+            next: AtomicU64::new(1),
+        }
+    }
+
+    /// A new alert (or agent notification) id.
+    pub(crate) fn alert_id(&self) -> u64 {
+        self.base + self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A new `eventId` for a notification about `alert_id`: `<seq>-<alertId>` as in real captures.
+    pub(crate) fn event_id(&self, alert_id: u64) -> String {
+        format!(
+            "{}-{alert_id}",
+            self.base / 100 + self.next.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// A `WEBHOOK_TEST` eventId: epoch milliseconds as a string in the KB sample.
+    pub(crate) fn test_event_id(&self) -> String {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64);
+        format!("{}", millis + self.next.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// `WEBHOOK_TEST`: envelope only.
+pub(crate) fn webhook_test(event_id: &str) -> Value {
+    json!({"eventType": "WEBHOOK_TEST", "eventId": event_id})
+}
+
+/// The KB `ALERT_NOTIFICATION_TRIGGER` sample with `alertId` replaced.
+pub(crate) fn alert_trigger(event_id: &str, alert_id: u64) -> Value {
+    let permalink = format!("https://app.thousandeyes.com/alerts/list?__a=11&alertId={alert_id}");
+    json!({
+        "eventType": "ALERT_NOTIFICATION_TRIGGER",
+        "eventId": event_id,
+        "alert": {
+            "ruleId": 173,
+            "alertId": alert_id,
+            "testId": 5370,
+            "testName": "http://www.thousandeyes111.com",
+            "ruleExpression": "Page Load is incomplete",
+            "dateStart": "2014-08-24 01:01:47",
+            "violationCount": 2,
+            "ruleName": "Default Page Load Alert Rule",
+            "agents": [
+                {
+                    "dateStart": "2014-08-24 01:01:47",
+                    "active": 1,
+                    "metricsAtStart": "Page load: Incomplete",
+                    "metricsAtEnd": "Page Load: Incomplete",
+                    "agentId": 108,
+                    "agentName": "Boston, MA",
+                    "locationName": "Boston, MA",
+                    "permalink": format!("{permalink}&agentId=108")
+                },
+                {
+                    "dateStart": "2014-08-24 01:00:51",
+                    "active": 1,
+                    "metricsAtStart": "Page load: Incomplete",
+                    "metricsAtEnd": "Page Load: Incomplete",
+                    "agentId": 107,
+                    "agentName": "Vancouver, Canada",
+                    "locationName": "Vancouver, Canada",
+                    "permalink": format!("{permalink}&agentId=107")
+                }
+            ],
+            "type": "Page Load",
+            "permalink": permalink,
+            "apiLinks": [
+                {"rel": "related", "href": "http://api.thousandeyes.com/tests/5370"},
+                {"rel": "data", "href": "http://api.thousandeyes.com/web/page-load/5370"}
+            ]
+        }
+    })
+}
+
+/// The KB `ALERT_NOTIFICATION_CLEAR`: the trigger plus `dateEnd`, agents cleared.
+pub(crate) fn alert_clear(event_id: &str, alert_id: u64) -> Value {
+    let mut clear = alert_trigger(event_id, alert_id);
+    clear["eventType"] = "ALERT_NOTIFICATION_CLEAR".into();
+    let alert = &mut clear["alert"];
+    alert["dateEnd"] = "2014-08-24 01:09:51".into();
+    for (agent, date_end) in alert["agents"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .zip(["2014-08-24 01:09:47", "2014-08-24 01:09:51"])
+    {
+        agent["dateEnd"] = date_end.into();
+        agent["active"] = 0.into();
+        agent["metricsAtEnd"] = "Page Load: Complete".into();
+    }
+    clear
+}
+
+/// The KB `AGENT_ALERT_NOTIFICATION_TRIGGER` sample with `agentNotificationId` replaced.
+pub(crate) fn agent_trigger(event_id: &str, notification_id: u64) -> Value {
+    json!({
+        "eventType": "AGENT_ALERT_NOTIFICATION_TRIGGER",
+        "eventId": event_id,
+        "agentAlert": {
+            "agentRuleId": 43587,
+            "agentNotificationId": notification_id,
+            "agentId": 25694,
+            "hostname": "TE-AGENT1.local.lan",
+            "agentName": "Packet1",
+            "ipAddress": "147.75.199.171",
+            "active": 1,
+            "ruleExpression": "Clock Offset ≤ 60 seconds",
+            "ruleName": "Default Agent Clock Offset Notification",
+            "dateStart": 1476987748,
+            "metricsAtStart": "Clock Offset: 20 seconds",
+            "metricsAtEnd": ""
+        }
+    })
+}
+
+/// The matching `AGENT_ALERT_NOTIFICATION_CLEAR`: same notification and agent, `dateEnd`
+/// added (the KB's clear sample is another notification; reference 1.7 says to pair them so).
+pub(crate) fn agent_clear(event_id: &str, notification_id: u64) -> Value {
+    let mut clear = agent_trigger(event_id, notification_id);
+    clear["eventType"] = "AGENT_ALERT_NOTIFICATION_CLEAR".into();
+    let agent = &mut clear["agentAlert"];
+    agent["active"] = 0.into();
+    agent["dateEnd"] = 1476988048.into();
+    agent["metricsAtEnd"] = "Clock Offset: 12 seconds".into();
+    clear
+}
+
+/// A modern-2025 agent notification: `ALERT_NOTIFICATION_TRIGGER`, `alert.type` "Agent", a
+/// UUID-style string `alertId`, the same object under `alert` and `agentAlert` (reference 1.3,
+/// 1.6 2025 variant).
+pub(crate) fn modern_agent_trigger(alert_id: u64) -> Value {
+    let alert_uuid = format!("5abda706-c065-40fa-aa8c-{alert_id:012x}");
+    let agent = json!({
+        "severity": "Info",
+        "dateStartZoned": "2025-03-24 17:28:40 UTC",
+        "agentId": 562949953436734u64,
+        "ipAddress": "10.0.0.12",
+        "agentName": "te-agent-01",
+        "ruleExpression": "Last Contact ≥ 6 minutes ago",
+        "type": "Agent",
+        "ruleAid": 562949953421312u64,
+        "hostname": "te-agent-01.example.net",
+        "dateStart": "2025-03-24 17:28:40",
+        "ruleName": "Default Agent Offline Notification",
+        "alertId": alert_uuid,
+        "ruleId": 562949953902917u64
+    });
+    json!({
+        "eventId": format!("9437a575-4b00-44a2-899a-41d1134eef08--{alert_uuid}"),
+        "eventType": "ALERT_NOTIFICATION_TRIGGER",
+        "alert": agent.clone(),
+        "agentAlert": agent
+    })
+}
+
+/// A trigger with fields no sample has, at the top level, in `alert` and in an agent.
+pub(crate) fn with_unknown_fields(mut notification: Value) -> Value {
+    notification["tesimUnknownTopLevel"] = json!({"nested": [1, "two", null]});
+    notification["alert"]["tesimUnknownField"] = "added by a future ThousandEyes release".into();
+    notification["alert"]["severity"] = "Minor".into();
+    notification["alert"]["testLabels"] = json!([{"id": 1, "name": "tesim"}]);
+    if let Some(agent) = notification["alert"]["agents"].get_mut(0) {
+        agent["tesimUnknownAgentField"] = 42.into();
+    }
+    notification
+}
+
+/// A trigger with the fields some eras or alert types omit removed.
+pub(crate) fn without_optional_fields(mut notification: Value) -> Value {
+    if let Some(alert) = notification["alert"].as_object_mut() {
+        for key in [
+            "apiLinks",
+            "permalink",
+            "type",
+            "violationCount",
+            "ruleExpression",
+        ] {
+            alert.remove(key);
+        }
+        for agent in alert
+            .get_mut("agents")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(agent) = agent.as_object_mut() {
+                for key in ["locationName", "permalink", "metricsAtEnd"] {
+                    agent.remove(key);
+                }
+            }
+        }
+    }
+    notification
+}
+
+/// A trigger whose alert lists `n_agents` agents.
+pub(crate) fn with_many_agents(mut notification: Value, n_agents: u64) -> Value {
+    let template = notification["alert"]["agents"][0].clone();
+    let agents: Vec<Value> = (0..n_agents)
+        .map(|agent_idx| {
+            let mut agent = template.clone();
+            agent["agentId"] = (10_000 + agent_idx).into();
+            agent["agentName"] = format!("Agent {agent_idx:04}, Somewhere").into();
+            agent["locationName"] = format!("Location {agent_idx:04}").into();
+            agent
+        })
+        .collect();
+    notification["alert"]["violationCount"] = n_agents.into();
+    notification["alert"]["agents"] = agents.into();
+    notification
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigger_matches_the_kb_sample_with_its_own_ids() {
+        let kb = r#"{"eventType":"ALERT_NOTIFICATION_TRIGGER","eventId":"49-35541",
+ "alert":{"ruleId":173,"alertId":35541,"testId":5370,"testName":"http://www.thousandeyes111.com",
+  "ruleExpression":"Page Load is incomplete","dateStart":"2014-08-24 01:01:47","violationCount":2,
+  "ruleName":"Default Page Load Alert Rule",
+  "agents":[
+   {"dateStart":"2014-08-24 01:01:47","active":1,"metricsAtStart":"Page load: Incomplete","metricsAtEnd":"Page Load: Incomplete",
+    "agentId":108,"agentName":"Boston, MA","locationName":"Boston, MA",
+    "permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541&agentId=108"},
+   {"dateStart":"2014-08-24 01:00:51","active":1,"metricsAtStart":"Page load: Incomplete","metricsAtEnd":"Page Load: Incomplete",
+    "agentId":107,"agentName":"Vancouver, Canada","locationName":"Vancouver, Canada",
+    "permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541&agentId=107"}],
+  "type":"Page Load","permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541",
+  "apiLinks":[{"rel":"related","href":"http://api.thousandeyes.com/tests/5370"},
+              {"rel":"data","href":"http://api.thousandeyes.com/web/page-load/5370"}]}}"#;
+        let kb: Value = serde_json::from_str(kb).unwrap();
+        assert_eq!(alert_trigger("49-35541", 35541), kb);
+    }
+
+    #[test]
+    fn agent_trigger_matches_the_kb_sample() {
+        let kb = r#"{"eventType":"AGENT_ALERT_NOTIFICATION_TRIGGER","eventId":"164522-5744505",
+ "agentAlert":{"agentRuleId":43587,"agentNotificationId":5744505,"agentId":25694,"hostname":"TE-AGENT1.local.lan",
+  "agentName":"Packet1","ipAddress":"147.75.199.171","active":1,"ruleExpression":"Clock Offset ≤ 60 seconds",
+  "ruleName":"Default Agent Clock Offset Notification","dateStart":1476987748,
+  "metricsAtStart":"Clock Offset: 20 seconds","metricsAtEnd":""}}"#;
+        let kb: Value = serde_json::from_str(kb).unwrap();
+        assert_eq!(agent_trigger("164522-5744505", 5744505), kb);
+    }
+
+    #[test]
+    fn ids_are_fresh_and_shaped_like_captures() {
+        let ids = Ids::new(7);
+        let (first, second) = (ids.alert_id(), ids.alert_id());
+        assert_ne!(first, second);
+        assert!(ids.event_id(first).ends_with(&format!("-{first}")));
+        assert_ne!(Ids::new(8).alert_id(), Ids::new(7).alert_id());
+    }
+
+    #[test]
+    fn clear_has_date_end_and_many_agents_scale() {
+        let clear = alert_clear("2-9", 9);
+        assert_eq!(
+            clear["alert"]["agents"][1]["dateEnd"],
+            "2014-08-24 01:09:51"
+        );
+        let big = with_many_agents(alert_trigger("1-9", 9), 1000);
+        assert_eq!(big["alert"]["agents"].as_array().unwrap().len(), 1000);
+        let bare = without_optional_fields(alert_trigger("1-9", 9));
+        assert!(bare["alert"].get("apiLinks").is_none() && bare["alert"].get("dateEnd").is_none());
+    }
+}

@@ -1,0 +1,8 @@
+//! Self-test of the checker against the reference receivers of `tesim-receiver`, plus the
+//! report formats and the generated documentation.
+
+mod it {
+    mod docs;
+    mod matrix;
+    mod reports;
+}

@@ -1,0 +1,457 @@
+//! Every check against every reference receiver, with the exact verdict expected.
+
+use std::time::Duration;
+
+use http::StatusCode;
+use tesim_conformance::{CATALOGUE, CheckConfig, CheckError, Report, Verdict};
+use tesim_receiver::{Mode, OAuthConfig, ReceiverConfig, RedirectTarget, RequiredAuth};
+
+use Verdict::{Error as E, Fail as F, Pass as P, Skip as S};
+
+/// A reference receiver and how the checker is pointed at it.
+struct Case {
+    receiver: ReceiverConfig,
+    auth: Auth,
+    path: &'static str,
+    timeout: Duration,
+    observe: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Auth {
+    None,
+    Basic,
+    OAuth,
+}
+
+fn case(mode: Mode) -> Case {
+    Case {
+        receiver: ReceiverConfig::with_mode(mode),
+        auth: Auth::None,
+        path: "/hook",
+        timeout: Duration::from_secs(5),
+        observe: true,
+    }
+}
+
+impl Case {
+    fn basic(mut self) -> Self {
+        self.receiver.auth = Some(RequiredAuth::Basic {
+            username: "te".into(),
+            password: "s3cret".into(),
+        });
+        self.auth = Auth::Basic;
+        self
+    }
+
+    fn oauth(mut self) -> Self {
+        self.receiver.auth = Some(RequiredAuth::OAuth2);
+        self.receiver.oauth = Some(OAuthConfig {
+            expires_in: Duration::from_secs(1),
+            ..OAuthConfig::default()
+        });
+        self.auth = Auth::OAuth;
+        self
+    }
+
+    fn without_observe(mut self) -> Self {
+        self.observe = false;
+        self
+    }
+
+    async fn run(self) -> Report {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let receiver = tesim_receiver::spawn(listener, self.receiver, tx).unwrap();
+        let mut config = CheckConfig::new(receiver.url(self.path));
+        config.timeout = self.timeout;
+        config.run_id = Some(42);
+        config.auth = match self.auth {
+            Auth::None => tesim_sender::Auth::None,
+            Auth::Basic => "basic:te:s3cret".parse().unwrap(),
+            Auth::OAuth => format!(
+                "oauth2:{},client_id=tesim-client,client_secret=tesim-secret",
+                receiver.url("/oauth/token")
+            )
+            .parse()
+            .unwrap(),
+        };
+        if self.observe {
+            config.observe = receiver.observe_url();
+        }
+        let report = tokio::time::timeout(Duration::from_secs(60), tesim_conformance::run(&config))
+            .await
+            .expect("the run ends")
+            .expect("the checker runs");
+        receiver.shutdown().await;
+        report
+    }
+}
+
+/// Asserts the verdict of every check: `default` unless listed in `exceptions`.
+#[track_caller]
+fn expect(report: &Report, default: Verdict, exceptions: &[(&str, Verdict)]) {
+    for (id, _) in exceptions {
+        assert!(
+            CATALOGUE.iter().any(|check| check.id == *id),
+            "unknown id {id} in the expectations"
+        );
+    }
+    assert_eq!(report.results.len(), CATALOGUE.len());
+    let mut wrong = Vec::new();
+    for result in &report.results {
+        let expected = exceptions
+            .iter()
+            .find(|(id, _)| *id == result.id)
+            .map_or(default, |(_, verdict)| *verdict);
+        if result.verdict != expected {
+            wrong.push(format!(
+                "{} is {} (expected {}): {}",
+                result.id, result.verdict, expected, result.message
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "unexpected verdicts:\n{}\n\n{}",
+        wrong.join("\n"),
+        report.to_table(false)
+    );
+}
+
+const NO_AUTH: [(&str, Verdict); 6] = [
+    ("TE-AUTH-001", S),
+    ("TE-AUTH-002", S),
+    ("TE-AUTH-003", S),
+    ("TE-OAUTH-001", S),
+    ("TE-OAUTH-002", S),
+    ("TE-OAUTH-003", S),
+];
+
+const NO_OAUTH: [(&str, Verdict); 3] = [
+    ("TE-OAUTH-001", S),
+    ("TE-OAUTH-002", S),
+    ("TE-OAUTH-003", S),
+];
+
+fn with(
+    base: &[(&'static str, Verdict)],
+    more: &[(&'static str, Verdict)],
+) -> Vec<(&'static str, Verdict)> {
+    base.iter().chain(more).copied().collect()
+}
+
+#[tokio::test]
+async fn correct_receiver_passes_everything_applicable() {
+    let report = case(Mode::Correct).run().await;
+    expect(&report, P, &NO_AUTH);
+    assert!(report.passed());
+}
+
+#[tokio::test]
+async fn correct_receiver_with_basic_auth() {
+    let report = case(Mode::Correct).basic().run().await;
+    expect(&report, P, &NO_OAUTH);
+}
+
+#[tokio::test]
+async fn correct_receiver_with_oauth() {
+    let report = case(Mode::Correct).oauth().run().await;
+    expect(&report, P, &[]);
+}
+
+#[tokio::test]
+async fn without_observation_hook_semantics_are_skipped_never_passed() {
+    let report = case(Mode::Correct).without_observe().run().await;
+    let skipped = [
+        ("TE-SEMANTICS-001", S),
+        ("TE-SEMANTICS-002", S),
+        ("TE-SEMANTICS-003", S),
+        ("TE-SEMANTICS-004", S),
+        ("TE-SEMANTICS-005", S),
+    ];
+    expect(&report, P, &with(&NO_AUTH, &skipped));
+    let message = &report
+        .results
+        .iter()
+        .find(|result| result.id == "TE-SEMANTICS-001")
+        .unwrap()
+        .message;
+    assert!(message.contains("--observe"), "{message}");
+}
+
+const EVERY_DELIVERY_FAILS: [(&str, Verdict); 22] = [
+    ("TE-URL-001", P),
+    ("TE-AUTH-001", S),
+    ("TE-AUTH-002", S),
+    ("TE-AUTH-003", S),
+    ("TE-OAUTH-001", S),
+    ("TE-OAUTH-002", S),
+    ("TE-OAUTH-003", S),
+    ("TE-DELIVERY-001", F),
+    ("TE-DELIVERY-002", F),
+    ("TE-DELIVERY-003", F),
+    ("TE-DELIVERY-004", F),
+    ("TE-DELIVERY-005", F),
+    ("TE-DELIVERY-006", F),
+    ("TE-ROBUST-001", F),
+    ("TE-ROBUST-002", F),
+    ("TE-ROBUST-003", F),
+    ("TE-ROBUST-004", F),
+    ("TE-ROBUST-005", F),
+    ("TE-ROBUST-006", F),
+    ("TE-ROBUST-007", F),
+    ("TE-SEMANTICS-001", F),
+    ("TE-SEMANTICS-002", F),
+];
+
+#[tokio::test]
+async fn redirecting_receivers_fail_and_name_the_url_to_configure() {
+    let cases = [
+        (
+            StatusCode::MOVED_PERMANENTLY,
+            RedirectTarget::Path("/v2/hook".into()),
+            "/v2/hook",
+            "moved elsewhere",
+        ),
+        (
+            StatusCode::FOUND,
+            RedirectTarget::Path("/v2/hook".into()),
+            "/v2/hook",
+            "moved elsewhere",
+        ),
+        (
+            StatusCode::SEE_OTHER,
+            RedirectTarget::Path("/v2/hook".into()),
+            "/v2/hook",
+            "moved elsewhere",
+        ),
+        (
+            StatusCode::TEMPORARY_REDIRECT,
+            RedirectTarget::HttpsUpgrade,
+            "/hook",
+            "http to https upgrade",
+        ),
+        (
+            StatusCode::PERMANENT_REDIRECT,
+            RedirectTarget::TrailingSlash,
+            "/hook/",
+            "trailing slash added",
+        ),
+    ];
+    for (status, to, configure_path, cause) in cases {
+        let report = case(Mode::Redirect {
+            status,
+            to: to.clone(),
+        })
+        .run()
+        .await;
+        // Answers come quickly (a redirect is an answer) and the semantics checks fail on the
+        // first refused delivery.
+        let rest = [
+            ("TE-DELIVERY-007", P),
+            ("TE-REDIRECT-001", F),
+            ("TE-SEMANTICS-003", F),
+            ("TE-SEMANTICS-004", F),
+            ("TE-SEMANTICS-005", F),
+        ];
+        expect(&report, F, &with(&EVERY_DELIVERY_FAILS, &rest));
+        let redirect = report
+            .results
+            .iter()
+            .find(|result| result.id == "TE-REDIRECT-001")
+            .unwrap();
+        let configure = redirect.url_to_configure.as_deref().unwrap();
+        assert!(
+            configure.ends_with(configure_path),
+            "{status} {to:?}: {configure}"
+        );
+        assert!(
+            redirect.message.contains(cause),
+            "{status} {to:?}: {}",
+            redirect.message
+        );
+        assert!(
+            redirect
+                .message
+                .contains(&format!("answered {}", status.as_u16())),
+            "{}",
+            redirect.message
+        );
+        assert_eq!(
+            redirect.evidence[0].location.as_deref(),
+            Some(configure),
+            "{status}"
+        );
+        if matches!(to, RedirectTarget::HttpsUpgrade) {
+            assert!(configure.starts_with("https://"), "{configure}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn percent_encoded_target_is_flagged_and_decoded() {
+    let mut config = case(Mode::Correct);
+    config.path = "/hooks/te%20alerts";
+    let report = config.run().await;
+    expect(&report, P, &with(&NO_AUTH, &[("TE-URL-001", F)]));
+    let url = &report.results[0];
+    assert!(
+        url.url_to_configure
+            .as_deref()
+            .unwrap()
+            .ends_with("/hooks/te alerts"),
+        "{url:?}"
+    );
+}
+
+#[tokio::test]
+async fn receiver_ignoring_auth_fails_the_auth_checks() {
+    let report = case(Mode::IgnoreAuth).basic().run().await;
+    expect(
+        &report,
+        P,
+        &with(&NO_OAUTH, &[("TE-AUTH-001", F), ("TE-AUTH-002", F)]),
+    );
+    assert!(!report.passed());
+}
+
+#[tokio::test]
+async fn receiver_accepting_wrong_credentials_fails_auth_002() {
+    let report = case(Mode::AcceptWrongCredentials).basic().run().await;
+    expect(&report, P, &with(&NO_OAUTH, &[("TE-AUTH-002", F)]));
+}
+
+#[tokio::test]
+async fn receiver_accepting_any_token_fails_the_expired_token_check() {
+    let report = case(Mode::AcceptWrongCredentials).oauth().run().await;
+    expect(&report, P, &[("TE-AUTH-002", F), ("TE-OAUTH-002", F)]);
+}
+
+#[tokio::test]
+async fn hanging_receiver_fails_on_timeouts() {
+    let mut hang = case(Mode::Hang);
+    hang.timeout = Duration::from_millis(300);
+    let report = hang.run().await;
+    let rest = [
+        ("TE-DELIVERY-007", F),
+        ("TE-REDIRECT-001", F),
+        ("TE-SEMANTICS-003", F),
+        ("TE-SEMANTICS-004", F),
+        ("TE-SEMANTICS-005", F),
+    ];
+    expect(&report, F, &with(&EVERY_DELIVERY_FAILS, &rest));
+    let timeout = report
+        .results
+        .iter()
+        .find(|result| result.id == "TE-DELIVERY-007")
+        .unwrap();
+    assert!(
+        timeout.message.contains("no answer within 300 ms"),
+        "{}",
+        timeout.message
+    );
+}
+
+#[tokio::test]
+async fn receiver_answering_500_fails_every_delivery() {
+    let report = case(Mode::Error500).run().await;
+    let rest = [
+        ("TE-DELIVERY-007", P),
+        ("TE-REDIRECT-001", P),
+        ("TE-SEMANTICS-003", F),
+        ("TE-SEMANTICS-004", F),
+        ("TE-SEMANTICS-005", F),
+    ];
+    expect(&report, F, &with(&EVERY_DELIVERY_FAILS, &rest));
+}
+
+#[tokio::test]
+async fn receiver_closing_without_answer_fails_every_delivery() {
+    let report = case(Mode::CloseWithoutAnswer).run().await;
+    let rest = [
+        ("TE-DELIVERY-007", F),
+        ("TE-REDIRECT-001", F),
+        ("TE-SEMANTICS-003", F),
+        ("TE-SEMANTICS-004", F),
+        ("TE-SEMANTICS-005", F),
+    ];
+    expect(&report, F, &with(&EVERY_DELIVERY_FAILS, &rest));
+}
+
+#[tokio::test]
+async fn receiver_failing_every_other_request() {
+    // Deliveries alternate 2xx / 500 in the order the checks send them (the preflight is the
+    // first, and succeeds); the expectations follow that order.
+    let report = case(Mode::FailEveryOther).run().await;
+    let printed = report.to_table(false);
+    let failed: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|result| result.verdict == F)
+        .map(|result| result.id.as_str())
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.contains(&"TE-ROBUST-006"),
+        "{printed}"
+    );
+    assert!(failed.contains(&"TE-ROBUST-007"), "{printed}");
+    assert!(!report.passed());
+    for result in &report.results {
+        assert_ne!(result.verdict, E, "{printed}");
+    }
+}
+
+#[tokio::test]
+async fn receiver_reprocessing_duplicates_fails_semantics_001() {
+    let report = case(Mode::ReprocessDuplicates).run().await;
+    expect(&report, P, &with(&NO_AUTH, &[("TE-SEMANTICS-001", F)]));
+}
+
+#[tokio::test]
+async fn unreachable_target_is_one_error_not_a_pile_of_failures() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let err = tesim_conformance::run(&CheckConfig::new(format!("http://{addr}/hook")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CheckError::Unreachable { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("cannot reach the receiver"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn only_and_skip_select_checks() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let receiver = tesim_receiver::spawn(listener, ReceiverConfig::default(), tx).unwrap();
+    let mut config = CheckConfig::new(receiver.url("/hook"));
+    config.only = vec!["TE-DELIVERY".into(), "url".into()];
+    config.skip = vec!["TE-DELIVERY-007".into()];
+    let report = tesim_conformance::run(&config).await.unwrap();
+    let ids: Vec<&str> = report
+        .results
+        .iter()
+        .map(|result| result.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "TE-URL-001",
+            "TE-DELIVERY-001",
+            "TE-DELIVERY-002",
+            "TE-DELIVERY-003",
+            "TE-DELIVERY-004",
+            "TE-DELIVERY-005",
+            "TE-DELIVERY-006"
+        ]
+    );
+    config.only = vec!["TE-BOGUS".into()];
+    assert!(matches!(
+        tesim_conformance::run(&config).await,
+        Err(CheckError::UnknownCheck { .. })
+    ));
+}

@@ -1,12 +1,130 @@
-//! `tesim api` (being built).
+//! `tesim api`: serve the mock ThousandEyes alerts API (v6 and v7) for a scenario.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tesim_api::config::{parse_rate, parse_route_faults};
+use tesim_api::{
+    Api, Clock, Config, Credentials, FaultConfig, Faults, Latency, RouteId, DEFAULT_PAGE_SIZE,
+    DEFAULT_RATE_LIMIT, DEFAULT_TOKEN, DEFAULT_USER,
+};
+use tesim_model::Profile;
 
 /// Arguments of `tesim api`.
 #[derive(Debug, clap::Args)]
-pub struct ApiArgs {}
+#[command(after_help = "Examples:\n  \
+    tesim api                                  # default scenario, http://127.0.0.1:8080\n  \
+    tesim api --scenario page-load --at end    # every alert of the scenario has happened\n  \
+    curl -u tesim@example.com:tesim-token 'http://127.0.0.1:8080/v6/alerts.json?window=5d'\n  \
+    curl -H 'Authorization: Bearer tesim-token' http://127.0.0.1:8080/v7/alerts")]
+pub struct ApiArgs {
+    /// Built-in scenario name or path to a scenario `.toml` file.
+    #[arg(long, default_value = "default", value_name = "NAME|PATH")]
+    scenario: String,
+    /// Address to listen on; port 0 picks a free port (the bound URL is printed first).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Login e-mail accepted by v6 HTTP Basic auth.
+    #[arg(long, env = "TESIM_API_USER", default_value = DEFAULT_USER, value_name = "EMAIL")]
+    user: String,
+    /// API token: the v6 Basic password and the v7 Bearer token.
+    #[arg(long, env = "TESIM_API_TOKEN", default_value = DEFAULT_TOKEN, hide_env_values = true, hide_default_value = true, value_name = "TOKEN")]
+    token: String,
+    /// Scenario seconds per real second on the scenario clock.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Fix the scenario clock at an offset (`+8m`, `90s`, `start`, `end`) instead of running it.
+    #[arg(long, value_name = "OFFSET")]
+    at: Option<String>,
+    /// Seed of the scenario's generated ids and of fault injection.
+    #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]
+    seed: u64,
+    /// Requests per rolling minute before 429; 0 turns rate limiting off.
+    #[arg(long, default_value_t = DEFAULT_RATE_LIMIT, value_name = "N")]
+    rate_limit: u32,
+    /// Delay every answer: fixed (`200ms`) or uniform in a range (`50ms..300ms`).
+    #[arg(long, value_name = "DURATION")]
+    latency: Option<Latency>,
+    /// Fraction of requests answered with a 500 (0 to 1).
+    #[arg(long, value_parser = parse_rate, default_value_t = 0.0, value_name = "RATE")]
+    error_rate: f64,
+    /// Fraction of requests whose connection is closed without an answer (0 to 1).
+    #[arg(long, value_parser = parse_rate, default_value_t = 0.0, value_name = "RATE")]
+    reset_rate: f64,
+    /// Per-route faults replacing the global ones, e.g.
+    /// `v7-alerts:error-rate=0.5,latency=100ms` (repeatable). Routes: v6-alerts, v6-alert,
+    /// v6-tests, v6-test, v7-alerts, v7-alert.
+    #[arg(long, value_parser = parse_route_faults, value_name = "ROUTE:SETTINGS")]
+    route_fault: Vec<(RouteId, Faults)>,
+    /// Alert-id era, matching the webhooks of `tesim send --profile`.
+    #[arg(long, default_value_t = Profile::default())]
+    profile: Profile,
+    /// Base URL written in links (`_links`, `apiLinks`); defaults to the bound address.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// `/v7/alerts` page size when a request gives no `max`.
+    #[arg(long, default_value_t = DEFAULT_PAGE_SIZE, value_name = "N")]
+    page_size: usize,
+}
 
-/// Runs `tesim api`.
-pub async fn run(_args: ApiArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`tesim api` is not built yet")
+/// Runs `tesim api` until Ctrl-C.
+pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
+    let source = tesim_scenario::load(&args.scenario)?;
+    let timeline = source
+        .compile(tesim_scenario::Options { seed: args.seed, start: None })
+        .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;
+    let clock = match args.at.as_deref() {
+        None => Clock::running(Duration::ZERO, args.speed),
+        Some("start") => Clock::manual(Duration::ZERO),
+        Some("end") => Clock::manual(timeline.duration()),
+        Some(offset) => Clock::manual(tesim_scenario::offset::parse(offset).map_err(|message| {
+            anyhow::anyhow!("--at: {message}; or use `start` or `end`")
+        })?),
+    };
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        anyhow::bail!("--speed {}: use a positive number, e.g. 1 or 60", args.speed);
+    }
+    let using_default_token = args.token == DEFAULT_TOKEN;
+    let config = Config {
+        credentials: Credentials { user: args.user.clone(), token: args.token },
+        rate_limit: args.rate_limit,
+        faults: FaultConfig {
+            global: Faults {
+                latency: args.latency,
+                error_rate: args.error_rate,
+                reset_rate: args.reset_rate,
+            },
+            routes: args.route_fault,
+            seed: args.seed,
+        },
+        public_url: args.public_url,
+        profile: args.profile,
+        page_size: args.page_size.max(1),
+        ..Config::default()
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; pick another --listen address, or port 0 for any free port", args.listen))?;
+    let address = listener.local_addr()?;
+    println!("tesim api listening on http://{address}");
+    let token = if using_default_token { DEFAULT_TOKEN } else { "***" };
+    eprintln!(
+        "scenario `{}` ({} alerts changes over {}), clock {}; user {}, token {token}; OpenAPI at http://{address}/openapi.json",
+        timeline.name,
+        timeline.history.len(),
+        tesim_scenario::offset::display(timeline.duration()),
+        match &args.at {
+            Some(at) => format!("fixed at {at}"),
+            None => format!("running at {}x from the start", args.speed),
+        },
+        args.user,
+    );
+    let api = Api::new(timeline, config, clock);
+    tokio::select! {
+        served = tesim_api::serve(listener, api) => served.context("the API server stopped")?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -534,11 +534,14 @@ fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
     let max = match query.get("max") {
         None => ctx.page_size,
         Some(text) => match text.parse::<u32>() {
-            Ok(max) if max >= 1 => usize::try_from(max).unwrap_or(usize::MAX),
+            // 1..=2^31-1, as the OpenAPI document declares (a Java `int` upstream).
+            Ok(max) if (1..=i32::MAX as u32).contains(&max) => {
+                usize::try_from(max).unwrap_or(usize::MAX)
+            }
             _ => {
                 errors.push(invalid(
                     "max",
-                    format!("max `{text}` is not a positive integer; use e.g. max=50"),
+                    format!("max `{text}` is not an integer from 1 to 2147483647; use e.g. max=50"),
                 ));
                 ctx.page_size
             }

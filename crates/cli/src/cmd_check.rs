@@ -1,12 +1,191 @@
-//! `tesim check` (being built).
+//! `tesim check`: runs the conformance catalogue against a receiver and reports.
 
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tesim_conformance::{CATALOGUE, CheckConfig, Report};
 
 /// Arguments of `tesim check`.
 #[derive(Debug, clap::Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    /// The webhook URL, as you would configure it in ThousandEyes.
+    #[arg(long, value_name = "URL", required_unless_present = "list")]
+    target: Option<String>,
+    /// The receiver's auth, as for `tesim send`: basic:USER:PASSWORD, bearer:TOKEN,
+    /// other-token:VALUE, oauth2:TOKEN_URL,client_id=ID,client_secret=SECRET[,scope=S],
+    /// oauth2-refresh:TOKEN_URL,client_id=ID,client_secret=SECRET,refresh_token=TOKEN.
+    /// Secrets can be env:NAME or file:PATH.
+    #[arg(long, value_name = "SPEC")]
+    auth: Option<String>,
+    /// Extra header on every request, `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "K:V")]
+    headers: Vec<String>,
+    /// Trust this CA certificate (PEM) for an https target (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
+    /// Accept any TLS certificate. For local tests only: ThousandEyes always verifies.
+    #[arg(long)]
+    insecure: bool,
+    /// Observation hook: a URL answering GET with the receiver's records as JSON
+    /// (tesim.observation/v1, see docs/checks.md); enables the TE-SEMANTICS checks.
+    #[arg(long, value_name = "URL")]
+    observe: Option<String>,
+    /// Per-request timeout, e.g. 10s or 500ms. ThousandEyes does not document its own; 10s is
+    /// a guess (see docs/checks.md).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Longest wait for an OAuth 2 token to expire in TE-OAUTH-002.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    token_expiry_wait: Duration,
+    /// Run only checks whose id starts with this (repeatable or comma-separated; `TE-` optional).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Skip checks whose id starts with this (repeatable or comma-separated).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    skip: Vec<String>,
+    /// Write the JSON report (schema tesim.check-report/v1) to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write a JUnit XML report to FILE, for CI dashboards.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Print the catalogue of checks and exit.
+    #[arg(long)]
+    list: bool,
+}
 
-/// Runs `tesim check`.
-pub async fn run(_args: CheckArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`tesim check` is not built yet")
+/// `10`, `10s`, `500ms`, `2m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; write e.g. 10s or 500ms"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}`; use ms, s or m")),
+    };
+    if !(seconds > 0.0 && seconds < 86_400.0) {
+        return Err(format!("`{text}` must be more than 0 and less than a day"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Writes to stdout, ignoring a closed pipe (`tesim check --list | head`).
+fn print_out(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn print_catalogue() {
+    let width = CATALOGUE
+        .iter()
+        .map(|check| check.id.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for check in CATALOGUE {
+        text.push_str(&format!(
+            "{:<width$}  {:<6}  {}\n",
+            check.id,
+            check.level.as_str(),
+            check.title
+        ));
+    }
+    text.push_str(&format!(
+        "\n{} checks; details (why, how to fix) in docs/checks.md\n",
+        CATALOGUE.len()
+    ));
+    print_out(&text);
+}
+
+/// Runs `tesim check`: exit 0 when every MUST check passes, 1 when one fails, 2 when the
+/// checker could not run (bad arguments, unreachable receiver, unusable observation hook).
+pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    if args.list {
+        print_catalogue();
+        return Ok(ExitCode::SUCCESS);
+    }
+    let target = args.target.clone().context("--target URL is required")?;
+    let mut config = CheckConfig::new(target);
+    if let Some(spec) = &args.auth {
+        config.auth = spec.parse().context("--auth")?;
+    }
+    for header in &args.headers {
+        let (name, value) = header
+            .split_once(':')
+            .with_context(|| format!("--header {header:?}: write it as `Name: value`"))?;
+        let name: tesim_conformance::HeaderName = name
+            .trim()
+            .parse()
+            .with_context(|| format!("--header: `{}` is not a valid header name", name.trim()))?;
+        let value = tesim_sender::Secret::resolve(value.trim())
+            .with_context(|| format!("--header {name}"))?;
+        config.headers.push((name, value));
+    }
+    config.tls.ca_certs = args.ca_certs.clone();
+    config.tls.insecure = args.insecure;
+    if args.insecure {
+        eprintln!(
+            "WARNING: --insecure accepts any TLS certificate; ThousandEyes always verifies certificates, so a pass here does not mean it can deliver"
+        );
+    }
+    config.observe = args.observe.clone();
+    config.timeout = args.timeout;
+    config.token_expiry_wait = args.token_expiry_wait;
+    config.only = args.only.clone();
+    config.skip = args.skip.clone();
+
+    let report = tesim_conformance::run(&config).await?;
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    print_out(&report.to_table(colour));
+    write_reports(&report, &args)?;
+    Ok(exit_code(&report))
+}
+
+fn write_reports(report: &Report, args: &CheckArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.json {
+        std::fs::write(path, report.to_json() + "\n")
+            .with_context(|| format!("--json: cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        let hostname = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
+        std::fs::write(path, report.to_junit(&hostname))
+            .with_context(|| format!("--junit: cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn exit_code(report: &Report) -> ExitCode {
+    if report.summary.must_failed > 0 {
+        ExitCode::from(1)
+    } else if report.summary.errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
 }

@@ -1,12 +1,264 @@
-//! `tesim listen` (being built).
+//! `tesim listen`: a local receiver that prints (and optionally saves) every request it gets,
+//! one line each, like `stripe listen`.
 
+use std::fs::File;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tesim_receiver::{CapturedRequest, OAuthConfig, ReceiverConfig, RequiredAuth};
 
 /// Arguments of `tesim listen`.
 #[derive(Debug, clap::Args)]
-pub struct ListenArgs {}
+pub struct ListenArgs {
+    /// Address to listen on; port 0 picks a free port (the URL is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Require credentials on every request: `basic:USER:PASSWORD`, `bearer:TOKEN`, or
+    /// `oauth2` (bearer tokens issued by the token endpoint at --oauth-token-path).
+    #[arg(long, value_name = "SPEC")]
+    auth: Option<String>,
+    /// Serve an OAuth 2 token endpoint (client credentials and refresh token grants) at this path.
+    #[arg(long, value_name = "PATH")]
+    oauth_token_path: Option<String>,
+    /// Client id and secret the token endpoint accepts.
+    #[arg(
+        long,
+        value_name = "ID:SECRET",
+        default_value = "tesim-client:tesim-secret"
+    )]
+    oauth_client: String,
+    /// Lifetime in seconds of the access tokens the endpoint issues.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    oauth_expires_in: u64,
+    /// Status to answer every delivery with (default 200).
+    #[arg(long, value_name = "CODE", default_value_t = 200)]
+    status: u16,
+    /// Save each request body into DIR as `NNNNNN-EVENTTYPE.json`.
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
+    /// Append one JSON line per request (method, path, headers with secrets masked, body) to FILE.
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<PathBuf>,
+    /// Also print the request body under each line.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+}
 
-/// Runs `tesim listen`.
-pub async fn run(_args: ListenArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`tesim listen` is not built yet")
+/// Runs `tesim listen` until Ctrl-C (exit 0).
+pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
+    let status = tesim_receiver::status_from_u16(args.status).with_context(|| {
+        format!(
+            "--status {}: use an HTTP status between 100 and 599",
+            args.status
+        )
+    })?;
+    let auth = args
+        .auth
+        .as_deref()
+        .map(RequiredAuth::parse)
+        .transpose()
+        .context("--auth")?;
+    let oauth = match (&args.oauth_token_path, &auth) {
+        (Some(path), _) => Some(oauth_config(
+            path,
+            &args.oauth_client,
+            args.oauth_expires_in,
+        )?),
+        (None, Some(RequiredAuth::OAuth2)) => Some(oauth_config(
+            "/oauth/token",
+            &args.oauth_client,
+            args.oauth_expires_in,
+        )?),
+        (None, _) => None,
+    };
+    let token_path = oauth.as_ref().map(|oauth| oauth.token_path.clone());
+    let config = ReceiverConfig {
+        status,
+        auth,
+        oauth,
+        ..ReceiverConfig::default()
+    };
+    let describe_auth = match &config.auth {
+        None => "no auth required".to_owned(),
+        Some(RequiredAuth::Basic { username, .. }) => {
+            format!("Basic auth required (user {username})")
+        }
+        Some(RequiredAuth::Bearer { .. }) => "Bearer token required".to_owned(),
+        Some(RequiredAuth::OAuth2) => "OAuth 2 bearer token required".to_owned(),
+    };
+
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("--save: cannot create {}", dir.display()))?;
+    }
+    let mut jsonl = match &args.jsonl {
+        Some(path) => Some(
+            File::options()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| {
+                    format!("--jsonl: cannot open {} for appending", path.display())
+                })?,
+        ),
+        None => None,
+    };
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; pick another --listen address",
+                args.listen
+            )
+        })?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let receiver =
+        tesim_receiver::spawn(listener, config, tx).context("cannot start the receiver")?;
+    println!(
+        "tesim listen: ready on {} ({describe_auth}); Ctrl-C to stop",
+        receiver.url("/")
+    );
+    if let Some(path) = &token_path {
+        println!("  OAuth 2 token endpoint: {}", receiver.url(path));
+    }
+    if let Some(url) = receiver.observe_url() {
+        println!("  what it processed: GET {url}");
+    }
+
+    let mut count: u64 = 0;
+    // One Ctrl-C future for the whole loop: a signal arriving while a request is being printed
+    // is not lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let request = tokio::select! {
+            request = rx.recv() => match request {
+                Some(request) => request,
+                None => break,
+            },
+            signal = &mut ctrl_c => {
+                signal.context("cannot listen for Ctrl-C")?;
+                break;
+            }
+        };
+        count += 1;
+        println!("{}  {}", clock(&request), request.summary());
+        if args.verbose {
+            println!("{}", indent(&body_text(&request, token_path.as_deref())));
+        }
+        if let Some(dir) = &args.save {
+            let path = dir.join(file_name(count, &request));
+            std::fs::write(&path, &request.body)
+                .with_context(|| format!("--save: cannot write {}", path.display()))?;
+        }
+        if let Some(file) = jsonl.as_mut() {
+            let line = jsonl_line(&request, token_path.as_deref());
+            // One line per request, flushed at once: a crash loses nothing already received.
+            writeln!(file, "{line}")
+                .and_then(|()| file.flush())
+                .context("--jsonl: cannot write")?;
+        }
+    }
+    println!("tesim listen: stopped after {count} request(s)");
+    receiver.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn oauth_config(path: &str, client: &str, expires_in: u64) -> anyhow::Result<OAuthConfig> {
+    let (client_id, client_secret) = client
+        .split_once(':')
+        .context("--oauth-client must look like ID:SECRET")?;
+    anyhow::ensure!(
+        path.starts_with('/'),
+        "--oauth-token-path must start with `/`, got `{path}`"
+    );
+    Ok(OAuthConfig {
+        token_path: path.to_owned(),
+        client_id: client_id.to_owned(),
+        client_secret: client_secret.to_owned(),
+        expires_in: Duration::from_secs(expires_in),
+        issue_refresh_tokens: true,
+        ..OAuthConfig::default()
+    })
+}
+
+fn clock(request: &CapturedRequest) -> String {
+    let format = time::macros::format_description!("[hour]:[minute]:[second].[subsecond digits:3]");
+    time::OffsetDateTime::from(request.received_at)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+fn file_name(count: u64, request: &CapturedRequest) -> String {
+    let kind = request
+        .event()
+        .map(|event| event.event_type)
+        .unwrap_or_else(|| request.method.as_str().to_owned());
+    let kind: String = kind
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let extension = if request.json.is_some() {
+        "json"
+    } else {
+        "body"
+    };
+    format!("{count:06}-{kind}.{extension}")
+}
+
+/// Request bodies sent to the token endpoint carry the client secret: never show them.
+fn body_text(request: &CapturedRequest, token_path: Option<&str>) -> String {
+    if token_path.is_some_and(|path| request.path_and_query.split('?').next() == Some(path)) {
+        return "***".to_owned();
+    }
+    match &request.json {
+        Some(json) => serde_json::to_string_pretty(json).unwrap_or_default(),
+        None => String::from_utf8_lossy(&request.body).into_owned(),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("    {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn jsonl_line(request: &CapturedRequest, token_path: Option<&str>) -> serde_json::Value {
+    let headers: serde_json::Map<String, serde_json::Value> = request
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let text = if name == "authorization" {
+                // Keep the scheme, mask the credentials.
+                let scheme = value.to_str().unwrap_or("").split(' ').next().unwrap_or("");
+                format!("{scheme} ***")
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str().to_owned(), text.into())
+        })
+        .collect();
+    let body = match (&request.json, body_text(request, token_path)) {
+        (_, masked) if masked == "***" => masked.into(),
+        (Some(json), _) => json.clone(),
+        (None, text) => text.into(),
+    };
+    let received_at = time::OffsetDateTime::from(request.received_at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    serde_json::json!({
+        "receivedAt": received_at,
+        "method": request.method.as_str(),
+        "path": request.path_and_query,
+        "status": request.answered.map(|status| status.as_u16()),
+        "connection": request.connection_id,
+        "headers": headers,
+        "body": body,
+    })
 }

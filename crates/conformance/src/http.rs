@@ -134,10 +134,16 @@ impl Http {
         token: &TokenEndpoint,
         grant: &[(&str, &str)],
     ) -> Answer {
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        for (key, value) in grant {
-            form.append_pair(key, value);
-        }
+        // Built in a block: the serializer is not `Send` and must not live across an await.
+        let body = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.extend_pairs(grant.iter().copied());
+            if token.client_auth == ClientAuthMethod::Body {
+                form.append_pair("client_id", &token.client_id);
+                form.append_pair("client_secret", &token.client_secret);
+            }
+            form.finish()
+        };
         let mut headers = HeaderMap::new();
         headers.insert(
             CONTENT_TYPE,
@@ -147,12 +153,8 @@ impl Http {
             http::header::ACCEPT,
             HeaderValue::from_static("application/json"),
         );
-        match token.client_auth {
-            ClientAuthMethod::Body => {
-                form.append_pair("client_id", &token.client_id);
-                form.append_pair("client_secret", &token.client_secret);
-            }
-            _ => {
+        if token.client_auth != ClientAuthMethod::Body {
+            {
                 // RFC 6749 2.3.1: both parts form-urlencoded before base64.
                 let encode = |text: &str| {
                     url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
@@ -177,7 +179,7 @@ impl Http {
         let started = Instant::now();
         let result = self
             .client
-            .post(&token.url, &headers, Bytes::from(form.finish()))
+            .post(&token.url, &headers, Bytes::from(body))
             .await;
         Answer {
             label,

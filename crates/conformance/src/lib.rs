@@ -14,6 +14,8 @@ mod payloads;
 mod report;
 mod run;
 
+/// Header names of [`CheckConfig::headers`], re-exported so callers need no `http` dependency.
+pub use ::http::HeaderName;
 pub use catalogue::{CATALOGUE, CheckInfo, Level, catalogue_markdown, info};
 pub use report::{CheckResult, Exchange, REPORT_SCHEMA, Report, Summary, Verdict};
 pub use run::{CheckConfig, CheckError, DEFAULT_TIMEOUT, DEFAULT_TOKEN_EXPIRY_WAIT, run, select};

@@ -5,10 +5,11 @@
 //!
 //! `GET /_sink/stats` answers `{"requests":N,"body_bytes":M}` (counted over every other
 //! request), so the bench can check that the requests a generator claims arrived, and how big
-//! they were. The first line on stdout is the base URL; it runs until killed.
+//! they were. `--save-first FILE` writes the first body it receives to FILE (the bench gives
+//! that exact body to wrk). The first line on stdout is the base URL; it runs until killed.
 //!
 //! ```text
-//! cargo run --release -p tesim-receiver --example sink -- [--listen 127.0.0.1:0]
+//! cargo run --release -p tesim-receiver --example sink -- [--listen 127.0.0.1:0] [--save-first FILE]
 //! ```
 // A program, not a library: its output is stdout.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -16,8 +17,9 @@
 use std::convert::Infallible;
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -32,10 +34,13 @@ use tokio::net::TcpListener;
 struct Counters {
     requests: AtomicU64,
     body_bytes: AtomicU64,
+    save_first: Option<PathBuf>,
+    saved: AtomicBool,
 }
 
 fn main() -> std::process::ExitCode {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut save_first = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
@@ -46,8 +51,11 @@ fn main() -> std::process::ExitCode {
                     return std::process::ExitCode::from(2);
                 }
             },
+            ("--save-first", Some(value)) => save_first = Some(PathBuf::from(value)),
             _ => {
-                eprintln!("sink: unknown argument `{arg}`; usage: sink [--listen ADDR]");
+                eprintln!(
+                    "sink: unknown argument `{arg}`; usage: sink [--listen ADDR] [--save-first FILE]"
+                );
                 return std::process::ExitCode::from(2);
             }
         }
@@ -62,7 +70,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match runtime.block_on(serve(listen)) {
+    match runtime.block_on(serve(listen, save_first)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("sink: {err}");
@@ -71,7 +79,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(listen: SocketAddr) -> std::io::Result<()> {
+async fn serve(listen: SocketAddr, save_first: Option<PathBuf>) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await.map_err(|err| {
         std::io::Error::new(
             err.kind(),
@@ -84,7 +92,10 @@ async fn serve(listen: SocketAddr) -> std::io::Result<()> {
         writeln!(stdout, "http://{addr}/")?;
         stdout.flush()?;
     }
-    let counters = Arc::new(Counters::default());
+    let counters = Arc::new(Counters {
+        save_first,
+        ..Counters::default()
+    });
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -122,9 +133,18 @@ async fn handle(
     }
     let status = match request.into_body().collect().await {
         Ok(body) => {
-            let body_len = body.to_bytes().len() as u64;
+            let body = body.to_bytes();
+            if let Some(path) = &counters.save_first {
+                if !counters.saved.swap(true, Ordering::Relaxed) {
+                    if let Err(err) = std::fs::write(path, &body) {
+                        eprintln!("sink: --save-first: cannot write {}: {err}", path.display());
+                    }
+                }
+            }
             counters.requests.fetch_add(1, Ordering::Relaxed);
-            counters.body_bytes.fetch_add(body_len, Ordering::Relaxed);
+            counters
+                .body_bytes
+                .fetch_add(body.len() as u64, Ordering::Relaxed);
             StatusCode::OK
         }
         Err(_) => StatusCode::BAD_REQUEST,

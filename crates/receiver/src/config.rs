@@ -207,6 +207,12 @@ pub struct OAuthConfig {
     pub expires_in: Duration,
     /// Whether token responses include a `refresh_token`.
     pub issue_refresh_tokens: bool,
+    /// `token_type` of token responses: `Bearer` (RFC 6750); anything else makes a broken
+    /// token endpoint for the checker's self-test.
+    pub token_type: String,
+    /// Whether the refresh token grant works; `false` (with `issue_refresh_tokens`) makes a
+    /// broken endpoint that hands out refresh tokens it then refuses.
+    pub accept_refresh_grant: bool,
 }
 
 impl Default for OAuthConfig {
@@ -217,6 +223,8 @@ impl Default for OAuthConfig {
             client_secret: "tesim-secret".to_owned(),
             expires_in: Duration::from_secs(3600),
             issue_refresh_tokens: true,
+            token_type: "Bearer".to_owned(),
+            accept_refresh_grant: true,
         }
     }
 }
@@ -229,6 +237,8 @@ impl fmt::Debug for OAuthConfig {
             .field("client_secret", &"***")
             .field("expires_in", &self.expires_in)
             .field("issue_refresh_tokens", &self.issue_refresh_tokens)
+            .field("token_type", &self.token_type)
+            .field("accept_refresh_grant", &self.accept_refresh_grant)
             .finish()
     }
 }

@@ -51,7 +51,7 @@ impl TokenStore {
             .insert(access_token.clone(), now + config.expires_in);
         let mut body = json!({
             "access_token": access_token,
-            "token_type": "Bearer",
+            "token_type": config.token_type,
             "expires_in": config.expires_in.as_secs(),
         });
         if config.issue_refresh_tokens {
@@ -85,6 +85,10 @@ impl TokenStore {
         }
         match params.get("grant_type").map(String::as_str) {
             Some("client_credentials") => (StatusCode::OK, self.issue(config, now, None)),
+            Some("refresh_token") if !config.accept_refresh_grant => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "unsupported_grant_type"}),
+            ),
             Some("refresh_token") => match params.get("refresh_token") {
                 Some(token) if self.refresh.contains_key(token) => {
                     (StatusCode::OK, self.issue(config, now, Some(token.clone())))

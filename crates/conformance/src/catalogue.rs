@@ -164,7 +164,10 @@ pub fn catalogue_markdown() -> String {
     for check in CATALOGUE {
         if check.group() != group {
             group = check.group();
-            out.push_str(&format!("\n### {}\n\n", group_title(group)));
+            if out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&format!("### {}\n\n", group_title(group)));
         }
         out.push_str(&format!(
             "#### `{}` ({}): {}\n\n- **Why:** {}\n- **Fix:** {}\n\n",

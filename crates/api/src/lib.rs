@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod faults;
 pub mod handlers;
+pub mod integrations;
 pub mod routes;
 mod server;
 

@@ -1,15 +1,282 @@
-//! `tesim template` (being built).
+//! `tesim template`: check, render and send custom-webhook operations.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use tesim_model::custom::IdEra;
+use tesim_sender::{ClientConfig, Speed, TlsConfig};
+use tesim_template::{CompiledOperation, check, events};
+
+use crate::custom_send::{self, CustomSendSettings};
 
 /// Subcommands of `tesim template`.
 #[derive(Debug, clap::Subcommand)]
 pub enum TemplateCommand {
-    /// Render a custom-webhook operation for every event of the scenarios and report problems.
-    Check {},
+    /// Render a custom-webhook operation for every event of the scenarios (and a set of edge
+    /// cases: trigger and clear, test, agent and BGP alerts, empty and non-ASCII values, both
+    /// id eras) and report every rendering that is broken. Exit code 0: no problem, 1:
+    /// problems found, 2: cannot run.
+    Check(CheckArgs),
+    /// Print the rendering of one event of a scenario.
+    Render(RenderArgs),
+    /// Deliver a scenario's notifications through the operation to the connector's target.
+    Send(SendArgs),
+}
+
+/// Arguments of `tesim template check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The webhook operation, as `GET /v7/operations/webhooks/{id}` returns it.
+    #[arg(long, value_name = "FILE")]
+    pub operation: PathBuf,
+    /// The generic connector, as `GET /v7/connectors/generic/{id}` returns it (checked too).
+    #[arg(long, value_name = "FILE")]
+    pub connector: Option<PathBuf>,
+    /// Scenarios whose events to render (built-in names or .toml paths); all built-in
+    /// scenarios when none is given.
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub scenario: Vec<String>,
+    /// Seed for the scenarios' generated ids.
+    #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+/// Arguments of `tesim template render`.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// The webhook operation file.
+    #[arg(long, value_name = "FILE")]
+    pub operation: PathBuf,
+    /// Built-in scenario name or .toml path; `edge-cases` for tesim's edge-case set.
+    #[arg(long, default_value = "default")]
+    pub scenario: String,
+    /// 1-based event number; all events when omitted.
+    #[arg(long)]
+    pub event: Option<usize>,
+    /// Id era: `text-ids` (default) or `numeric-ids`.
+    #[arg(long, default_value = "text-ids", value_parser = ["text-ids", "numeric-ids"])]
+    pub ids: String,
+    /// Seed for the scenario's generated ids.
+    #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+/// Arguments of `tesim template send`.
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// The webhook operation file.
+    #[arg(long, value_name = "FILE")]
+    pub operation: PathBuf,
+    /// The generic connector file (target, auth, static headers).
+    #[arg(long, value_name = "FILE")]
+    pub connector: PathBuf,
+    /// Built-in scenario name or .toml path.
+    #[arg(long, default_value = "default")]
+    pub scenario: String,
+    /// Send what the Test button sends: one dummy HTTP-Server trigger.
+    #[arg(long)]
+    pub test: bool,
+    /// Seed for generated ids.
+    #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]
+    pub seed: u64,
+    /// `now`, or the instant of the scenario's start (`YYYY-MM-DD hh:mm:ss`).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// `max` (no waiting), `realtime`, or a factor such as 60.
+    #[arg(long, default_value = "max")]
+    pub speed: Speed,
+    /// Deliveries in flight at once.
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+    /// Retries after a failed attempt (ThousandEyes' own policy is undocumented).
+    #[arg(long, default_value_t = 0)]
+    pub retries: u32,
+    /// Append every attempt to this JSONL file.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Trust this CA certificate (PEM) too.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Print each rendered body.
+    #[arg(long)]
+    pub show_payloads: bool,
 }
 
 /// Runs `tesim template`.
-pub async fn run(_command: TemplateCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`tesim template` is not built yet")
+pub async fn run(command: TemplateCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TemplateCommand::Check(args) => run_check(args),
+        TemplateCommand::Render(args) => run_render(args),
+        TemplateCommand::Send(args) => {
+            let settings = CustomSendSettings {
+                seed: args.seed,
+                start: args.start,
+                speed: args.speed,
+                concurrency: args.concurrency,
+                retries: args.retries,
+                log: args.log,
+                client: ClientConfig {
+                    tls: TlsConfig {
+                        ca_certs: args.ca_cert,
+                        ..TlsConfig::default()
+                    },
+                    ..ClientConfig::default()
+                },
+                show_payloads: args.show_payloads,
+            };
+            custom_send::send_custom(
+                args.operation,
+                args.connector,
+                &args.scenario,
+                args.test,
+                &settings,
+            )
+            .await
+        }
+    }
+}
+
+fn compile(path: &Path) -> anyhow::Result<Result<CompiledOperation, Vec<check::Problem>>> {
+    let operation = tesim_template::load_operation(path)?;
+    Ok(CompiledOperation::new(operation).map_err(|errors| check::syntax_problems(&errors)))
+}
+
+fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    if let Some(connector) = &args.connector {
+        let connector = tesim_template::load_connector(connector)?;
+        let auth = custom_send::connector_auth(&connector)?;
+        connector
+            .target
+            .parse::<tesim_sender::Target>()
+            .with_context(|| format!("connector `{}` target", connector.name))?;
+        println!(
+            "connector `{}`: target {}, {} auth, {} static header(s): ok",
+            connector.name,
+            connector.target,
+            connector
+                .authentication
+                .as_ref()
+                .map_or("no", |auth| auth.type_name()),
+            connector.headers.len()
+        );
+        drop(auth);
+    }
+    let operation = match compile(&args.operation)? {
+        Ok(operation) => operation,
+        Err(problems) => {
+            for problem in &problems {
+                println!("{problem}");
+            }
+            println!(
+                "{}: {} problem(s): the templates do not parse",
+                args.operation.display(),
+                problems.len()
+            );
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let names: Vec<String> = if args.scenario.is_empty() {
+        tesim_scenario::builtin_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    } else {
+        args.scenario.clone()
+    };
+    let mut timelines = Vec::new();
+    for name in &names {
+        timelines.push(crate::plan::timeline(name, args.seed, None)?);
+    }
+    let events = check::events_for(&timelines);
+    let report = check::check(&operation, &events);
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    let scenarios = names.join(", ");
+    if report.is_ok() {
+        println!(
+            "{}: ok: {} renderings ({} events of scenarios {scenarios} and the edge cases, in both id eras) are valid",
+            args.operation.display(),
+            report.renderings,
+            report.events
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!(
+            "{}: {} problem(s) in {} renderings ({} events of scenarios {scenarios} and the edge cases, in both id eras)",
+            args.operation.display(),
+            report.problems.len(),
+            report.renderings,
+            report.events
+        );
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn run_render(args: RenderArgs) -> anyhow::Result<ExitCode> {
+    let operation = match compile(&args.operation)? {
+        Ok(operation) => operation,
+        Err(problems) => {
+            for problem in &problems {
+                println!("{problem}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let era = if args.ids == "numeric-ids" {
+        IdEra::Numeric
+    } else {
+        IdEra::Text
+    };
+    let events = if args.scenario == "edge-cases" {
+        events::edge_case_events()
+    } else {
+        events::scenario_events(&crate::plan::timeline(&args.scenario, args.seed, None)?)
+    };
+    let selected: Vec<(usize, &events::Event)> = match args.event {
+        Some(number) => {
+            let event = events.get(number.wrapping_sub(1)).with_context(|| {
+                format!(
+                    "--event {number}: scenario `{}` has events 1 to {}",
+                    args.scenario,
+                    events.len()
+                )
+            })?;
+            vec![(number, event)]
+        }
+        None => events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| (index + 1, event))
+            .collect(),
+    };
+    let mut failed = false;
+    for (number, event) in selected {
+        let Some((_, notification)) = event.by_era.iter().find(|(candidate, _)| *candidate == era)
+        else {
+            continue;
+        };
+        println!("# event {number}: {}, {era}", event.label);
+        match operation.render(notification) {
+            Ok(rendered) => {
+                if !rendered.path_and_query.is_empty() {
+                    println!("# path and query: {}", rendered.path_and_query);
+                }
+                for (name, value) in &rendered.headers {
+                    println!("# header {name}: {value}");
+                }
+                println!("{}", rendered.body);
+            }
+            Err(failure) => {
+                failed = true;
+                println!("# does not render: {failure}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -13,6 +13,7 @@ mod cmd_listen;
 mod cmd_send;
 mod cmd_simulate;
 mod cmd_template;
+mod custom_send;
 mod plan;
 
 /// Develop and test ThousandEyes alert receivers without a ThousandEyes account.

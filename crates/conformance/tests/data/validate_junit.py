@@ -9,7 +9,7 @@ import sys
 try:
     import xmlschema
 except ImportError:
-    print("python module xmlschema is missing: pip install -r crates/conformance/tests/data/requirements.txt", file=sys.stderr)
+    print("python module xmlschema is missing: pip install -r crates/conformance/tests/data/requirements.txt (the Rust test does it in a venv)", file=sys.stderr)
     sys.exit(3)
 
 schema = xmlschema.XMLSchema(pathlib.Path(__file__).with_name("junit.xsd"))

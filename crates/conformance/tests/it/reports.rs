@@ -47,14 +47,70 @@ async fn json_report_round_trips_and_is_versioned() {
     }
 }
 
+/// A Python with `xmlschema` (pinned in tests/data/requirements.txt), in a venv under the
+/// target directory: CI machines have Python and pip but nothing installed, and every step
+/// installs what it needs itself (as crates/api/schemathesis.sh does).
+fn validator_python() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("junit-xsd-venv");
+    let python = venv.join("bin/python");
+    let requirements = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/requirements.txt");
+    let ready = venv.join("installed.txt");
+    let wanted = std::fs::read_to_string(requirements).unwrap();
+    if std::fs::read_to_string(&ready).ok().as_deref() != Some(wanted.as_str()) {
+        let status = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status();
+        assert!(
+            status.is_ok_and(|status| status.success()),
+            "python3 -m venv {} failed",
+            venv.display()
+        );
+        let output = std::process::Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                requirements,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "pip install -r {requirements} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::write(&ready, wanted).unwrap();
+    }
+    python
+}
+
+fn validate(python: &std::path::Path, files: &[std::path::PathBuf]) -> (Option<i32>, String) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/validate_junit.py");
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .args(files)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+// One test for both cases: they share the venv, which must not be created twice at once.
 #[tokio::test]
-async fn junit_validates_against_the_junit_schema() {
+async fn junit_validates_against_the_junit_schema_and_the_validator_can_fail() {
     let report = mixed_report().await;
     let mut failing = report.clone();
     failing.results[1].verdict = Verdict::Fail;
     failing.results[1].message = "answered 500 <Internal> & \"quoted\" \u{1b}[31m".into();
     failing.summary.failed += 1;
-    let dir = std::env::temp_dir().join(format!("tesim-junit-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("junit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
     for (name, report) in [("mixed.xml", &report), ("failing.xml", &failing)] {
@@ -62,42 +118,31 @@ async fn junit_validates_against_the_junit_schema() {
         std::fs::write(&path, report.to_junit("ci-runner")).unwrap();
         files.push(path);
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/validate_junit.py");
-    let output = std::process::Command::new("python3")
-        .arg(script)
-        .args(&files)
-        .output()
-        .expect("python3 runs (CI has it)");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "JUnit XML does not validate (exit {:?}):\n{stderr}",
-        output.status.code()
-    );
+    let python = validator_python();
+    let (code, stderr) = validate(&python, &files);
+    assert_eq!(code, Some(0), "JUnit XML does not validate:\n{stderr}");
     let xml = std::fs::read_to_string(&files[1]).unwrap();
-    assert!(xml.contains("<failure message=\"answered 500 &lt;Internal&gt; &amp; &quot;quoted&quot; [31m\" type=\"MUST\">"), "{xml}");
+    assert!(
+        xml.contains("<failure message=\"answered 500 &lt;Internal&gt; &amp; &quot;quoted&quot; [31m\" type=\"MUST\">"),
+        "{xml}"
+    );
     assert!(xml.contains("<skipped message="));
     assert!(xml.contains("<error message="));
-    std::fs::remove_dir_all(&dir).unwrap();
-}
 
-#[tokio::test]
-async fn junit_validator_rejects_a_broken_file() {
-    // The validation test above can fail: a file missing required attributes is refused.
-    let path = std::env::temp_dir().join(format!("tesim-junit-bad-{}.xml", std::process::id()));
+    // The validator does reject a file missing what the schema requires.
+    let bad = dir.join("bad.xml");
     std::fs::write(
-        &path,
+        &bad,
         "<testsuites><testsuite name=\"x\"><testcase name=\"a\"/></testsuite></testsuites>",
     )
     .unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/validate_junit.py");
-    let status = std::process::Command::new("python3")
-        .arg(script)
-        .arg(&path)
-        .status()
-        .unwrap();
-    std::fs::remove_file(&path).unwrap();
-    assert_eq!(status.code(), Some(1));
+    let (code, stderr) = validate(&python, &[bad]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("missing required attribute 'timestamp'"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! (redirects never followed, errors classified), so the checks never touch hyper directly —
 //! except the keep-alive probe over plain http, which needs to see one connection.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -24,11 +26,57 @@ pub(crate) enum Credentials {
     Header(HeaderValue),
 }
 
+/// Why a request got no 2xx.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Sent, and failed as the sender classifies it.
+    Delivery(DeliveryError),
+    /// Not sent: the receiver stopped answering (see [`Http::breaker`]).
+    NotSent(String),
+}
+
+impl Failure {
+    pub(crate) fn is_redirect(&self) -> bool {
+        matches!(self, Failure::Delivery(err) if err.is_redirect())
+    }
+
+    pub(crate) fn is_timeout(&self) -> bool {
+        matches!(self, Failure::Delivery(err) if err.is_timeout())
+    }
+
+    pub(crate) fn is_unreachable(&self) -> bool {
+        matches!(self, Failure::Delivery(err) if err.is_connect() || err.is_tls())
+    }
+
+    pub(crate) fn location(&self) -> Option<&str> {
+        match self {
+            Failure::Delivery(err) => err.location(),
+            Failure::NotSent(_) => None,
+        }
+    }
+
+    pub(crate) fn status_code(&self) -> Option<StatusCode> {
+        match self {
+            Failure::Delivery(err) => err.status_code(),
+            Failure::NotSent(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Delivery(err) => err.fmt(f),
+            Failure::NotSent(why) => f.write_str(why),
+        }
+    }
+}
+
 /// The result of one request, with its latency measured around it.
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) label: String,
-    pub(crate) result: Result<Response, DeliveryError>,
+    pub(crate) result: Result<Response, Failure>,
     pub(crate) latency: Duration,
 }
 
@@ -68,15 +116,69 @@ impl Answer {
     }
 }
 
+/// After this many deliveries in a row got no answer in time, the others are not sent: against
+/// a hanging receiver every check would otherwise wait the full timeout (minutes in all).
+pub(crate) const HANG_BREAKER: u32 = 3;
+
 /// The target, the client and the credentials of one run.
 #[derive(Clone, Debug)]
 pub(crate) struct Http {
     pub(crate) client: Client,
     pub(crate) target: Target,
     pub(crate) auth: Authenticator,
+    /// Deliveries in a row that timed out, shared by clones (concurrent checks).
+    pub(crate) timeouts_in_a_row: Arc<AtomicU32>,
 }
 
 impl Http {
+    pub(crate) fn new(client: Client, target: Target, auth: Authenticator) -> Self {
+        Self {
+            client,
+            target,
+            auth,
+            timeouts_in_a_row: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// Why requests are no longer sent, when the receiver stopped answering.
+    pub(crate) fn breaker(&self) -> Option<String> {
+        (self.timeouts_in_a_row.load(Ordering::Relaxed) >= HANG_BREAKER).then(|| {
+            format!(
+                "not sent: the last {HANG_BREAKER} deliveries got no answer within {} ms, so tesim stopped sending (the receiver hangs; see TE-DELIVERY-007)",
+                self.client.request_timeout().as_millis()
+            )
+        })
+    }
+
+    /// Sends through `send` unless the breaker is open, and keeps the breaker's count.
+    async fn guarded(
+        &self,
+        label: String,
+        send: impl std::future::Future<Output = Result<Response, DeliveryError>>,
+    ) -> Answer {
+        if let Some(why) = self.breaker() {
+            return Answer {
+                label,
+                result: Err(Failure::NotSent(why)),
+                latency: Duration::ZERO,
+            };
+        }
+        let started = Instant::now();
+        let result = send.await.map_err(Failure::Delivery);
+        let latency = started.elapsed();
+        match &result {
+            Err(failure) if failure.is_timeout() => {
+                self.timeouts_in_a_row.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => self.timeouts_in_a_row.store(0, Ordering::Relaxed),
+        }
+        Answer {
+            label,
+            result,
+            latency,
+        }
+    }
+
     /// POSTs a notification as ThousandEyes would.
     pub(crate) async fn deliver(
         &self,
@@ -97,24 +199,22 @@ impl Http {
         mut headers: HeaderMap,
     ) -> Answer {
         let body = Bytes::from(notification.to_string());
-        let started = Instant::now();
-        let result = match credentials {
-            Credentials::Configured => {
-                self.client
-                    .deliver(&self.target, &self.auth, &headers, body)
-                    .await
-            }
-            Credentials::Without => self.client.post(&self.target, &headers, body).await,
-            Credentials::Header(value) => {
-                headers.insert(AUTHORIZATION, value);
-                self.client.post(&self.target, &headers, body).await
+        if let Credentials::Header(value) = &credentials {
+            headers.insert(AUTHORIZATION, value.clone());
+        }
+        let send = async {
+            match credentials {
+                Credentials::Configured => {
+                    self.client
+                        .deliver(&self.target, &self.auth, &headers, body)
+                        .await
+                }
+                Credentials::Without | Credentials::Header(_) => {
+                    self.client.post(&self.target, &headers, body).await
+                }
             }
         };
-        Answer {
-            label: label.to_owned(),
-            result,
-            latency: started.elapsed(),
-        }
+        self.guarded(label.to_owned(), send).await
     }
 
     /// `GET url` (the observation hook), parsed as JSON.
@@ -154,21 +254,19 @@ impl Http {
             HeaderValue::from_static("application/json"),
         );
         if token.client_auth != ClientAuthMethod::Body {
-            {
-                // RFC 6749 2.3.1: both parts form-urlencoded before base64.
-                let encode = |text: &str| {
-                    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-                };
-                let pair = format!(
-                    "{}:{}",
-                    encode(&token.client_id),
-                    encode(&token.client_secret)
-                );
-                let basic = base64::engine::general_purpose::STANDARD.encode(pair);
-                if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {basic}")) {
-                    value.set_sensitive(true);
-                    headers.insert(AUTHORIZATION, value);
-                }
+            // RFC 6749 2.3.1: both parts form-urlencoded before base64.
+            let encode = |text: &str| {
+                url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+            };
+            let pair = format!(
+                "{}:{}",
+                encode(&token.client_id),
+                encode(&token.client_secret)
+            );
+            let basic = base64::engine::general_purpose::STANDARD.encode(pair);
+            if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {basic}")) {
+                value.set_sensitive(true);
+                headers.insert(AUTHORIZATION, value);
             }
         }
         let label = format!(
@@ -176,16 +274,8 @@ impl Http {
             token.url,
             grant.first().map_or("", |(_, value)| *value)
         );
-        let started = Instant::now();
-        let result = self
-            .client
-            .post(&token.url, &headers, Bytes::from(body))
-            .await;
-        Answer {
-            label,
-            result,
-            latency: started.elapsed(),
-        }
+        let send = self.client.post(&token.url, &headers, Bytes::from(body));
+        self.guarded(label, send).await
     }
 
     /// Sends two notifications on one connection and tells whether the receiver kept it open.

@@ -199,11 +199,7 @@ pub async fn run(config: &CheckConfig) -> Result<Report, CheckError> {
         ..ClientConfig::default()
     })?;
     let auth = Authenticator::new(config.auth.clone())?;
-    let http = Http {
-        client,
-        target,
-        auth,
-    };
+    let http = Http::new(client, target, auth);
     let run_id = config.run_id.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -364,7 +360,7 @@ impl Ctx<'_> {
             )
             .await;
         match &answer.result {
-            Err(err) if err.is_connect() || err.is_tls() => Err(CheckError::Unreachable {
+            Err(err) if err.is_unreachable() => Err(CheckError::Unreachable {
                 reason: err.to_string(),
             }),
             _ => Ok(()),

@@ -211,13 +211,24 @@ fn validation_error(ctx: &Ctx<'_>, route: RouteId, errors: Vec<ValidationItem>) 
     }
 }
 
+/// The v7 error for a foreign or malformed `aid` in `ctx.query`, if any (for routes that
+/// do their own answering, such as integrations).
+pub fn aid_error(ctx: &Ctx<'_>) -> Option<Body> {
+    check_aid(ctx, &Query::parse(ctx.query), RouteId::V7Alerts).err()
+}
+
 /// `aid` must be the account's own group (reference §3.1: not a member → error; 403 is the
 /// inferred status, §5.3).
 fn check_aid(ctx: &Ctx<'_>, query: &Query<'_>, route: RouteId) -> Result<(), Body> {
     let Some(aid) = query.get("aid") else {
         return Ok(());
     };
+    let is_number = !aid.is_empty() && aid.bytes().all(|byte| byte.is_ascii_digit());
     match aid.parse::<u64>() {
+        Ok(number) if number == ctx.account.aid => Ok(()),
+        // A well-formed id (even one too large for any group) of a group the user is not in.
+        Ok(_) => Err(forbidden(ctx, route, aid)),
+        Err(_) if is_number => Err(forbidden(ctx, route, aid)),
         Err(_) => Err(validation_error(
             ctx,
             route,
@@ -229,24 +240,24 @@ fn check_aid(ctx: &Ctx<'_>, query: &Query<'_>, route: RouteId) -> Result<(), Bod
                 ),
             )],
         )),
-        Ok(aid) if aid == ctx.account.aid => Ok(()),
-        Ok(aid) => {
-            let detail = format!(
-                "the user is not a member of account group {aid}; this mock's account group is {}",
-                ctx.account.aid
-            );
-            Err(if route.is_v7() {
-                problem(
-                    StatusCode::FORBIDDEN,
-                    "Insufficient permissions to query endpoint",
-                    &detail,
-                    ctx.path,
-                    None,
-                )
-            } else {
-                v6_error(StatusCode::FORBIDDEN, &detail)
-            })
-        }
+    }
+}
+
+fn forbidden(ctx: &Ctx<'_>, route: RouteId, aid: &str) -> Body {
+    let detail = format!(
+        "the user is not a member of account group {aid}; this mock's account group is {}",
+        ctx.account.aid
+    );
+    if route.is_v7() {
+        problem(
+            StatusCode::FORBIDDEN,
+            "Insufficient permissions to query endpoint",
+            &detail,
+            ctx.path,
+            None,
+        )
+    } else {
+        v6_error(StatusCode::FORBIDDEN, &detail)
     }
 }
 
@@ -347,12 +358,6 @@ fn v6_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
             "window cannot be combined with from/to; give one or the other".to_owned(),
         ));
     }
-    if from.is_none() && to.is_some() {
-        errors.push(invalid(
-            "to",
-            "to needs from; give from=YYYY-mm-ddTHH:MM:SS as well".to_owned(),
-        ));
-    }
     if !errors.is_empty() {
         return validation_error(ctx, RouteId::V6Alerts, errors);
     }
@@ -361,8 +366,9 @@ fn v6_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
             from: minus(ctx.now, seconds),
             to: ctx.now,
         }),
-        (_, Some(Ok(from)), to) => Some(Range {
-            from,
+        // `to` alone (the reference only shows `from[&to]`) reaches back to the beginning.
+        (_, from, to) if from.is_some() || to.is_some() => Some(Range {
+            from: from.and_then(Result::ok).unwrap_or(TeDate::EPOCH),
             to: to.and_then(Result::ok).unwrap_or(ctx.now),
         }),
         _ => None,
@@ -436,7 +442,11 @@ fn v6_tests(ctx: &Ctx<'_>, query: &Query<'_>, id: Option<&str>) -> Body {
         }
         api_v6::test_info(ctx.base, test, &agents, created)
     };
-    let tests = &ctx.timeline.tests;
+    // Newest first, taking a larger id as newer (the real order is not documented). This
+    // also puts the default scenario's HTTP Server test first, where the seed blog reads
+    // `j['test'][0]['apiLinks'][4]` as its BGP link.
+    let mut tests: Vec<_> = ctx.timeline.tests.iter().collect();
+    tests.sort_by_key(|test| std::cmp::Reverse(test.id));
     let body = match id {
         None => api_v6::TestList {
             test: tests.iter().map(|test| info(test)).collect(),

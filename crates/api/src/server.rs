@@ -10,7 +10,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -23,6 +23,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::faults;
 use crate::handlers::{self, Body, View};
+use crate::integrations::{self, IntegrationStore};
 use crate::routes::{self, ALLOW, RouteId};
 
 /// The OpenAPI 3 document of the implemented subset, as served at `/openapi.json`.
@@ -31,6 +32,9 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 /// Most distinct requests cached per state; past it, answers are computed but not kept, so
 /// a fuzzer cannot grow memory without bound.
 const CACHE_CAPACITY: usize = 4096;
+
+/// Largest request body read (integrations' JSON bodies are a few kilobytes).
+const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// A mock alerts API over one timeline: cheap to clone, shared by every connection.
 #[derive(Clone)]
@@ -50,6 +54,7 @@ struct Inner {
     faults_active: bool,
     view: RwLock<Arc<View>>,
     cache: RwLock<Cache>,
+    integrations: OnceLock<IntegrationStore>,
 }
 
 /// The rolling minute of the rate limit: it starts at the first request after the previous
@@ -92,7 +97,11 @@ impl std::error::Error for InjectedReset {}
 
 impl Api {
     /// A mock serving `timeline` as it stands at `clock`'s now.
-    pub fn new(timeline: Timeline, config: Config, clock: Clock) -> Api {
+    pub fn new(mut timeline: Timeline, config: Config, clock: Clock) -> Api {
+        // The state at an offset is a prefix of the history, found by binary search: that
+        // needs the history in time order. A stable sort keeps same-instant changes in the
+        // order the compiler recorded them.
+        timeline.history.sort_by_key(|change| change.offset);
         let offsets = timeline
             .history
             .iter()
@@ -112,6 +121,7 @@ impl Api {
                 faults_active,
                 view: RwLock::new(empty),
                 cache: RwLock::new(Cache::default()),
+                integrations: OnceLock::new(),
             }),
         }
     }
@@ -124,6 +134,13 @@ impl Api {
     /// The timeline served.
     pub fn timeline(&self) -> &Timeline {
         &self.inner.timeline
+    }
+
+    /// The custom-webhook connectors and operations created through the API so far.
+    pub fn integrations(&self) -> &IntegrationStore {
+        self.inner
+            .integrations
+            .get_or_init(|| IntegrationStore::new(self.inner.base_url()))
     }
 
     /// The base URL of links, once [`serve`] has fixed it (or from [`Config::public_url`]).
@@ -196,11 +213,12 @@ impl Inner {
         let rate = self.rate_check();
         let path = req.uri().path();
         let matched = routes::match_path(path);
-        // HOOK(integrations): `/v7/connectors/...` and `/v7/operations/...` belong to
-        // `crate::integrations` (the template helper's module). Once it exposes its router,
-        // forward those paths here, before the 404 below, e.g.
-        // `if path.starts_with("/v7/connectors/") || path.starts_with("/v7/operations/") {
-        //      return Ok(integrations::route(...).await) }`.
+        // Integrations (`/v7/connectors/...`, `/v7/operations/...`) are answered by
+        // `crate::integrations` (the template crate's custom-webhook management API); this
+        // server adds rate limiting, faults, Bearer auth and `aid` around it.
+        if is_integrations_path(path) {
+            return self.integrations(req, rate, index).await;
+        }
         let Some(matched) = matched else {
             let body = if path.starts_with("/v6/") {
                 handlers::v6_error(
@@ -224,27 +242,8 @@ impl Inner {
         };
         let route = matched.route;
         if let Some(rate) = rate.filter(|rate| !rate.allowed) {
-            let body = if route.is_v7() || route == RouteId::OpenApi {
-                handlers::problem(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "Exhausted rate limit for the organization",
-                    &format!(
-                        "more than {} requests in the current minute; wait until X-Organization-Rate-Limit-Reset",
-                        rate.limit
-                    ),
-                    path,
-                    None,
-                )
-            } else {
-                handlers::v6_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &format!(
-                        "rate limit of {} requests per minute exceeded; wait until X-Organization-Rate-Limit-Reset",
-                        rate.limit
-                    ),
-                )
-            };
-            return Ok(finish(body, Some(rate), None));
+            let v7 = route.is_v7() || route == RouteId::OpenApi;
+            return Ok(finish(too_many(path, rate, v7), Some(rate), None));
         }
         if self.faults_active && route != RouteId::OpenApi {
             let decision = faults::decide(
@@ -259,21 +258,7 @@ impl Inner {
                 return Err(InjectedReset);
             }
             if decision.error {
-                let body = if route.is_v7() {
-                    handlers::problem(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "Internal server error",
-                        "injected by tesim --error-rate",
-                        path,
-                        None,
-                    )
-                } else {
-                    handlers::v6_error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal server error (injected by tesim --error-rate)",
-                    )
-                };
-                return Ok(finish(body, rate, None));
+                return Ok(finish(injected_error(path, route.is_v7()), rate, None));
             }
         }
         if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -304,28 +289,7 @@ impl Inner {
             return Ok(finish(body, rate, None));
         }
         if !self.authorized(req.headers().get(header::AUTHORIZATION), route) {
-            return Ok(if route.is_v7() {
-                finish(
-                    handlers::v7_unauthorized(),
-                    rate,
-                    Some((
-                        header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static("Bearer error=\"invalid_token\""),
-                    )),
-                )
-            } else {
-                finish(
-                    handlers::v6_error(
-                        StatusCode::UNAUTHORIZED,
-                        "missing or wrong credentials; use HTTP Basic with your login e-mail and API token, or Authorization: Bearer <API token>",
-                    ),
-                    rate,
-                    Some((
-                        header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static("Basic realm=\"ThousandEyes API\""),
-                    )),
-                )
-            });
+            return Ok(unauthorized(route.is_v7(), rate));
         }
         let offset = self.clock.now();
         let version = self.offsets.partition_point(|change| *change <= offset);
@@ -348,6 +312,77 @@ impl Inner {
             body
         });
         Ok(finish(body, rate, None))
+    }
+
+    async fn integrations(
+        &self,
+        req: Request<Incoming>,
+        rate: Option<RateHeaders>,
+        index: u64,
+    ) -> Result<Response<Full<Bytes>>, InjectedReset> {
+        let path = req.uri().path().to_owned();
+        if let Some(rate) = rate.filter(|rate| !rate.allowed) {
+            return Ok(finish(too_many(&path, rate, true), Some(rate), None));
+        }
+        if self.faults_active {
+            let decision =
+                faults::decide(&self.config.faults.global, self.config.faults.seed, index);
+            if let Some(delay) = decision.delay {
+                tokio::time::sleep(delay).await;
+            }
+            if decision.reset {
+                return Err(InjectedReset);
+            }
+            if decision.error {
+                return Ok(finish(injected_error(&path, true), rate, None));
+            }
+        }
+        if !self.authorized(req.headers().get(header::AUTHORIZATION), RouteId::V7Alerts) {
+            return Ok(unauthorized(true, rate));
+        }
+        let ctx = handlers::Ctx {
+            base: self.base_url(),
+            account: &self.timeline.account,
+            timeline: &self.timeline,
+            profile: self.config.profile,
+            page_size: self.config.page_size,
+            now: self.timeline.start,
+            path: &path,
+            query: req.uri().query(),
+        };
+        if let Some(body) = handlers::aid_error(&ctx) {
+            return Ok(finish(body, rate, None));
+        }
+        let method = req.method().clone();
+        let limited = Limited::new(req.into_body(), MAX_BODY_BYTES);
+        let Ok(collected) = limited.collect().await else {
+            let body = handlers::problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                &format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+                &path,
+                None,
+            );
+            return Ok(finish(body, rate, None));
+        };
+        let store = self
+            .integrations
+            .get_or_init(|| IntegrationStore::new(self.base_url()));
+        let Some(response) = integrations::route(store, &method, &path, &collected.to_bytes())
+        else {
+            let body = handlers::problem(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                &format!("no such resource `{path}`"),
+                &path,
+                None,
+            );
+            return Ok(finish(body, rate, None));
+        };
+        let (parts, bytes) = response.into_parts();
+        let mut response = Response::from_parts(parts, Full::new(bytes));
+        common_headers(response.headers_mut(), rate);
+        Ok(response)
     }
 
     fn authorized(&self, header: Option<&HeaderValue>, route: RouteId) -> bool {
@@ -455,6 +490,15 @@ fn finish(
         header::CONTENT_TYPE,
         HeaderValue::from_static(body.content_type),
     );
+    common_headers(headers, rate);
+    if let Some((name, value)) = extra {
+        headers.insert(name, value);
+    }
+    response
+}
+
+/// `Cache-Control: no-store` and the rate-limit trio.
+fn common_headers(headers: &mut http::HeaderMap, rate: Option<RateHeaders>) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(rate) = rate {
         headers.insert(
@@ -470,10 +514,78 @@ fn finish(
             HeaderValue::from(rate.reset),
         );
     }
-    if let Some((name, value)) = extra {
-        headers.insert(name, value);
+}
+
+fn too_many(path: &str, rate: RateHeaders, v7: bool) -> Body {
+    if v7 {
+        handlers::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Exhausted rate limit for the organization",
+            &format!(
+                "more than {} requests in the current minute; wait until X-Organization-Rate-Limit-Reset",
+                rate.limit
+            ),
+            path,
+            None,
+        )
+    } else {
+        handlers::v6_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "rate limit of {} requests per minute exceeded; wait until X-Organization-Rate-Limit-Reset",
+                rate.limit
+            ),
+        )
     }
-    response
+}
+
+fn injected_error(path: &str, v7: bool) -> Body {
+    if v7 {
+        handlers::problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error",
+            "injected by tesim --error-rate",
+            path,
+            None,
+        )
+    } else {
+        handlers::v6_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal server error (injected by tesim --error-rate)",
+        )
+    }
+}
+
+fn unauthorized(v7: bool, rate: Option<RateHeaders>) -> Response<Full<Bytes>> {
+    if v7 {
+        finish(
+            handlers::v7_unauthorized(),
+            rate,
+            Some((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            )),
+        )
+    } else {
+        finish(
+            handlers::v6_error(
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong credentials; use HTTP Basic with your login e-mail and API token, or Authorization: Bearer <API token>",
+            ),
+            rate,
+            Some((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"ThousandEyes API\""),
+            )),
+        )
+    }
+}
+
+fn is_integrations_path(path: &str) -> bool {
+    ["/v7/connectors", "/v7/operations"].iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }
 
 /// The instant `offset` after the timeline's start.

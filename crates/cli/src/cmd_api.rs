@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tesim_api::config::{parse_rate, parse_route_faults};
 use tesim_api::{
-    Api, Clock, Config, Credentials, FaultConfig, Faults, Latency, RouteId, DEFAULT_PAGE_SIZE,
-    DEFAULT_RATE_LIMIT, DEFAULT_TOKEN, DEFAULT_USER,
+    Api, Clock, Config, Credentials, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, DEFAULT_TOKEN,
+    DEFAULT_USER, FaultConfig, Faults, Latency, RouteId,
 };
 use tesim_model::Profile;
 
@@ -73,22 +73,32 @@ pub struct ApiArgs {
 pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let source = tesim_scenario::load(&args.scenario)?;
     let timeline = source
-        .compile(tesim_scenario::Options { seed: args.seed, start: None })
+        .compile(tesim_scenario::Options {
+            seed: args.seed,
+            start: None,
+        })
         .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;
     let clock = match args.at.as_deref() {
         None => Clock::running(Duration::ZERO, args.speed),
         Some("start") => Clock::manual(Duration::ZERO),
         Some("end") => Clock::manual(timeline.duration()),
-        Some(offset) => Clock::manual(tesim_scenario::offset::parse(offset).map_err(|message| {
-            anyhow::anyhow!("--at: {message}; or use `start` or `end`")
-        })?),
+        Some(offset) => Clock::manual(
+            tesim_scenario::offset::parse(offset)
+                .map_err(|message| anyhow::anyhow!("--at: {message}; or use `start` or `end`"))?,
+        ),
     };
     if !(args.speed.is_finite() && args.speed > 0.0) {
-        anyhow::bail!("--speed {}: use a positive number, e.g. 1 or 60", args.speed);
+        anyhow::bail!(
+            "--speed {}: use a positive number, e.g. 1 or 60",
+            args.speed
+        );
     }
     let using_default_token = args.token == DEFAULT_TOKEN;
     let config = Config {
-        credentials: Credentials { user: args.user.clone(), token: args.token },
+        credentials: Credentials {
+            user: args.user.clone(),
+            token: args.token,
+        },
         rate_limit: args.rate_limit,
         faults: FaultConfig {
             global: Faults {
@@ -106,10 +116,19 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {}; pick another --listen address, or port 0 for any free port", args.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; pick another --listen address, or port 0 for any free port",
+                args.listen
+            )
+        })?;
     let address = listener.local_addr()?;
     println!("tesim api listening on http://{address}");
-    let token = if using_default_token { DEFAULT_TOKEN } else { "***" };
+    let token = if using_default_token {
+        DEFAULT_TOKEN
+    } else {
+        "***"
+    };
     eprintln!(
         "scenario `{}` ({} alerts changes over {}), clock {}; user {}, token {token}; OpenAPI at http://{address}/openapi.json",
         timeline.name,

@@ -1,0 +1,16 @@
+//! Integration tests of the mock alerts API over real sockets.
+
+mod it {
+    pub mod auth;
+    pub mod blog;
+    pub mod consistency;
+    pub mod errors;
+    pub mod faults;
+    pub mod integrations;
+    pub mod openapi;
+    pub mod paging;
+    pub mod rate_limit;
+    pub mod snapshots;
+    pub mod support;
+    pub mod windows;
+}

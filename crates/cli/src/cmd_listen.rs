@@ -153,7 +153,13 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         }
         if let Some(dir) = &args.save {
             let path = dir.join(file_name(count, &request));
-            std::fs::write(&path, &request.body)
+            // Token requests carry the client secret: never store it.
+            let body: &[u8] = if body_text(&request, token_path.as_deref()) == "***" {
+                b"***"
+            } else {
+                &request.body
+            };
+            std::fs::write(&path, body)
                 .with_context(|| format!("--save: cannot write {}", path.display()))?;
         }
         if let Some(file) = jsonl.as_mut() {

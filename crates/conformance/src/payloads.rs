@@ -8,6 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
+use tesim_model::Profile;
 
 /// Fresh ids for one run: integer `alertId`s and KB-style `eventId`s (`<seq>-<alertId>`).
 #[derive(Debug)]
@@ -238,6 +239,101 @@ pub(crate) fn with_many_agents(mut notification: Value, n_agents: u64) -> Value 
     notification
 }
 
+/// A UUID-shaped id derived from `number` (the modern-2025 profile uses UUIDs).
+fn uuid_of(number: u64, salt: u64) -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (number >> 16) as u32,
+        (number & 0xffff) as u16,
+        salt & 0xfff,
+        (number ^ salt) & 0xfff,
+        number.wrapping_mul(0x9e37_79b9) & 0xffff_ffff_ffff
+    )
+}
+
+/// A Page Load alert trigger or clear rendered by `tesim-model` in `profile`: the exact shape
+/// `tesim send` produces for that era (reference 1.7, 5.1.11).
+pub(crate) fn profile_alert(
+    profile: Profile,
+    alert_number: u64,
+    sequence: u64,
+    clear: bool,
+) -> Value {
+    use std::sync::Arc;
+    use tesim_model::{
+        Account, Agent, AlertSource, AlertState, Rule, Severity, TeDate, Test, TestAlert, TestType,
+    };
+
+    let start = TeDate::from_epoch(1_408_842_107).unwrap_or(TeDate::EPOCH); // 2014-08-24 01:01:47
+    let end = start.plus_seconds(484);
+    let state = if clear {
+        AlertState::Cleared { end }
+    } else {
+        AlertState::Active
+    };
+    let agent = |id: u64, name: &str| {
+        Arc::new(Agent {
+            id,
+            name: name.to_owned(),
+            location: name.to_owned(),
+            hostname: String::new(),
+            ip_address: String::new(),
+        })
+    };
+    let sources = [(108, "Boston, MA"), (107, "Vancouver, Canada")]
+        .into_iter()
+        .map(|(id, name)| AlertSource {
+            agent: agent(id, name),
+            start,
+            metrics_at_start: "Page load: Incomplete".to_owned(),
+            metrics_latest: if clear {
+                "Page Load: Complete"
+            } else {
+                "Page Load: Incomplete"
+            }
+            .to_owned(),
+            state,
+        })
+        .collect();
+    let alert = TestAlert {
+        number: alert_number,
+        uuid: uuid_of(alert_number, 0xa1e),
+        account: Arc::new(Account {
+            aid: 11,
+            name: "tesim check".to_owned(),
+        }),
+        test: Arc::new(Test {
+            id: 5370,
+            name: "http://www.thousandeyes111.com".to_owned(),
+            kind: TestType::PageLoad,
+            targets: vec!["http://www.thousandeyes111.com".to_owned()],
+            labels: Vec::new(),
+            interval: 300,
+        }),
+        rule: Arc::new(Rule {
+            id: 173,
+            name: "Default Page Load Alert Rule".to_owned(),
+            expression: "Page Load is incomplete".to_owned(),
+            severity: Severity::Minor,
+        }),
+        start,
+        state,
+        sources,
+    };
+    let timed = tesim_model::TimedNotification {
+        offset: std::time::Duration::from_secs(if clear { 484 } else { 0 }),
+        at: if clear { end } else { start },
+        sequence,
+        uuid: uuid_of(sequence, 0xe7e),
+        notification: if clear {
+            tesim_model::Notification::AlertClear(alert)
+        } else {
+            tesim_model::Notification::AlertTrigger(alert)
+        },
+    };
+    serde_json::from_str(&tesim_model::render(profile, &timed).to_json()).unwrap_or(Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +376,26 @@ mod tests {
         assert_ne!(first, second);
         assert!(ids.event_id(first).ends_with(&format!("-{first}")));
         assert_ne!(Ids::new(8).alert_id(), Ids::new(7).alert_id());
+    }
+
+    #[test]
+    fn profile_alerts_come_from_the_model() {
+        let modern = profile_alert(Profile::Modern2025, 7, 1, true);
+        assert_eq!(modern["eventType"], "ALERT_NOTIFICATION_CLEAR");
+        let alert_id = modern["alert"]["alertId"]
+            .as_str()
+            .expect("a UUID string alertId");
+        assert_eq!(alert_id.len(), 36);
+        assert!(
+            modern["eventId"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("--{alert_id}"))
+        );
+        let v6 = profile_alert(Profile::V6_2021, 7, 2, false);
+        assert_eq!(v6["alert"]["alertId"], 7);
+        assert_eq!(v6["eventId"], "2-7");
+        assert!(v6["alert"].get("dateEnd").is_none());
     }
 
     #[test]

@@ -405,6 +405,7 @@ impl Ctx<'_> {
                     .await
             }
             "TE-DELIVERY-007" => self.answers_in_time().await,
+            "TE-DELIVERY-008" => self.profiles().await,
             "TE-REDIRECT-001" => self.no_redirect().await,
             "TE-AUTH-001" => {
                 self.auth_rejects(Credentials::Without, "without credentials")
@@ -526,6 +527,35 @@ impl Ctx<'_> {
         .with(&[answer]);
         outcome.url_to_configure = Some(resolved);
         outcome
+    }
+
+    async fn profiles(&self) -> Outcome {
+        use tesim_model::Profile;
+        let mut answers = Vec::new();
+        for profile in [Profile::V6_2021, Profile::Modern2025] {
+            let alert_id = self.ids.alert_id();
+            for clear in [false, true] {
+                let probe = payloads::profile_alert(profile, alert_id, self.ids.alert_id(), clear);
+                let label = format!(
+                    "POST {} ({})",
+                    probe["eventType"].as_str().unwrap_or("notification"),
+                    profile.name()
+                );
+                let answer = self
+                    .http
+                    .deliver(&label, &probe, Credentials::Configured)
+                    .await;
+                let failed = !answer.is_success();
+                answers.push(answer);
+                if failed {
+                    let refs: Vec<&Answer> = answers.iter().collect();
+                    let last = answers.last().map(Answer::describe).unwrap_or_default();
+                    return Outcome::fail(format!("{label} did not get a 2xx: {last}")).with(&refs);
+                }
+            }
+        }
+        let refs: Vec<&Answer> = answers.iter().collect();
+        Outcome::pass("trigger and clear of both profiles got a 2xx").with(&refs)
     }
 
     async fn answers_in_time(&self) -> Outcome {

@@ -392,6 +392,7 @@ async fn receiver_failing_every_other_request() {
         ("TE-DELIVERY-001", F),
         ("TE-DELIVERY-003", F),
         ("TE-DELIVERY-005", F),
+        ("TE-DELIVERY-008", F),
         ("TE-ROBUST-001", F),
         ("TE-ROBUST-003", F),
         ("TE-ROBUST-005", F),
@@ -559,7 +560,8 @@ async fn only_and_skip_select_checks() {
             "TE-DELIVERY-003",
             "TE-DELIVERY-004",
             "TE-DELIVERY-005",
-            "TE-DELIVERY-006"
+            "TE-DELIVERY-006",
+            "TE-DELIVERY-008"
         ]
     );
     config.only = vec!["TE-BOGUS".into()];

@@ -5,4 +5,5 @@ mod it {
     mod docs;
     mod matrix;
     mod reports;
+    mod tls;
 }

@@ -235,15 +235,32 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
+/// Headers that usually carry credentials (`Authorization`, `X-Api-Key`, a token header):
+/// stored with the value masked, keeping an auth scheme when there is one.
+fn is_secret_header(name: &str) -> bool {
+    name == "cookie"
+        || ["auth", "token", "secret", "key", "signature", "password"]
+            .iter()
+            .any(|word| name.contains(word))
+}
+
 fn jsonl_line(request: &CapturedRequest, token_path: Option<&str>) -> serde_json::Value {
     let headers: serde_json::Map<String, serde_json::Value> = request
         .headers
         .iter()
         .map(|(name, value)| {
-            let text = if name == "authorization" {
-                // Keep the scheme, mask the credentials.
-                let scheme = value.to_str().unwrap_or("").split(' ').next().unwrap_or("");
-                format!("{scheme} ***")
+            let text = if is_secret_header(name.as_str()) {
+                // Keep a well-known auth scheme, mask the credentials.
+                let text = value.to_str().unwrap_or("");
+                match text.split_once(' ') {
+                    Some((scheme, _))
+                        if ["basic", "bearer", "digest"]
+                            .contains(&scheme.to_ascii_lowercase().as_str()) =>
+                    {
+                        format!("{scheme} ***")
+                    }
+                    _ => "***".to_owned(),
+                }
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
             };
@@ -267,4 +284,25 @@ fn jsonl_line(request: &CapturedRequest, token_path: Option<&str>) -> serde_json
         "headers": headers,
         "body": body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_headers_are_masked() {
+        for name in [
+            "authorization",
+            "x-api-key",
+            "x-auth-token",
+            "cookie",
+            "x-webhook-secret",
+        ] {
+            assert!(is_secret_header(name), "{name}");
+        }
+        for name in ["content-type", "user-agent", "host", "content-length"] {
+            assert!(!is_secret_header(name), "{name}");
+        }
+    }
 }

@@ -64,6 +64,13 @@ pub struct Problem {
     pub excerpt: Option<String>,
     /// How many other renderings show the same problem.
     pub also_in: usize,
+    /// Which kinds of notification break, e.g. "breaks 12 of 12 clear renderings and no
+    /// trigger: the Test button (a trigger) would not show it".
+    pub note: Option<String>,
+    /// Renderings of triggers (`type.id` 2) that show it.
+    pub in_triggers: usize,
+    /// Renderings of clears (`type.id` 1) that show it.
+    pub in_clears: usize,
 }
 
 impl fmt::Display for Problem {
@@ -82,6 +89,9 @@ impl fmt::Display for Problem {
                 1 => writeln!(f, " (and 1 other rendering)")?,
                 n => writeln!(f, " (and {n} other renderings)")?,
             }
+        }
+        if let Some(note) = &self.note {
+            writeln!(f, "   = note: {note}")?;
         }
         if let Some(excerpt) = &self.excerpt {
             for line in excerpt.lines() {
@@ -111,10 +121,17 @@ impl Report {
 }
 
 /// Collects problems, merging repeats of one problem (same kind, template, place, message).
+/// What makes two problems the same: kind, template, place and message.
+type ProblemKey = (ProblemKind, Part, Option<(usize, usize)>, String);
+
 #[derive(Default)]
 struct Collector {
     problems: Vec<Problem>,
-    index: HashMap<(ProblemKind, Part, Option<(usize, usize)>, String), usize>,
+    index: HashMap<ProblemKey, usize>,
+    /// Whether the rendering being checked is a trigger.
+    trigger: bool,
+    triggers: usize,
+    clears: usize,
 }
 
 impl Collector {
@@ -125,13 +142,45 @@ impl Collector {
             problem.position,
             problem.message.clone(),
         );
-        match self.index.get(&key) {
-            Some(&index) => self.problems[index].also_in += 1,
+        let index = match self.index.get(&key) {
+            Some(&index) => {
+                self.problems[index].also_in += 1;
+                index
+            }
             None => {
                 self.index.insert(key, self.problems.len());
                 self.problems.push(problem);
+                self.problems.len() - 1
             }
+        };
+        if self.trigger {
+            self.problems[index].in_triggers += 1;
+        } else {
+            self.problems[index].in_clears += 1;
         }
+    }
+
+    /// Says which kinds of notification each problem breaks.
+    fn finish(mut self) -> Vec<Problem> {
+        for problem in &mut self.problems {
+            let (triggers, clears) = (problem.in_triggers, problem.in_clears);
+            problem.note = match (triggers, clears) {
+                (0, 0) => None,
+                (0, clears) => Some(format!(
+                    "breaks {clears} of {} clear renderings and no trigger: the Test button (a trigger) would not show it",
+                    self.clears
+                )),
+                (triggers, 0) => Some(format!(
+                    "breaks {triggers} of {} trigger renderings and no clear",
+                    self.triggers
+                )),
+                (triggers, clears) => Some(format!(
+                    "breaks {triggers} of {} trigger and {clears} of {} clear renderings",
+                    self.triggers, self.clears
+                )),
+            };
+        }
+        self.problems
     }
 }
 
@@ -147,6 +196,9 @@ pub fn syntax_problems(errors: &[SyntaxError]) -> Vec<Problem> {
             event: None,
             excerpt: None,
             also_in: 0,
+            note: None,
+            in_triggers: 0,
+            in_clears: 0,
         })
         .collect()
 }
@@ -169,6 +221,12 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
         let mut bodies: Vec<(IdEra, Value)> = Vec::new();
         for (era, notification) in &event.by_era {
             renderings += 1;
+            collector.trigger = notification.is_trigger();
+            if collector.trigger {
+                collector.triggers += 1;
+            } else {
+                collector.clears += 1;
+            }
             let label = format!("{}, {era}", event.label);
             let data = operation::template_data(notification);
             let mut probe = data.clone();
@@ -190,7 +248,7 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
         compare_eras(&event.label, &bodies, &mut collector);
     }
     Report {
-        problems: collector.problems,
+        problems: collector.finish(),
         events: events.len(),
         renderings,
     }
@@ -205,6 +263,9 @@ fn problem(kind: ProblemKind, part: &Part, label: &str) -> Problem {
         event: Some(label.to_owned()),
         excerpt: None,
         also_in: 0,
+        note: None,
+        in_triggers: 0,
+        in_clears: 0,
     }
 }
 
@@ -361,7 +422,7 @@ fn json_problem(
     let reason = reason
         .rsplit_once(" at line ")
         .map_or(reason.as_str(), |(reason, _)| reason);
-    let message = format!("{what} is not valid JSON: {reason}");
+    let message = format!("{what} is not valid JSON: {reason}{}", json_hint(reason));
     let source = operation.source(part).unwrap_or_default();
     let at = crate::engine::offset_of(text, err.line(), err.column());
     // Locate the error in the marked rendering, which can differ from the clean one in the
@@ -380,8 +441,27 @@ fn json_problem(
     }
 }
 
-/// Two lines: the rendered line around byte `at` (at most 36 characters each side), and a
-/// caret under it.
+/// What usually causes a JSON error in a rendered template.
+fn json_hint(reason: &str) -> &'static str {
+    if reason.starts_with("expected `,`") {
+        "; a comma is missing before this point: check what the {{#if}}/{{#eq}} block just before it renders for this event"
+    } else if reason.starts_with("expected value") {
+        "; a value is missing here: a variable rendered empty for this event (absent fields render as nothing); guard it with {{#if}} or quote it"
+    } else if reason.starts_with("trailing comma") {
+        "; a comma before `}` or `]`: write it only between items ({{#unless @last}},{{/unless}}) or inside the conditional block"
+    } else if reason.starts_with("control character") {
+        "; a value with a line break or control character is rendered inside a string"
+    } else if reason.starts_with("invalid escape") {
+        "; a value with a backslash is rendered inside a string with {{{triple braces}}} or in a template escape"
+    } else if reason.starts_with("key must be a string") {
+        "; a key is unquoted or a value rendered where a key belongs"
+    } else {
+        ""
+    }
+}
+
+/// The rendered text around byte `at`: the nearest non-blank line before it, the line of `at`
+/// (at most 36 characters each side) and a caret under it.
 pub(crate) fn excerpt(text: &str, at: usize) -> String {
     let mut at = at.min(text.len());
     while !text.is_char_boundary(at) {
@@ -423,7 +503,26 @@ pub(crate) fn excerpt(text: &str, at: usize) -> String {
     if after.is_empty() {
         line.push_str("⏎ (end of line)");
     }
-    format!("{line}\n{}^", " ".repeat(caret_column))
+    // The line before often holds the cause (a missing comma at the end of a line).
+    let previous = text[..line_start]
+        .lines()
+        .rev()
+        .find(|previous| !previous.trim().is_empty())
+        .map(|previous| {
+            let chars: Vec<char> = previous.chars().collect();
+            let shown: String = chars
+                .iter()
+                .take(2 * WIDTH)
+                .map(|ch| if ch.is_control() { ' ' } else { *ch })
+                .collect();
+            if chars.len() > 2 * WIDTH {
+                format!("{shown}…\n")
+            } else {
+                format!("{shown}\n")
+            }
+        })
+        .unwrap_or_default();
+    format!("{previous}{line}\n{}^", " ".repeat(caret_column))
 }
 
 /// Adds every field of `skeleton` that `value` lacks, recursively (array items are completed

@@ -12,7 +12,7 @@ use tesim_conformance::{CATALOGUE, CheckConfig, Report};
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The webhook URL, as you would configure it in ThousandEyes.
-    #[arg(long, value_name = "URL", required_unless_present = "list")]
+    #[arg(long, value_name = "URL", required_unless_present_any = ["list", "demo"])]
     target: Option<String>,
     /// The receiver's auth, as for `tesim send`: basic:USER:PASSWORD, bearer:TOKEN,
     /// other-token:VALUE, oauth2:TOKEN_URL,client_id=ID,client_secret=SECRET[,scope=S],
@@ -55,6 +55,11 @@ pub struct CheckArgs {
     /// Print the catalogue of checks and exit.
     #[arg(long)]
     list: bool,
+    /// Without a receiver of your own: run the catalogue against tesim's bundled correct
+    /// reference receiver (every MUST passes), then against a broken one (it redirects to add a
+    /// trailing slash), to show what a pass and a failure look like.
+    #[arg(long, conflicts_with_all = ["target", "list"])]
+    demo: bool,
 }
 
 /// `10`, `10s`, `500ms`, `2m`.
@@ -114,6 +119,9 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         print_catalogue();
         return Ok(ExitCode::SUCCESS);
     }
+    if args.demo {
+        return demo(&args).await;
+    }
     let target = args.target.clone().context("--target URL is required")?;
     let mut config = CheckConfig::new(target);
     if let Some(spec) = &args.auth {
@@ -149,6 +157,52 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     print_out(&report.to_table(colour));
     write_reports(&report, &args)?;
     Ok(exit_code(&report))
+}
+
+/// `--demo`: the bundled reference receivers, one correct and one broken, on loopback.
+async fn demo(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    use tesim_receiver::{Mode, ReceiverConfig, RedirectTarget};
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let cases = [
+        ("the bundled correct receiver", Mode::Correct),
+        (
+            "a broken receiver that redirects /hook to /hook/ (a common router default)",
+            Mode::Redirect {
+                status: tesim_receiver::status_from_u16(308).context("status 308")?,
+                to: RedirectTarget::TrailingSlash,
+            },
+        ),
+    ];
+    let mut reports = Vec::new();
+    for (title, mode) in cases {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("cannot bind a loopback port for the demo receiver")?;
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let receiver = tesim_receiver::spawn(listener, ReceiverConfig::with_mode(mode), tx)
+            .context("cannot start the demo receiver")?;
+        let mut config = CheckConfig::new(receiver.url("/hook"));
+        config.observe = receiver.observe_url();
+        config.timeout = args.timeout;
+        config.only = args.only.clone();
+        config.skip = args.skip.clone();
+        print_out(&format!("== {title}\n"));
+        let report = tesim_conformance::run(&config).await?;
+        print_out(&report.to_table(colour));
+        print_out("\n");
+        receiver.shutdown().await;
+        reports.push(report);
+    }
+    print_out(
+        "Check your own receiver with: tesim check --target URL [--auth SPEC] [--observe URL]\n",
+    );
+    // The demo works when the correct receiver passes and the broken one is caught.
+    let works = reports[0].passed() && !reports[1].passed();
+    Ok(if works {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn write_reports(report: &Report, args: &CheckArgs) -> anyhow::Result<()> {

@@ -183,6 +183,8 @@ impl Report {
                 .map(|url| format!(", observe {url}"))
                 .unwrap_or_default()
         );
+        let mut first_with_message: std::collections::HashMap<&str, &str> =
+            std::collections::HashMap::new();
         for result in &self.results {
             let _ = writeln!(
                 out,
@@ -193,9 +195,22 @@ impl Report {
                 result.title
             );
             if result.verdict != Verdict::Pass {
-                let _ = writeln!(out, "{:>17}{}", "└ ", result.message);
-                if let Some(url) = &result.url_to_configure {
-                    let _ = writeln!(out, "{:>17}configure this URL in ThousandEyes: {url}", "  ");
+                // When every delivery fails for one cause, say it once.
+                match first_with_message.get(result.message.as_str()) {
+                    Some(first) => {
+                        let _ = writeln!(out, "{:>17}same as {first}", "└ ");
+                    }
+                    None => {
+                        first_with_message.insert(&result.message, &result.id);
+                        let _ = writeln!(out, "{:>17}{}", "└ ", result.message);
+                        if let Some(url) = &result.url_to_configure {
+                            let _ = writeln!(
+                                out,
+                                "{:>17}configure this URL in ThousandEyes: {url}",
+                                "  "
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -158,6 +158,9 @@ pub const CATALOGUE: &[CheckInfo] = &[
     check!("TE-SEMANTICS-005", Should, "a trigger arriving after its clear does not reopen the alert",
         why: "An `alertId` names one alert occurrence: once cleared it never triggers again (a new occurrence gets a new `alertId`), so a late trigger is stale.",
         fix: "Ignore a trigger for an `alertId` already cleared."),
+    check!("TE-SEMANTICS-006", Should, "a modern-2025 clear is correlated with its trigger by its UUID alertId",
+        why: "2025 captures carry `alertId` as a UUID string and `eventId`s of the form `<uuid>--<alertId>` (reference 1.4, 1.5); a receiver keyed on integer ids, or on the `eventId` suffix parsed as a number, loses the correlation.",
+        fix: "Key alerts by `alert.alertId` as a string, whatever its shape."),
 ];
 
 /// The catalogue as Markdown: the body of `docs/checks.md` between its generated markers.

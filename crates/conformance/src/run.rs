@@ -463,6 +463,7 @@ impl Ctx<'_> {
             "TE-SEMANTICS-001" => self.duplicate_processed_once().await,
             "TE-SEMANTICS-002" => self.clear_correlated(false).await,
             "TE-SEMANTICS-003" => self.clear_correlated(true).await,
+            "TE-SEMANTICS-006" => self.modern_clear_correlated().await,
             "TE-SEMANTICS-004" | "TE-SEMANTICS-005" => {
                 self.clear_before_trigger(id == "TE-SEMANTICS-005").await
             }
@@ -1034,6 +1035,53 @@ impl Ctx<'_> {
                 "{} records for {key} {alert_id} ({}); trigger and clear of one alert must update one record",
                 states.len(),
                 states.join(", ")
+            )),
+        }
+        .with(&refs)
+    }
+
+    async fn modern_clear_correlated(&self) -> Outcome {
+        if self.observe.is_none() {
+            return self
+                .observe()
+                .await
+                .err()
+                .unwrap_or_else(|| Outcome::error("unreachable"));
+        }
+        let number = self.ids.alert_id();
+        let profile = tesim_model::Profile::Modern2025;
+        let trigger = payloads::profile_alert(profile, number, self.ids.alert_id(), false);
+        let clear = payloads::profile_alert(profile, number, self.ids.alert_id(), true);
+        let alert_id = trigger["alert"]["alertId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let answers = match self
+            .deliver_all(&[
+                ("POST trigger (modern-2025)", &trigger),
+                ("POST clear (modern-2025)", &clear),
+            ])
+            .await
+        {
+            Ok(answers) => answers,
+            Err(outcome) => return outcome,
+        };
+        let refs: Vec<&Answer> = answers.iter().collect();
+        let observation = match self.observe().await {
+            Ok(observation) => observation,
+            Err(outcome) => return outcome.with(&refs),
+        };
+        match observation.alert_states(&alert_id).as_slice() {
+            ["cleared"] => Outcome::pass(format!("trigger and clear of alertId {alert_id} ended in one cleared alert")),
+            [] => Outcome::fail(format!(
+                "the observation hook lists no alert with alertId {alert_id}; keep string alertIds as they are"
+            )),
+            [state] => Outcome::fail(format!(
+                "the alert with alertId {alert_id} is `{state}` after its clear; correlate by the UUID alertId"
+            )),
+            states => Outcome::fail(format!(
+                "{} records for alertId {alert_id}; trigger and clear of one alert must update one record",
+                states.len()
             )),
         }
         .with(&refs)

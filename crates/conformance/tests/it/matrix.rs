@@ -169,6 +169,7 @@ async fn without_observation_hook_semantics_are_skipped_never_passed() {
         ("TE-SEMANTICS-003", S),
         ("TE-SEMANTICS-004", S),
         ("TE-SEMANTICS-005", S),
+        ("TE-SEMANTICS-006", S),
     ];
     expect(&report, P, &with(&NO_AUTH, &skipped));
     let message = &report
@@ -254,6 +255,7 @@ async fn redirecting_receivers_fail_and_name_the_url_to_configure() {
             ("TE-SEMANTICS-003", F),
             ("TE-SEMANTICS-004", F),
             ("TE-SEMANTICS-005", F),
+            ("TE-SEMANTICS-006", F),
         ];
         expect(&report, F, &with(&EVERY_DELIVERY_FAILS, &rest));
         let redirect = report
@@ -339,6 +341,7 @@ async fn hanging_receiver_fails_on_timeouts() {
         ("TE-SEMANTICS-003", F),
         ("TE-SEMANTICS-004", F),
         ("TE-SEMANTICS-005", F),
+        ("TE-SEMANTICS-006", F),
     ];
     expect(&report, F, &with(&EVERY_DELIVERY_FAILS, &rest));
     // After three deliveries in a row without an answer, tesim stops sending instead of
@@ -365,6 +368,7 @@ async fn receiver_answering_500_fails_every_delivery() {
         ("TE-SEMANTICS-003", F),
         ("TE-SEMANTICS-004", F),
         ("TE-SEMANTICS-005", F),
+        ("TE-SEMANTICS-006", F),
     ];
     expect(&report, F, &with(&EVERY_DELIVERY_FAILS, &rest));
 }
@@ -378,6 +382,7 @@ async fn receiver_closing_without_answer_fails_every_delivery() {
         ("TE-SEMANTICS-003", F),
         ("TE-SEMANTICS-004", F),
         ("TE-SEMANTICS-005", F),
+        ("TE-SEMANTICS-006", F),
     ];
     expect(&report, F, &with(&EVERY_DELIVERY_FAILS, &rest));
 }
@@ -403,6 +408,7 @@ async fn receiver_failing_every_other_request() {
         ("TE-SEMANTICS-003", F),
         ("TE-SEMANTICS-004", F),
         ("TE-SEMANTICS-005", F),
+        ("TE-SEMANTICS-006", F),
     ];
     expect(&report, P, &with(&NO_AUTH, &failing));
     let concurrent = report

@@ -1207,6 +1207,21 @@ mod tests {
     }
 
     #[test]
+    fn config_debug_hides_secrets() {
+        let mut config = CheckConfig::new("http://h/hook");
+        config.auth = "basic:user:hunter2".parse().unwrap();
+        config.headers.push((
+            HeaderName::from_static("x-api-key"),
+            Secret::new("k3y-value"),
+        ));
+        let text = format!("{config:?}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("k3y-value"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn redirect_causes() {
         assert_eq!(
             redirect_cause("http://h/hook", "https://h/hook"),

@@ -152,6 +152,13 @@ async fn correct_receiver_passes_everything_applicable() {
 async fn correct_receiver_with_basic_auth() {
     let report = case(Mode::Correct).basic().run().await;
     expect(&report, P, &NO_OAUTH);
+    for text in [
+        report.to_json(),
+        report.to_junit("host"),
+        report.to_table(false),
+    ] {
+        assert!(!text.contains("s3cret"), "a secret leaked into a report");
+    }
 }
 
 #[tokio::test]
@@ -327,6 +334,12 @@ async fn receiver_accepting_wrong_credentials_fails_auth_002() {
 #[tokio::test]
 async fn receiver_accepting_any_token_fails_the_expired_token_check() {
     let report = case(Mode::AcceptWrongCredentials).oauth().run().await;
+    for text in [report.to_json(), report.to_junit("host")] {
+        assert!(
+            !text.contains("tesim-secret") && !text.contains("tesim-at-"),
+            "a secret leaked"
+        );
+    }
     expect(&report, P, &[("TE-AUTH-002", F), ("TE-OAUTH-002", F)]);
 }
 

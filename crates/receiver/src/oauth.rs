@@ -10,12 +10,22 @@ use serde_json::json;
 
 use crate::config::OAuthConfig;
 
-/// Issued tokens and their expiry.
-#[derive(Debug, Default)]
+/// Issued tokens and their expiry. `Debug` shows counts only: the tokens are secrets.
+#[derive(Default)]
 pub(crate) struct TokenStore {
     access: HashMap<String, Instant>,
     refresh: HashMap<String, ()>,
     issued: u64,
+}
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenStore")
+            .field("access_tokens", &self.access.len())
+            .field("refresh_tokens", &self.refresh.len())
+            .field("issued", &self.issued)
+            .finish()
+    }
 }
 
 /// Whether a bearer token is usable.
@@ -173,6 +183,10 @@ mod tests {
         );
         assert_eq!(store.check("nope", now), TokenState::Unknown);
         assert_eq!(store.issued(), 1);
+        assert!(
+            !format!("{store:?}").contains(token),
+            "a token leaked into Debug"
+        );
     }
 
     #[test]

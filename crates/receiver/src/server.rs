@@ -276,7 +276,7 @@ async fn handle(
     let mut captured = CapturedRequest {
         method: parts.method.clone(),
         path_and_query,
-        headers: parts.headers.clone(),
+        headers: sensitive_marked(&parts.headers),
         body: body.clone(),
         json,
         received_at: SystemTime::now(),
@@ -446,6 +446,24 @@ fn check_auth(inner: &Inner, mode: &Mode, headers: &http::HeaderMap) -> Option<A
         }
         answer
     })
+}
+
+/// A copy of `headers` with credentials marked sensitive, so `Debug` of a capture shows
+/// `Sensitive` instead of the password or token.
+fn sensitive_marked(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut headers = headers.clone();
+    for name in [
+        http::header::AUTHORIZATION,
+        http::header::PROXY_AUTHORIZATION,
+        http::header::COOKIE,
+    ] {
+        if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
+            for value in entry.iter_mut() {
+                value.set_sensitive(true);
+            }
+        }
+    }
+    headers
 }
 
 fn json_answer(status: StatusCode, json: serde_json::Value) -> Answer {

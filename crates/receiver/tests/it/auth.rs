@@ -61,6 +61,23 @@ async fn basic_auth() {
 }
 
 #[tokio::test]
+async fn captured_credentials_do_not_show_in_debug() {
+    let (receiver, mut rx) = client::start(basic_config()).await;
+    let authorization = basic("alice", "pw-secret-1");
+    client::post_json(
+        receiver.local_addr(),
+        "/hook",
+        &[("authorization", &authorization)],
+        &client::trigger("1-1", 1),
+    )
+    .await;
+    let got = client::next(&mut rx).await;
+    assert_eq!(got.headers["authorization"], authorization.as_str());
+    let debug = format!("{got:?}");
+    assert!(!debug.contains(&authorization[6..]), "{debug}");
+}
+
+#[tokio::test]
 async fn bearer_auth() {
     let config = || ReceiverConfig {
         auth: Some(RequiredAuth::Bearer {

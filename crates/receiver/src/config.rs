@@ -95,6 +95,9 @@ pub enum Mode {
     CloseWithoutAnswer,
     /// Like [`Mode::Correct`] but processes an `eventId` again each time it arrives.
     ReprocessDuplicates,
+    /// Like [`Mode::Correct`] but keys alert records by `eventId` instead of `alertId`, so a
+    /// clear never meets its trigger (the classic correlation mistake).
+    CorrelateByEventId,
 }
 
 /// Where a [`Mode::Redirect`] receiver sends the client.

@@ -64,8 +64,9 @@ pub(crate) struct RecordBook {
 
 impl RecordBook {
     /// Processes one accepted notification. `dedupe` false reprocesses repeated `eventId`s
-    /// (the broken `ReprocessDuplicates` receiver).
-    pub(crate) fn process(&mut self, event: &EventSummary, dedupe: bool) {
+    /// (the broken `ReprocessDuplicates` receiver); `by_event_id` keys alerts by `eventId`
+    /// (the broken `CorrelateByEventId` receiver).
+    pub(crate) fn process(&mut self, event: &EventSummary, dedupe: bool, by_event_id: bool) {
         let Some(event_id) = event.event_id.clone() else {
             return;
         };
@@ -78,7 +79,12 @@ impl RecordBook {
             event_type: event.event_type.clone(),
             alert_id: event.alert_id.clone(),
         });
-        let Some(alert_id) = event.alert_id.clone() else {
+        let key = if by_event_id {
+            event.event_id.clone()
+        } else {
+            event.alert_id.clone()
+        };
+        let Some(alert_id) = key.filter(|_| event.alert_id.is_some()) else {
             return;
         };
         let record = self.alerts.entry(alert_id.clone()).or_insert_with(|| {
@@ -140,9 +146,17 @@ mod tests {
     #[test]
     fn correlates_and_dedupes() {
         let mut book = RecordBook::default();
-        book.process(&event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"), true);
-        book.process(&event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"), true);
-        book.process(&event("ALERT_NOTIFICATION_CLEAR", "2-7", "7"), true);
+        book.process(
+            &event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"),
+            true,
+            false,
+        );
+        book.process(
+            &event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"),
+            true,
+            false,
+        );
+        book.process(&event("ALERT_NOTIFICATION_CLEAR", "2-7", "7"), true, false);
         let records = book.snapshot();
         assert_eq!(records.events.len(), 2);
         assert_eq!(records.alerts.len(), 1);
@@ -155,18 +169,50 @@ mod tests {
     #[test]
     fn clear_before_trigger_stays_cleared() {
         let mut book = RecordBook::default();
-        book.process(&event("ALERT_NOTIFICATION_CLEAR", "2-8", "8"), true);
-        book.process(&event("ALERT_NOTIFICATION_TRIGGER", "1-8", "8"), true);
+        book.process(&event("ALERT_NOTIFICATION_CLEAR", "2-8", "8"), true, false);
+        book.process(
+            &event("ALERT_NOTIFICATION_TRIGGER", "1-8", "8"),
+            true,
+            false,
+        );
         let records = book.snapshot();
         assert_eq!(records.alerts.len(), 1);
         assert_eq!(records.alerts[0].state, "cleared");
     }
 
     #[test]
+    fn correlating_by_event_id_splits_an_alert() {
+        let mut book = RecordBook::default();
+        book.process(&event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"), true, true);
+        book.process(&event("ALERT_NOTIFICATION_CLEAR", "2-7", "7"), true, true);
+        let states: Vec<_> = book
+            .snapshot()
+            .alerts
+            .into_iter()
+            .map(|alert| (alert.alert_id, alert.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("1-7".to_owned(), "active".to_owned()),
+                ("2-7".to_owned(), "cleared".to_owned())
+            ]
+        );
+    }
+
+    #[test]
     fn reprocessing_lists_duplicates() {
         let mut book = RecordBook::default();
-        book.process(&event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"), false);
-        book.process(&event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"), false);
+        book.process(
+            &event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"),
+            false,
+            false,
+        );
+        book.process(
+            &event("ALERT_NOTIFICATION_TRIGGER", "1-7", "7"),
+            false,
+            false,
+        );
         assert_eq!(book.snapshot().events.len(), 2);
     }
 }

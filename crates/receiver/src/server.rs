@@ -370,7 +370,11 @@ fn answer_delivery(
     }
     if config.status.is_success() {
         if let Some(event) = event {
-            lock(&inner.records).process(&event, *mode != Mode::ReprocessDuplicates);
+            lock(&inner.records).process(
+                &event,
+                *mode != Mode::ReprocessDuplicates,
+                *mode == Mode::CorrelateByEventId,
+            );
         }
     }
     let mut answer = Response::new(Full::new(config.response_body.clone()));

@@ -507,6 +507,7 @@ fn broken_cases() -> Vec<Case> {
         case(Mode::FailEveryOther),
         case(Mode::CloseWithoutAnswer),
         case(Mode::ReprocessDuplicates),
+        case(Mode::CorrelateByEventId),
     ]
 }
 
@@ -533,6 +534,19 @@ async fn every_check_fails_against_some_broken_receiver() {
         never.is_empty(),
         "checks that pass against every broken receiver (a checker bug): {never:?}"
     );
+}
+
+#[tokio::test]
+async fn receiver_correlating_by_event_id_fails_the_correlation_checks() {
+    let report = case(Mode::CorrelateByEventId).run().await;
+    let failing = [
+        ("TE-SEMANTICS-002", F),
+        ("TE-SEMANTICS-003", F),
+        ("TE-SEMANTICS-004", F),
+        ("TE-SEMANTICS-005", F),
+        ("TE-SEMANTICS-006", F),
+    ];
+    expect(&report, P, &with(&NO_AUTH, &failing));
 }
 
 #[tokio::test]

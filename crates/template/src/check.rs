@@ -734,6 +734,32 @@ mod tests {
     }
 
     #[test]
+    fn misspelled_conditions_are_unknown_variables() {
+        for template in [
+            "{{#if alert.timeClered}}1{{else}}2{{/if}}",
+            "{{#unless alert.tset}}1{{/unless}}",
+            "{{#eq typ 2}}1{{else}}2{{/eq}}",
+            "\"{{formatExpression alert.rule.expresion}}\"",
+            "{{#each alert.details}}{{#if sorce.name}}1{{/if}}{{/each}}2",
+        ] {
+            let report = check_edge(template);
+            assert_eq!(
+                report.problems.len(),
+                1,
+                "{template}: {:#?}",
+                report.problems
+            );
+            assert_eq!(
+                report.problems[0].kind,
+                ProblemKind::UnknownVariable,
+                "{template}"
+            );
+        }
+        assert!(check_edge("{{#if alert.timeCleared}}1{{else}}2{{/if}}").is_ok());
+        assert!(check_edge("{{#each alert.details}}{{#if @first}}1{{/if}}{{/each}}2").is_ok());
+    }
+
+    #[test]
     fn absent_but_known_variables_are_not_unknown() {
         let report = check_edge(
             "{\"t\":\"{{alert.test.name}}\",\"c\":\"{{alert.timeCleared.epochMilli}}\"}",

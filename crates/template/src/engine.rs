@@ -36,7 +36,56 @@ pub(crate) fn registry(strict: bool) -> Handlebars<'static> {
     // name, and `formatExpression` is ThousandEyes' own.
     handlebars.register_helper("eq", Box::new(EqHelper));
     handlebars.register_helper("formatExpression", Box::new(FormatExpressionHelper));
+    if strict {
+        // Handlebars' strict mode does not look at the conditions of `if` and `unless`, so a
+        // misspelled `{{#if alert.timeClered}}` would pass silently as "false".
+        handlebars.register_helper("if", Box::new(StrictIf { positive: true }));
+        handlebars.register_helper("unless", Box::new(StrictIf { positive: false }));
+    }
     handlebars
+}
+
+/// The error strict mode gives for a missing variable, for a helper parameter.
+fn missing(param: &handlebars::PathAndJson<'_>) -> RenderError {
+    RenderErrorReason::MissingVariable(param.relative_path().cloned()).into()
+}
+
+/// `if` / `unless` that refuse a condition naming a variable the data lacks.
+#[derive(Clone, Copy)]
+struct StrictIf {
+    positive: bool,
+}
+
+impl HelperDef for StrictIf {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let name = if self.positive { "if" } else { "unless" };
+        let param = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))?;
+        if param.is_value_missing() {
+            return Err(missing(param));
+        }
+        let include_zero = h
+            .hash_get("includeZero")
+            .and_then(|value| value.value().as_bool())
+            .unwrap_or(false);
+        let truthy = handlebars::JsonTruthy::is_truthy(param.value(), include_zero);
+        match if truthy == self.positive {
+            h.template()
+        } else {
+            h.inverse()
+        } {
+            Some(template) => handlebars::Renderable::render(template, r, ctx, rc, out),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Whether a JSON value is an enum object of the notification model: exactly `id` and `name`.
@@ -73,11 +122,14 @@ struct EqHelper;
 
 impl EqHelper {
     fn compare(h: &Helper<'_>, r: &Handlebars<'_>) -> Result<bool, RenderError> {
-        let param = |index: usize| {
-            h.param(index)
-                .filter(|param| !(r.strict_mode() && param.is_value_missing()))
-                .map(|param| param.value().clone())
-                .ok_or(RenderErrorReason::ParamNotFoundForIndex("eq", index))
+        let param = |index: usize| -> Result<Value, RenderError> {
+            let param = h
+                .param(index)
+                .ok_or(RenderErrorReason::ParamNotFoundForIndex("eq", index))?;
+            if r.strict_mode() && param.is_value_missing() {
+                return Err(missing(param));
+            }
+            Ok(param.value().clone())
         };
         Ok(loose_eq(&param(0)?, &param(1)?))
     }

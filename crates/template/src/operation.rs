@@ -234,7 +234,21 @@ impl CompiledOperation {
         self.strict
             .render(&template_name(index), data)
             .map(drop)
-            .map_err(|err| self.failure(index, &err))
+            .map_err(|err| {
+                let mut failure = self.failure(index, &err);
+                // In strict mode Handlebars drops a helper parameter that names a missing variable
+                // and the helper only sees fewer parameters: name the variable from the source.
+                if let RenderErrorReason::ParamNotFoundForIndex(_, param_index) = err.reason() {
+                    let param = failure.position.and_then(|(line, column)| {
+                        tag_param(&self.parts[index].1, line, column, *param_index)
+                    });
+                    if let Some(path) = param {
+                        failure.message =
+                            format!("`{path}` is not a variable of the notification model");
+                    }
+                }
+                failure
+            })
     }
 
     fn failure(&self, index: usize, err: &handlebars::RenderError) -> RenderFailure {
@@ -293,6 +307,25 @@ impl CompiledOperation {
             path_and_query,
         })
     }
+}
+
+/// The `param_index`th parameter of the tag at 1-based `line` and `column` of `source`, when
+/// it is a variable path (not a literal or a subexpression).
+fn tag_param(source: &str, line: usize, column: usize, param_index: usize) -> Option<String> {
+    let line_text = source.lines().nth(line.checked_sub(1)?)?;
+    let start: usize = line_text.char_indices().nth(column.checked_sub(1)?)?.0;
+    let tag = &line_text[start..];
+    let tag = tag.strip_prefix("{{")?;
+    let end = tag.find("}}")?;
+    let inner = tag[..end]
+        .trim_start_matches(['~', '#', '{'])
+        .trim_end_matches('~');
+    let token = inner.split_whitespace().nth(param_index + 1)?;
+    let literal = token.starts_with(['"', '\'', '(', '@'])
+        || token.parse::<f64>().is_ok()
+        || matches!(token, "true" | "false" | "null" | "this")
+        || token.contains('=');
+    (!literal).then(|| token.to_owned())
 }
 
 /// The JSON a template is rendered over: the notification plus the collections' sizes.

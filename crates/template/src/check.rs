@@ -216,6 +216,7 @@ pub fn events_for(timelines: &[tesim_scenario::Timeline]) -> Vec<Event> {
 pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
     let mut collector = Collector::default();
     let skeleton = operation::template_data(&events::skeleton());
+    let payload = operation.source(&Part::Payload).unwrap_or_default();
     let mut renderings = 0;
     for event in events {
         let mut bodies: Vec<(IdEra, Value)> = Vec::new();
@@ -245,7 +246,7 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
                 }
             }
         }
-        compare_eras(&event.label, &bodies, &mut collector);
+        compare_eras(&event.label, payload, &bodies, &mut collector);
     }
     Report {
         problems: collector.finish(),
@@ -607,7 +608,7 @@ fn with_hint(message: &str) -> String {
 }
 
 /// Reports where a valid body has a different shape in two id eras.
-fn compare_eras(label: &str, bodies: &[(IdEra, Value)], collector: &mut Collector) {
+fn compare_eras(label: &str, payload: &str, bodies: &[(IdEra, Value)], collector: &mut Collector) {
     let Some(((first_era, first), rest)) = bodies.split_first() else {
         return;
     };
@@ -618,10 +619,23 @@ fn compare_eras(label: &str, bodies: &[(IdEra, Value)], collector: &mut Collecto
                     "the body differs in shape between id eras: {path} is {left} with {first_era} but {right} with {era}; \
                      quote ids (\"{{{{alert.id}}}}\") so they are strings in both"
                 ),
+                position: key_position(payload, &path),
                 ..problem(ProblemKind::EraShape, &Part::Payload, label)
             });
         }
     }
+}
+
+/// Where the template writes the key of a JSON path's last member (`$.a[0].b` → `"b"`): the
+/// first occurrence of the quoted key, a good guess for hand-written JSON templates.
+fn key_position(source: &str, path: &str) -> Option<(usize, usize)> {
+    let key = path.trim_end_matches(|ch: char| ch == ']' || ch.is_ascii_digit() || ch == '[');
+    let key = key
+        .rsplit('.')
+        .next()
+        .filter(|key| !key.is_empty() && *key != "$")?;
+    let offset = source.find(&format!("\"{key}\""))?;
+    Some(crate::engine::line_col(source, offset))
 }
 
 fn shape_difference(left: &Value, right: &Value, path: &str) -> Option<(String, String, String)> {

@@ -132,15 +132,26 @@ struct Collector {
     trigger: bool,
     triggers: usize,
     clears: usize,
+    /// The id era of the rendering being checked.
+    era: IdEra,
+    /// Per problem, how many renderings of each era show it ([`IdEra::ALL`] order).
+    eras: Vec<[usize; 2]>,
 }
 
 impl Collector {
     fn add(&mut self, problem: Problem) {
+        // One invalid-JSON place in the template is one problem, whatever the parser says
+        // about each rendering (an unquoted id breaks differently for every id).
+        let message = if problem.kind == ProblemKind::InvalidJson && problem.position.is_some() {
+            String::new()
+        } else {
+            problem.message.clone()
+        };
         let key = (
             problem.kind,
             problem.part.clone(),
             problem.position,
-            problem.message.clone(),
+            message,
         );
         let index = match self.index.get(&key) {
             Some(&index) => {
@@ -150,9 +161,11 @@ impl Collector {
             None => {
                 self.index.insert(key, self.problems.len());
                 self.problems.push(problem);
+                self.eras.push([0, 0]);
                 self.problems.len() - 1
             }
         };
+        self.eras[index][usize::from(self.era == IdEra::Numeric)] += 1;
         if self.trigger {
             self.problems[index].in_triggers += 1;
         } else {
@@ -162,7 +175,7 @@ impl Collector {
 
     /// Says which kinds of notification each problem breaks.
     fn finish(mut self) -> Vec<Problem> {
-        for problem in &mut self.problems {
+        for (problem, eras) in self.problems.iter_mut().zip(&self.eras) {
             let (triggers, clears) = (problem.in_triggers, problem.in_clears);
             problem.note = match (triggers, clears) {
                 (0, 0) => None,
@@ -179,6 +192,16 @@ impl Collector {
                     self.triggers, self.clears
                 )),
             };
+            let only = match eras {
+                [_, 0] => Some(IdEra::Text),
+                [0, _] => Some(IdEra::Numeric),
+                _ => None,
+            };
+            if let (Some(note), Some(era)) = (&mut problem.note, only) {
+                if problem.kind != ProblemKind::EraShape {
+                    note.push_str(&format!("; only with {era} (ids are strings in one ThousandEyes era, numbers in another)"));
+                }
+            }
         }
         self.problems
     }
@@ -223,6 +246,7 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
         for (era, notification) in &event.by_era {
             renderings += 1;
             collector.trigger = notification.is_trigger();
+            collector.era = *era;
             if collector.trigger {
                 collector.triggers += 1;
             } else {
@@ -445,9 +469,11 @@ fn json_problem(
 /// What usually causes a JSON error in a rendered template.
 fn json_hint(reason: &str) -> &'static str {
     if reason.starts_with("expected `,`") {
-        "; a comma is missing before this point: check what the {{#if}}/{{#eq}} block just before it renders for this event"
+        "; a comma is missing before this point (check what the {{#if}}/{{#eq}} block just before it renders for this event), or a text value is rendered without quotes (write \"{{alert.id}}\")"
     } else if reason.starts_with("expected value") {
         "; a value is missing here: a variable rendered empty for this event (absent fields render as nothing); guard it with {{#if}} or quote it"
+    } else if reason.starts_with("invalid number") || reason.starts_with("expected ident") {
+        "; a text value is rendered without quotes: write \"{{alert.id}}\", not {{alert.id}}"
     } else if reason.starts_with("trailing comma") {
         "; a comma before `}` or `]`: write it only between items ({{#unless @last}},{{/unless}}) or inside the conditional block"
     } else if reason.starts_with("control character") {

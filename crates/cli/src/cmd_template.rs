@@ -280,3 +280,208 @@ fn run_render(args: RenderArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! End to end: configure a custom webhook through the mock v7 integrations API over HTTP,
+    //! export it with GET, check it and send with it, as a configuration-as-code user would.
+
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+    use tesim_receiver::{ReceiverConfig, RequiredAuth};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// One request over a fresh connection; the status and the JSON body (null when empty).
+    async fn http(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nAccept: application/hal+json, application/json, application/problem+json\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            tesim_api::DEFAULT_TOKEN,
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+            .await
+            .expect("the API answers")
+            .unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let json = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(body).unwrap()
+        };
+        (status, json)
+    }
+
+    #[tokio::test]
+    async fn configure_through_the_api_export_check_and_send() {
+        let timeline =
+            crate::plan::timeline("default", tesim_scenario::DEFAULT_SEED, None).unwrap();
+        let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_addr = api_listener.local_addr().unwrap();
+        let api = tesim_api::Api::new(
+            timeline,
+            tesim_api::Config::default(),
+            tesim_api::Clock::manual(Duration::ZERO),
+        );
+        let api_task = tokio::spawn(tesim_api::serve(api_listener, api));
+
+        let receiver_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let receiver_config = ReceiverConfig {
+            auth: Some(RequiredAuth::Basic {
+                username: "te".into(),
+                password: "pw".into(),
+            }),
+            ..ReceiverConfig::default()
+        };
+        let receiver = tesim_receiver::spawn(receiver_listener, receiver_config, tx).unwrap();
+
+        // Create: the shipped generic operation and a connector to the receiver.
+        let shipped: Value = serde_json::from_str(include_str!(
+            "../../../scenarios/templates/generic.operation.json"
+        ))
+        .unwrap();
+        let (status, operation) =
+            http(api_addr, "POST", "/v7/operations/webhooks", Some(&shipped)).await;
+        assert_eq!(status, 201, "{operation}");
+        let operation_id = operation["id"].as_str().unwrap().to_owned();
+        let connector = json!({"type": "generic", "name": "receiver", "target": receiver.url("/hooks"),
+            "authentication": {"type": "basic", "username": "te", "password": "pw"}});
+        let (status, connector) =
+            http(api_addr, "POST", "/v7/connectors/generic", Some(&connector)).await;
+        assert_eq!(status, 201, "{connector}");
+        let connector_id = connector["id"].as_str().unwrap().to_owned();
+        let assignments = format!("/v7/connectors/generic/{connector_id}/operations");
+        let (status, assigned) =
+            http(api_addr, "PUT", &assignments, Some(&json!([operation_id]))).await;
+        assert_eq!((status, &assigned["items"]), (200, &json!([operation_id])));
+
+        // A bad body gets every problem in the v7 validation shape.
+        let (status, refused) = http(
+            api_addr,
+            "POST",
+            "/v7/operations/webhooks",
+            Some(&json!({"name": "x", "status": "nope"})),
+        )
+        .await;
+        assert_eq!(status, 400, "{refused}");
+        let fields: Vec<&str> = refused["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|error| error["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["category", "status"]);
+
+        // Export with GET, then check and send with the exported files.
+        let dir = std::env::temp_dir().join(format!("tesim-template-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_, exported_operation) = http(
+            api_addr,
+            "GET",
+            &format!("/v7/operations/webhooks/{operation_id}"),
+            None,
+        )
+        .await;
+        let (_, exported_connector) = http(
+            api_addr,
+            "GET",
+            &format!("/v7/connectors/generic/{connector_id}"),
+            None,
+        )
+        .await;
+        let operation_file = dir.join("operation.json");
+        let connector_file = dir.join("connector.json");
+        std::fs::write(&operation_file, exported_operation.to_string()).unwrap();
+        std::fs::write(&connector_file, exported_connector.to_string()).unwrap();
+        let code = run_check(CheckArgs {
+            operation: operation_file.clone(),
+            connector: Some(connector_file.clone()),
+            scenario: vec!["default".into()],
+            seed: tesim_scenario::DEFAULT_SEED,
+        })
+        .unwrap();
+        assert_eq!(code, ExitCode::SUCCESS);
+        let code = custom_send::send_custom(
+            operation_file,
+            connector_file,
+            "default",
+            false,
+            &CustomSendSettings::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(code, ExitCode::SUCCESS);
+        receiver.shutdown().await;
+        let mut delivered = 0;
+        while let Ok(request) = rx.try_recv() {
+            assert_eq!(request.answered, Some(http::StatusCode::OK));
+            assert!(
+                request
+                    .path_and_query
+                    .starts_with("/hooks/thousandeyes/alerts?source=thousandeyes&state=")
+            );
+            delivered += 1;
+        }
+        assert!(delivered >= 5, "{delivered}");
+
+        // Delete: 204, then 404 in the problem shape, and the assignment is gone.
+        let (status, _) = http(
+            api_addr,
+            "DELETE",
+            &format!("/v7/operations/webhooks/{operation_id}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 204);
+        let (status, gone) = http(
+            api_addr,
+            "GET",
+            &format!("/v7/operations/webhooks/{operation_id}"),
+            None,
+        )
+        .await;
+        assert_eq!((status, &gone["status"]), (404, &json!(404)));
+        let (_, assigned) = http(api_addr, "GET", &assignments, None).await;
+        assert_eq!(assigned["items"], json!([]));
+        api_task.abort();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn check_exit_codes() {
+        let templates = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/templates/");
+        let check = |name: &str| {
+            run_check(CheckArgs {
+                operation: PathBuf::from(templates).join(name),
+                connector: None,
+                scenario: vec!["default".into()],
+                seed: tesim_scenario::DEFAULT_SEED,
+            })
+        };
+        assert_eq!(
+            check("eq-breaks-on-clear.operation.json").unwrap(),
+            ExitCode::from(1)
+        );
+        assert_eq!(
+            check("eq-breaks-on-clear-fixed.operation.json").unwrap(),
+            ExitCode::SUCCESS
+        );
+        // Cannot run: an error, which `main` turns into exit code 2.
+        assert!(check("no-such-file.json").is_err());
+    }
+}

@@ -166,6 +166,10 @@ impl Collector {
             }
         };
         self.eras[index][usize::from(self.era == IdEra::Numeric)] += 1;
+        if self.problems[index].event.is_none() {
+            // A configuration problem, not a rendering's.
+            return;
+        }
         if self.trigger {
             self.problems[index].in_triggers += 1;
         } else {
@@ -240,6 +244,20 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
     let mut collector = Collector::default();
     let skeleton = operation::template_data(&events::skeleton());
     let payload = operation.source(&Part::Payload).unwrap_or_default();
+    for part in operation.parts() {
+        if let Part::Header { name, .. } = part {
+            let token = |ch: char| ch.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(ch);
+            if name.is_empty() || !name.chars().all(token) {
+                collector.add(Problem {
+                    message: format!(
+                        "`{name}` is not a valid HTTP header name; use letters, digits and `-`"
+                    ),
+                    event: None,
+                    ..problem(ProblemKind::Header, part, "")
+                });
+            }
+        }
+    }
     let mut renderings = 0;
     for event in events {
         let mut bodies: Vec<(IdEra, Value)> = Vec::new();
@@ -838,6 +856,27 @@ mod tests {
         let report = check_edge("{\"type\":\"{{type}}\"}");
         assert_eq!(report.problems[0].kind, ProblemKind::ObjectAsText);
         assert_eq!(report.problems[0].position, Some((1, 10)));
+    }
+
+    #[test]
+    fn header_problems() {
+        let mut operation = operation("{}").operation().clone();
+        operation.headers = vec![
+            tesim_model::custom::Header {
+                name: "Bad Name".into(),
+                value: "x".into(),
+            },
+            tesim_model::custom::Header {
+                name: "X-Rule".into(),
+                value: "{{alert.rule.notes}}".into(),
+            },
+        ];
+        let operation = CompiledOperation::new(operation).unwrap();
+        let report = check(&operation, &events::edge_case_events());
+        assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+        assert_eq!(report.problems[0].kind, ProblemKind::Header);
+        assert!(report.problems[0].event.is_none());
+        assert!(report.problems[0].note.is_none());
     }
 
     #[test]

@@ -270,7 +270,13 @@ impl CompiledOperation {
 
     /// Renders `notification` through every template of the operation.
     pub fn render(&self, notification: &CustomNotification) -> Result<Rendered, RenderFailure> {
-        let data = template_data(notification);
+        self.render_value(notification.to_value())
+    }
+
+    /// Renders any JSON as the notification (for data tesim does not model, e.g. a
+    /// notification captured elsewhere). Collections get their `.size` as in [`Self::render`].
+    pub fn render_value(&self, mut data: Value) -> Result<Rendered, RenderFailure> {
+        engine::with_sizes(&mut data);
         let mut body = String::new();
         let mut headers = Vec::new();
         let mut query = Vec::new();

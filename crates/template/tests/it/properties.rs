@@ -99,8 +99,44 @@ fn arb_notification() -> impl Strategy<Value = CustomNotification> {
         })
 }
 
+/// Any JSON value, nested a few levels.
+fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        any::<String>().prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("alert".to_owned()),
+                    Just("details".to_owned()),
+                    Just("type".to_owned()),
+                    Just("id".to_owned()),
+                    Just("name".to_owned()),
+                    "[a-z_]{1,8}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rendering_arbitrary_json_never_panics(payload in arb_template(), data in arb_json()) {
+        if let Ok(compiled) = CompiledOperation::new(operation(&payload, Some(payload.clone()), Some(payload.clone()))) {
+            let _ = compiled.render_value(data);
+        }
+    }
 
     #[test]
     fn rendering_never_panics(

@@ -24,6 +24,7 @@ pub fn tesim(args: &[&str]) -> Output {
     }
 }
 
+/// The standard output, as text.
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

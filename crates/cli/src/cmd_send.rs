@@ -203,12 +203,10 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
 fn client_config(args: &SendArgs) -> anyhow::Result<ClientConfig> {
     let mut headers = Vec::new();
     for header in &args.headers {
-        let (name, value) = header.split_once(':').with_context(|| {
-            format!(
-                "--header {:?}: write it as `Name: value`",
-                header_name(header)
-            )
-        })?;
+        // Never echo the argument: its value may be a secret.
+        let (name, value) = header.split_once(':').context(
+            "--header: write it as `Name: value` (the value may be env:NAME or file:PATH)",
+        )?;
         let name: http::HeaderName = name
             .trim()
             .parse()
@@ -233,11 +231,6 @@ fn client_config(args: &SendArgs) -> anyhow::Result<ClientConfig> {
         headers,
         ..ClientConfig::default()
     })
-}
-
-/// The header name part of a `--header` argument, never its value (which may be a secret).
-fn header_name(header: &str) -> &str {
-    header.split(':').next().unwrap_or_default()
 }
 
 /// The scenario's notifications, rendered once in the chosen profile.

@@ -7,6 +7,31 @@
 //! It deliberately knows nothing about payload types or scenarios: its input is a list of
 //! [`Delivery`] values whose bodies are already rendered (by `tesim-scenario` / `tesim-model`),
 //! and it never prints (the CLI decides what to show and which exit code to return).
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use tesim_sender::{Delivery, SendConfig};
+//!
+//! let mut config = SendConfig::new("https://receiver.example/hook".parse()?);
+//! config.auth = "basic:bob:env:WEBHOOK_PASSWORD".parse()?;
+//! let trigger = Delivery::new(
+//!     Duration::ZERO,
+//!     "164307665-42198863",
+//!     "ALERT_NOTIFICATION_TRIGGER",
+//!     Some("42198863".into()),
+//!     r#"{"eventType":"ALERT_NOTIFICATION_TRIGGER"}"#,
+//! );
+//! let summary = tesim_sender::run(vec![trigger], &config, |attempt| {
+//!     if let Some(error) = &attempt.error {
+//!         eprintln!("{error}");
+//!     }
+//! })
+//! .await?;
+//! assert!(summary.all_delivered());
+//! # Ok(())
+//! # }
+//! ```
 
 mod auth;
 mod client;

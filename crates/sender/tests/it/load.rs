@@ -75,8 +75,9 @@ async fn fixed_rate_is_bounded_by_duration_and_corrects_coordinated_omission() {
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(report.coordinated_omission_corrected);
-    // 200/s for 0.5 s: 100 events are due (events at exactly 0.5 s are not).
-    assert!((90..=100).contains(&report.events), "{report}");
+    // 200/s for 0.5 s: 100 events are due (events at exactly 0.5 s are not). A loaded machine
+    // may fall behind and send fewer, never more; at max rate it would send thousands.
+    assert!((40..=100).contains(&report.events), "{report}");
     assert_eq!(report.failed, 0);
 }
 

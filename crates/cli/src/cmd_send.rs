@@ -429,6 +429,12 @@ async fn run_load(
     if args.log.is_some() {
         bail!("--log records each attempt and is not available with --load; drop one of them");
     }
+    if args.retries > 0 {
+        bail!("--retries is not available with --load (load mode counts every failure); drop it");
+    }
+    if args.realtime || args.speed != Speed::Max {
+        bail!("--speed sets the scenario clock, --load ignores it; use --rate N/s instead");
+    }
     let config = LoadConfig {
         target,
         auth,

@@ -531,7 +531,10 @@ impl Authenticator {
             .fetches
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let fetched_at = Instant::now();
-        let response = match client.post(token_url, &headers, body).await {
+        let response = match client
+            .post_to_token_endpoint(token_url, &headers, body)
+            .await
+        {
             Ok(response) => response,
             Err(err) => {
                 let what = match (err.status_code(), err.body()) {

@@ -91,6 +91,9 @@ pub struct Client {
     inner: LegacyClient<Connector, Full<Bytes>>,
     connector: Connector,
     default_headers: Arc<HeaderMap>,
+    /// Only the user agent: what goes to an OAuth token endpoint, which must not see the
+    /// receiver's `--header`s (they may carry the receiver's credentials).
+    token_headers: Arc<HeaderMap>,
     request_timeout: Duration,
 }
 
@@ -113,6 +116,7 @@ impl Client {
                 HeaderValue::from_str(agent).map_err(|_| ClientError::UserAgent(agent.clone()))?;
             default_headers.insert(USER_AGENT, value);
         }
+        let token_headers = default_headers.clone();
         for (name, value) in &config.headers {
             let mut value = HeaderValue::from_str(value.expose())
                 .map_err(|_| ClientError::HeaderValue { name: name.clone() })?;
@@ -126,6 +130,7 @@ impl Client {
             inner,
             connector,
             default_headers: Arc::new(default_headers),
+            token_headers: Arc::new(token_headers),
             request_timeout: config.request_timeout,
         })
     }
@@ -164,13 +169,36 @@ impl Client {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<Response, DeliveryError> {
+        self.exchange(method, target, headers, body, &self.default_headers)
+            .await
+    }
+
+    /// POSTs to an OAuth 2 token endpoint: like [`Client::post`] but without the `--header`s.
+    pub(crate) async fn post_to_token_endpoint(
+        &self,
+        target: &Target,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<Response, DeliveryError> {
+        self.exchange(Method::POST, target, headers, body, &self.token_headers)
+            .await
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        target: &Target,
+        headers: &HeaderMap,
+        body: Bytes,
+        default_headers: &HeaderMap,
+    ) -> Result<Response, DeliveryError> {
         let url = target.text();
         let mut request = Request::new(Full::new(body));
         *request.method_mut() = method;
         *request.uri_mut() = target.uri().clone();
         let request_headers = request.headers_mut();
-        request_headers.reserve(self.default_headers.len() + headers.len() + 1);
-        for (name, value) in self.default_headers.iter() {
+        request_headers.reserve(default_headers.len() + headers.len() + 1);
+        for (name, value) in default_headers.iter() {
             request_headers.append(name.clone(), value.clone());
         }
         if !headers.contains_key(CONTENT_TYPE) {

@@ -295,3 +295,25 @@ async fn token_endpoint_errors_are_explained() {
     assert!(!error.contains("sec:ret"), "{error}");
     assert!(receiver.drain().is_empty(), "sent without a token");
 }
+
+#[tokio::test]
+async fn receiver_headers_never_reach_the_token_endpoint() {
+    let mut token = token_server(Some(3600)).await;
+    let mut receiver = serve(ok()).await;
+    let mut config = SendConfig::new(receiver.target("/hook"));
+    config.auth = oauth(&token, "");
+    config.client = client_config();
+    config.client.headers = vec![(
+        http::HeaderName::from_static("x-api-key"),
+        tesim_sender::Secret::new("receiver-key"),
+    )];
+    let summary = run(vec![delivery("e1", None)], &config, |_| {})
+        .await
+        .unwrap();
+    assert!(summary.all_delivered());
+    assert_eq!(token.next().await.header("x-api-key"), None);
+    assert_eq!(
+        receiver.next().await.header("x-api-key"),
+        Some("receiver-key")
+    );
+}

@@ -114,6 +114,37 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report as JSON for tools: `{"ok", "events", "renderings", "problems": [{"kind",
+    /// "part", "line", "column", "message", "event", "alsoIn", "inTriggers", "inClears",
+    /// "note", "excerpt"}]}`.
+    pub fn to_json(&self) -> Value {
+        let problems: Vec<Value> = self
+            .problems
+            .iter()
+            .map(|problem| {
+                serde_json::json!({
+                    "kind": problem.kind.name(),
+                    "part": problem.part.to_string(),
+                    "line": problem.position.map(|(line, _)| line),
+                    "column": problem.position.map(|(_, column)| column),
+                    "message": problem.message,
+                    "event": problem.event,
+                    "alsoIn": problem.also_in,
+                    "inTriggers": problem.in_triggers,
+                    "inClears": problem.in_clears,
+                    "note": problem.note,
+                    "excerpt": problem.excerpt,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "ok": self.is_ok(),
+            "events": self.events,
+            "renderings": self.renderings,
+            "problems": problems,
+        })
+    }
+
     /// Whether no problem was found.
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
@@ -877,6 +908,15 @@ mod tests {
         assert_eq!(report.problems[0].kind, ProblemKind::Header);
         assert!(report.problems[0].event.is_none());
         assert!(report.problems[0].note.is_none());
+    }
+
+    #[test]
+    fn report_json_names_kind_and_place() {
+        let json = check_edge("{\"a\": {{alert.nope}}}").to_json();
+        assert_eq!(json["ok"], false);
+        assert_eq!(json["problems"][0]["kind"], "unknown-variable");
+        assert_eq!(json["problems"][0]["line"], 1);
+        assert_eq!(json["problems"][0]["part"], "payload");
     }
 
     #[test]

@@ -624,8 +624,13 @@ fn complete(value: &mut Value, skeleton: &Value) {
     }
 }
 
-/// Every key of the model, for "did you mean" hints.
-fn model_keys() -> Vec<String> {
+/// Every key of the model, for "did you mean" hints (computed once).
+fn model_keys() -> &'static [String] {
+    static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(collect_model_keys)
+}
+
+fn collect_model_keys() -> Vec<String> {
     fn walk(value: &Value, keys: &mut Vec<String>) {
         match value {
             Value::Object(object) => {
@@ -669,9 +674,9 @@ fn with_hint(message: &str) -> String {
     }
     let last = path.rsplit('.').next().unwrap_or(path);
     let best = model_keys()
-        .into_iter()
+        .iter()
         .filter(|key| !key.ends_with("_size"))
-        .map(|key| (edit_distance(last, &key), key))
+        .map(|key| (edit_distance(last, key), key))
         .filter(|(distance, key)| *distance > 0 && *distance <= 2.max(key.len() / 4))
         .min();
     match best {

@@ -102,6 +102,8 @@ pub fn answer(ctx: &Ctx<'_>, view: &View, matched: Matched<'_>) -> Body {
         RouteId::V6Test => v6_tests(ctx, &query, matched.param),
         RouteId::V7Alerts => v7_alerts(ctx, view, &query),
         RouteId::V7Alert => v7_alert(ctx, view, matched.param.unwrap_or_default()),
+        RouteId::V7Rules => v7_rules(ctx, None),
+        RouteId::V7Rule => v7_rules(ctx, matched.param),
         // Served before this function is reached; kept total for safety.
         RouteId::OpenApi => v6_error(StatusCode::NOT_FOUND, "not found"),
     }
@@ -628,6 +630,57 @@ fn next_href(ctx: &Ctx<'_>, query: &Query<'_>, ordinal: usize) -> String {
     }
     serializer.append_pair("cursor", &encode_cursor(ordinal));
     format!("{}{}?{}", ctx.base, ctx.path, serializer.finish())
+}
+
+/// The account's rules; the tests and test type of each come from the alerts it raises over
+/// the whole scenario (rules are configuration: they exist from the start). A rule that
+/// raises none is shown as an `http-server` rule on no test (a documented guess).
+fn v7_rules(ctx: &Ctx<'_>, id: Option<&str>) -> Body {
+    let rule = |rule: &tesim_model::Rule| {
+        let mut test_ids: Vec<u64> = Vec::new();
+        let mut test_type = None;
+        for change in &ctx.timeline.history {
+            if let AlertSnapshot::Test(alert) = &change.alert {
+                if alert.rule.id == rule.id {
+                    test_type.get_or_insert(alert.test.kind.alert_type());
+                    if !test_ids.contains(&alert.test.id) {
+                        test_ids.push(alert.test.id);
+                    }
+                }
+            }
+        }
+        api_v7::alert_rule(
+            ctx.base,
+            rule,
+            test_type.unwrap_or("http-server"),
+            &test_ids,
+        )
+    };
+    let rules = &ctx.timeline.rules;
+    match id {
+        None => {
+            let body = api_v7::RuleList {
+                alert_rules: rules.iter().map(|each| rule(each)).collect(),
+                links: PageLinks {
+                    self_link: Link {
+                        href: format!("{}{}", ctx.base, ctx.path),
+                    },
+                    next: None,
+                },
+            };
+            json_body(StatusCode::OK, HAL, &body)
+        }
+        Some(id) => match rules.iter().find(|each| each.id.to_string() == id) {
+            Some(found) => json_body(StatusCode::OK, HAL, &rule(found)),
+            None => problem(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                &format!("no alert rule with id `{id}`; list them with GET /v7/alerts/rules"),
+                ctx.path,
+                None,
+            ),
+        },
+    }
 }
 
 fn v7_alert(ctx: &Ctx<'_>, view: &View, id: &str) -> Body {

@@ -16,19 +16,25 @@ pub enum RouteId {
     V7Alerts,
     /// `GET /v7/alerts/{alertId}`
     V7Alert,
+    /// `GET /v7/alerts/rules`
+    V7Rules,
+    /// `GET /v7/alerts/rules/{ruleId}`
+    V7Rule,
     /// `GET /openapi.json`
     OpenApi,
 }
 
 impl RouteId {
     /// Every route.
-    pub const ALL: [RouteId; 7] = [
+    pub const ALL: [RouteId; 9] = [
         RouteId::V6Alerts,
         RouteId::V6Alert,
         RouteId::V6Tests,
         RouteId::V6Test,
         RouteId::V7Alerts,
         RouteId::V7Alert,
+        RouteId::V7Rules,
+        RouteId::V7Rule,
         RouteId::OpenApi,
     ];
 
@@ -41,6 +47,8 @@ impl RouteId {
             RouteId::V6Test => "v6-test",
             RouteId::V7Alerts => "v7-alerts",
             RouteId::V7Alert => "v7-alert",
+            RouteId::V7Rules => "v7-rules",
+            RouteId::V7Rule => "v7-rule",
             RouteId::OpenApi => "openapi",
         }
     }
@@ -52,7 +60,10 @@ impl RouteId {
 
     /// Whether the route belongs to v7 (problem+json errors) rather than v6.
     pub fn is_v7(self) -> bool {
-        matches!(self, RouteId::V7Alerts | RouteId::V7Alert)
+        matches!(
+            self,
+            RouteId::V7Alerts | RouteId::V7Alert | RouteId::V7Rules | RouteId::V7Rule
+        )
     }
 }
 
@@ -69,6 +80,8 @@ pub const ROUTES: &[(&str, RouteId)] = &[
     ("/v6/tests/{testId}", RouteId::V6Test),
     ("/v7/alerts", RouteId::V7Alerts),
     ("/v7/alerts/{alertId}", RouteId::V7Alert),
+    ("/v7/alerts/rules", RouteId::V7Rules),
+    ("/v7/alerts/rules/{ruleId}", RouteId::V7Rule),
     ("/openapi.json", RouteId::OpenApi),
 ];
 
@@ -91,6 +104,8 @@ pub fn match_path(path: &str) -> Option<Matched<'_>> {
         "/v6/alerts.json" | "/v6/alerts" => return plain(RouteId::V6Alerts),
         "/v6/tests.json" | "/v6/tests" => return plain(RouteId::V6Tests),
         "/v7/alerts" => return plain(RouteId::V7Alerts),
+        // Before `/v7/alerts/{alertId}`: `rules` is not an alert id.
+        "/v7/alerts/rules" => return plain(RouteId::V7Rules),
         "/openapi.json" => return plain(RouteId::OpenApi),
         _ => {}
     }
@@ -115,6 +130,12 @@ pub fn match_path(path: &str) -> Option<Matched<'_>> {
     if let Some(id) = param("/v6/tests/", Some(".json")) {
         return Some(Matched {
             route: RouteId::V6Test,
+            param: Some(id),
+        });
+    }
+    if let Some(id) = param("/v7/alerts/rules/", None) {
+        return Some(Matched {
+            route: RouteId::V7Rule,
             param: Some(id),
         });
     }
@@ -151,6 +172,8 @@ mod tests {
             Some((RouteId::V7Alert, Some("7c32-ab"))),
         );
         check("/v7/alerts/", None);
+        check("/v7/alerts/rules", Some((RouteId::V7Rules, None)));
+        check("/v7/alerts/rules/173", Some((RouteId::V7Rule, Some("173"))));
         check("/v7/alerts/a/b", None);
         check("/v6/alerts/.json", Some((RouteId::V6Alert, Some(".json"))));
         check("/v6/alerts/", None);
@@ -162,7 +185,8 @@ mod tests {
         for (template, route) in ROUTES {
             let path = template
                 .replace("{alertId}", "42")
-                .replace("{testId}", "42");
+                .replace("{testId}", "42")
+                .replace("{ruleId}", "42");
             assert_eq!(
                 match_path(&path).map(|matched| matched.route),
                 Some(*route),

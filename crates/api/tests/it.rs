@@ -7,6 +7,7 @@ mod it {
     pub mod errors;
     pub mod faults;
     pub mod integrations;
+    pub mod links;
     pub mod openapi;
     pub mod paging;
     pub mod rate_limit;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_v6::{UpperSeverity, source_state};
 use crate::date::{IsoDate, TeDate};
-use crate::lifecycle::{AlertState, Severity, TestAlert};
+use crate::lifecycle::{AlertState, Rule, Severity, TestAlert};
 use crate::profile::Profile;
 use crate::render::{api_links, permalink};
 use crate::webhook::{AlertId, ApiLink};
@@ -250,6 +250,86 @@ pub struct ValidationItem {
     pub field: String,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+/// `GET /v7/alerts/rules`: `{"alertRules":[…],"_links":{"self":…}}` (reference §4.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleList {
+    /// The account's alert rules.
+    pub alert_rules: Vec<AlertRule>,
+    /// `self`.
+    #[serde(rename = "_links")]
+    pub links: PageLinks,
+}
+
+/// An alert rule (SDK `Rule`, reference §4.5), with the fields a scenario determines; the
+/// tuning fields carry the values of a rule that fires on one round of one source (inferred).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertRule {
+    /// Rule id, a string in v7.
+    pub rule_id: String,
+    /// Rule name.
+    pub rule_name: String,
+    /// Rule expression.
+    pub expression: String,
+    /// Whether a clear is notified (always, for the webhooks tesim sends).
+    pub notify_on_clear: bool,
+    /// ThousandEyes' built-in rules are named `Default …`.
+    pub is_default: bool,
+    /// Test type enum the rule applies to.
+    pub alert_type: String,
+    /// `cloud-enterprise`: rules over Cloud and Enterprise Agent tests.
+    pub alert_group_type: String,
+    /// Sources that must violate.
+    pub minimum_sources: u32,
+    /// `exact`, `any` or `auto`.
+    pub rounds_violating_mode: String,
+    /// Rounds considered.
+    pub rounds_violating_out_of: u32,
+    /// Rounds that must violate.
+    pub rounds_violating_required: u32,
+    /// `info`…
+    pub severity: Severity,
+    /// Tests the rule is assigned to, as strings.
+    pub test_ids: Vec<String>,
+    /// `self`.
+    #[serde(rename = "_links")]
+    pub links: SelfLinks,
+}
+
+/// `_links` with `self` only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfLinks {
+    /// This resource.
+    #[serde(rename = "self")]
+    pub self_link: Link,
+}
+
+/// The v7 form of `rule`, applying to tests of `test_type` (the `alertType` enum value) and
+/// assigned to `test_ids`.
+pub fn alert_rule(base: &str, rule: &Rule, test_type: &str, test_ids: &[u64]) -> AlertRule {
+    AlertRule {
+        rule_id: rule.id.to_string(),
+        rule_name: rule.name.clone(),
+        expression: rule.expression.clone(),
+        notify_on_clear: true,
+        is_default: rule.name.starts_with("Default "),
+        alert_type: test_type.to_owned(),
+        alert_group_type: "cloud-enterprise".to_owned(),
+        minimum_sources: 1,
+        rounds_violating_mode: "exact".to_owned(),
+        rounds_violating_out_of: 1,
+        rounds_violating_required: 1,
+        severity: rule.severity,
+        test_ids: test_ids.iter().map(u64::to_string).collect(),
+        links: SelfLinks {
+            self_link: Link {
+                href: format!("{base}/v7/alerts/rules/{}", rule.id),
+            },
+        },
+    }
 }
 
 /// The webhook `alertId` of `alert` in `profile`, as v7's string `alertId`.

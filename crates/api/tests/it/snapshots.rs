@@ -57,6 +57,7 @@ async fn api_bodies() {
             "/v7/alerts/35541",
             Auth::Bearer(TOKEN),
         ),
+        ("v7_rules", &active, "/v7/alerts/rules", Auth::Bearer(TOKEN)),
         ("v7_401", &active, "/v7/alerts", Auth::None),
         (
             "v7_400",

@@ -40,6 +40,9 @@ pub struct CheckArgs {
     /// Seed for the scenarios' generated ids.
     #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]
     pub seed: u64,
+    /// Print the report as one JSON document (for CI) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `tesim template render`.
@@ -145,26 +148,37 @@ fn compile(path: &Path) -> anyhow::Result<Result<CompiledOperation, Vec<check::P
 fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     if let Some(connector) = &args.connector {
         let connector = tesim_template::load_connector(connector)?;
-        let auth = custom_send::connector_auth(&connector)?;
+        // Refuses auth settings that could not be sent with (an auth-code grant without a
+        // refresh token, a token URL that is not http(s)).
+        custom_send::connector_auth(&connector)?;
         connector
             .target
             .parse::<tesim_sender::Target>()
             .with_context(|| format!("connector `{}` target", connector.name))?;
-        println!(
-            "connector `{}`: target {}, {} auth, {} static header(s): ok",
-            connector.name,
-            connector.target,
-            connector
-                .authentication
-                .as_ref()
-                .map_or("no", |auth| auth.type_name()),
-            connector.headers.len()
-        );
-        drop(auth);
+        if !args.json {
+            println!(
+                "connector `{}`: target {}, {} auth, {} static header(s): ok",
+                connector.name,
+                connector.target,
+                connector
+                    .authentication
+                    .as_ref()
+                    .map_or("no", |auth| auth.type_name()),
+                connector.headers.len()
+            );
+        }
     }
     let operation = match compile(&args.operation)? {
         Ok(operation) => operation,
         Err(problems) => {
+            if args.json {
+                let report = check::Report {
+                    problems,
+                    ..check::Report::default()
+                };
+                println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+                return Ok(ExitCode::from(1));
+            }
             for problem in &problems {
                 println!("{problem}");
             }
@@ -190,6 +204,14 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let events = check::events_for(&timelines);
     let report = check::check(&operation, &events);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+        return Ok(if report.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
     for problem in &report.problems {
         println!("{problem}");
     }
@@ -413,6 +435,7 @@ mod tests {
             connector: Some(connector_file.clone()),
             scenario: vec!["default".into()],
             seed: tesim_scenario::DEFAULT_SEED,
+            json: false,
         })
         .unwrap();
         assert_eq!(code, ExitCode::SUCCESS);
@@ -471,6 +494,7 @@ mod tests {
                 connector: None,
                 scenario: vec!["default".into()],
                 seed: tesim_scenario::DEFAULT_SEED,
+                json: false,
             })
         };
         assert_eq!(

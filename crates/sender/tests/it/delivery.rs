@@ -380,3 +380,14 @@ async fn stopping_returns_what_was_sent() {
     );
     assert!(!summary.all_delivered());
 }
+
+#[tokio::test]
+async fn connections_are_kept_alive() {
+    let server = serve(ok()).await;
+    let mut config = config(server.target("/hook"));
+    config.concurrency = 1;
+    let deliveries = (0..20).map(|i| delivery(&format!("e{i}"), None)).collect();
+    let summary = run(deliveries, &config, |_| {}).await.unwrap();
+    assert!(summary.all_delivered());
+    assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+}

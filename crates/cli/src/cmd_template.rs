@@ -78,7 +78,7 @@ pub struct SendArgs {
     #[arg(long, default_value = "default")]
     pub scenario: String,
     /// Send what the Test button sends: one dummy HTTP-Server trigger.
-    #[arg(long)]
+    #[arg(long = "test-button", visible_alias = "test")]
     pub test: bool,
     /// Seed for generated ids.
     #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]

@@ -81,9 +81,7 @@ pub(crate) fn rustls_config(tls: &TlsConfig) -> Result<rustls::ClientConfig, Tls
     } else {
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        // Unreadable system certificates are not fatal: webpki roots and --ca-cert remain.
-        let native = rustls_native_certs::load_native_certs();
-        let _ = roots.add_parsable_certificates(native.certs);
+        let _ = roots.add_parsable_certificates(native_roots().iter().cloned());
         for path in &tls.ca_certs {
             for cert in read_ca_file(path)? {
                 roots
@@ -98,6 +96,14 @@ pub(crate) fn rustls_config(tls: &TlsConfig) -> Result<rustls::ClientConfig, Tls
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The system's trusted certificates, read once per process (clients are built often, by the
+/// conformance checker for one). Unreadable ones are skipped: webpki roots and `--ca-cert`
+/// remain.
+fn native_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
 fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {

@@ -108,13 +108,24 @@ pub struct FaultConfig {
 }
 
 impl FaultConfig {
-    /// The faults that apply to `route`.
+    /// The faults that apply to `route`: its override, else the global ones, except for
+    /// `/openapi.json`, which only an override touches (tools load it before testing).
     pub fn for_route(&self, route: RouteId) -> &Faults {
+        static NO_FAULTS: Faults = Faults {
+            latency: None,
+            error_rate: 0.0,
+            reset_rate: 0.0,
+        };
+        let fallback = if route == RouteId::OpenApi {
+            &NO_FAULTS
+        } else {
+            &self.global
+        };
         self.routes
             .iter()
             .rev()
             .find(|(id, _)| *id == route)
-            .map_or(&self.global, |(_, faults)| faults)
+            .map_or(fallback, |(_, faults)| faults)
     }
 
     /// Whether any fault can happen at all (the fast path skips the dice when not).

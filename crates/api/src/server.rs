@@ -245,7 +245,7 @@ impl Inner {
             let v7 = route.is_v7() || route == RouteId::OpenApi;
             return Ok(finish(too_many(path, rate, v7), Some(rate), None));
         }
-        if self.faults_active && route != RouteId::OpenApi {
+        if self.faults_active {
             let decision = faults::decide(
                 self.config.faults.for_route(route),
                 self.config.faults.seed,

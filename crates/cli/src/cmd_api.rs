@@ -29,7 +29,7 @@ pub struct ApiArgs {
     /// Login e-mail accepted by v6 HTTP Basic auth.
     #[arg(long, env = "TESIM_API_USER", default_value = DEFAULT_USER, value_name = "EMAIL")]
     user: String,
-    /// API token: the v6 Basic password and the v7 Bearer token.
+    /// API token: the v6 Basic password and the v7 Bearer token [default: tesim-token].
     #[arg(long, env = "TESIM_API_TOKEN", default_value = DEFAULT_TOKEN, hide_env_values = true, hide_default_value = true, value_name = "TOKEN")]
     token: String,
     /// Scenario seconds per real second on the scenario clock.
@@ -55,7 +55,8 @@ pub struct ApiArgs {
     reset_rate: f64,
     /// Per-route faults replacing the global ones, e.g.
     /// `v7-alerts:error-rate=0.5,latency=100ms` (repeatable). Routes: v6-alerts, v6-alert,
-    /// v6-tests, v6-test, v7-alerts, v7-alert.
+    /// v6-tests, v6-test, v7-alerts, v7-alert, v7-rules, v7-rule, openapi (which global
+    /// faults leave alone).
     #[arg(long, value_parser = parse_route_faults, value_name = "ROUTE:SETTINGS")]
     route_fault: Vec<(RouteId, Faults)>,
     /// Alert-id era, matching the webhooks of `tesim send --profile`.

@@ -127,3 +127,24 @@ async fn latency_delays_the_answer() {
     );
     assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn only_an_override_touches_openapi() {
+    let faults = FaultConfig {
+        routes: vec![(
+            RouteId::OpenApi,
+            Faults {
+                error_rate: 1.0,
+                ..Faults::default()
+            },
+        )],
+        ..FaultConfig::default()
+    };
+    let server = start_faulty(faults).await;
+    let reply = server.get("/openapi.json", Auth::None).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        server.get("/v7/alerts", Auth::Bearer(TOKEN)).await.status,
+        StatusCode::OK
+    );
+}

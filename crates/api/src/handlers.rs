@@ -705,6 +705,35 @@ fn v7_alert(ctx: &Ctx<'_>, view: &View, id: &str) -> Body {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn cursors_round_trip(ordinal in any::<usize>()) {
+            prop_assert_eq!(decode_cursor(&encode_cursor(ordinal)), Some(ordinal));
+        }
+
+        #[test]
+        fn parsers_never_panic(text in ".{0,40}") {
+            let _ = parse_window(&text);
+            let _ = parse_iso(&text);
+            let _ = parse_v6_date(&text);
+            let _ = decode_cursor(&text);
+            let _ = crate::routes::match_path(&text);
+        }
+
+        #[test]
+        fn windows_are_digits_times_unit(number in 0u64..1_000_000, unit in "[smhdw]?") {
+            let factor = match unit.as_str() {
+                "m" => 60,
+                "h" => 3600,
+                "d" => 86_400,
+                "w" => 604_800,
+                _ => 1,
+            };
+            prop_assert_eq!(parse_window(&format!("{number}{unit}")), Some(number * factor));
+        }
+    }
 
     #[test]
     fn windows() {

@@ -317,3 +317,29 @@ async fn receiver_headers_never_reach_the_token_endpoint() {
         Some("receiver-key")
     );
 }
+
+#[tokio::test]
+async fn oauth_token_is_renewed_shortly_before_expiry() {
+    // A 1 s token is renewed after 0.9 s: the delivery at +1 s gets a new one.
+    let token = token_server(Some(1)).await;
+    let mut receiver = serve(ok()).await;
+    let mut config = SendConfig::new(receiver.target("/hook"));
+    config.auth = oauth(&token, "");
+    config.client = client_config();
+    config.speed = tesim_sender::Speed::Realtime;
+    let mut later = delivery("e2", Some("a1"));
+    later.offset = std::time::Duration::from_secs(1);
+    let summary = run(vec![delivery("e1", Some("a1")), later], &config, |_| {})
+        .await
+        .unwrap();
+    assert!(summary.all_delivered());
+    assert_eq!(summary.token_fetches, 2);
+    assert_eq!(
+        receiver.next().await.header("authorization"),
+        Some("Bearer t1")
+    );
+    assert_eq!(
+        receiver.next().await.header("authorization"),
+        Some("Bearer t2")
+    );
+}

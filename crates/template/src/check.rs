@@ -397,7 +397,7 @@ fn check_part(
         );
         found.message =
             "an object or list is rendered as text (`[object]`); write one of its fields, \
-                         e.g. `type.id` or `alert.severity.id`, or iterate it with {{#each}}"
+                         e.g. `alert.rule.name`, or iterate a list with {{#each}}"
                 .to_owned();
         collector.add(found);
     }
@@ -889,7 +889,9 @@ mod tests {
 
     #[test]
     fn object_as_text_is_reported() {
-        let report = check_edge("{\"type\":\"{{type}}\"}");
+        // An enum renders as its name, as the documented `alert.test.testType` string.
+        assert!(check_edge("{\"type\":\"{{type}}\",\"t\":\"{{alert.test.testType}}\"}").is_ok());
+        let report = check_edge("{\"rule\":\"{{alert.rule}}\"}");
         assert_eq!(report.problems[0].kind, ProblemKind::ObjectAsText);
         assert_eq!(report.problems[0].position, Some((1, 10)));
     }

@@ -10,9 +10,10 @@
 //! Escaping: `{{…}}` output is HTML-escaped (`"` becomes `&quot;`), as in every Handlebars
 //! implementation; `{{{…}}}` is not. ThousandEyes' own escaping is not documented (inferred).
 
+use handlebars::template::{Parameter, TemplateElement};
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, JsonRender, Output, RenderContext,
-    RenderError, RenderErrorReason, ScopedJson,
+    RenderError, RenderErrorReason, ScopedJson, Template,
 };
 use serde_json::Value;
 
@@ -36,6 +37,7 @@ pub(crate) fn registry(strict: bool) -> Handlebars<'static> {
     // name, and `formatExpression` is ThousandEyes' own.
     handlebars.register_helper("eq", Box::new(EqHelper));
     handlebars.register_helper("formatExpression", Box::new(FormatExpressionHelper));
+    handlebars.register_helper(VALUE_HELPER, Box::new(ValueHelper));
     if strict {
         // Handlebars' strict mode does not look at the conditions of `if` and `unless`, so a
         // misspelled `{{#if alert.timeClered}}` would pass silently as "false".
@@ -43,6 +45,110 @@ pub(crate) fn registry(strict: bool) -> Handlebars<'static> {
         handlebars.register_helper("unless", Box::new(StrictIf { positive: false }));
     }
     handlebars
+}
+
+/// The helper every plain `{{path}}` is routed through (see [`compile`]).
+pub(crate) const VALUE_HELPER: &str = "__tesim_value";
+
+/// Every helper name a template can call, built in or ours: a `{{name}}` with one of these
+/// names is a helper call, not a value.
+const HELPERS: &[&str] = &[
+    "if",
+    "unless",
+    "each",
+    "with",
+    "lookup",
+    "raw",
+    "log",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "and",
+    "or",
+    "not",
+    "len",
+    "formatExpression",
+    VALUE_HELPER,
+];
+
+/// Parses a template and routes every plain value expression (`{{alert.severity}}`,
+/// `{{{alert.rule.name}}}`) through [`ValueHelper`], so an enum object renders as its name as
+/// in ThousandEyes (the docs list `alert.test.testType` as a string while `type.id` reads the
+/// same enum's id). The tree keeps its positions, so errors still point into the user's text.
+pub(crate) fn compile(source: &str, name: &str) -> Result<Template, handlebars::TemplateError> {
+    let mut template = Template::compile_with_name(source, name.to_owned())?;
+    route_values(&mut template);
+    Ok(template)
+}
+
+fn route_values(template: &mut Template) {
+    for element in &mut template.elements {
+        match element {
+            TemplateElement::Expression(helper) | TemplateElement::HtmlExpression(helper) => {
+                let name = match &helper.name {
+                    Parameter::Path(path) if !HELPERS.contains(&path_text(path)) => {
+                        Some(Parameter::Path(path.clone()))
+                    }
+                    Parameter::Name(name) if !HELPERS.contains(&name.as_str()) => {
+                        handlebars::Path::parse(name).ok().map(Parameter::Path)
+                    }
+                    _ => None,
+                };
+                let plain = !helper.block && helper.params.is_empty() && helper.hash.is_empty();
+                if let (true, Some(path)) = (plain, name) {
+                    helper.name = Parameter::Name(VALUE_HELPER.to_owned());
+                    helper.params = vec![path];
+                }
+            }
+            TemplateElement::HelperBlock(helper) => {
+                if let Some(inner) = &mut helper.template {
+                    route_values(inner);
+                }
+                if let Some(inverse) = &mut helper.inverse {
+                    route_values(inverse);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn path_text(path: &handlebars::Path) -> &str {
+    match path {
+        handlebars::Path::Relative((_, raw)) | handlebars::Path::Local((_, _, raw)) => raw,
+    }
+}
+
+/// Renders a value as Handlebars would, except an enum object, which renders as its name. A
+/// missing value renders empty (strict mode: is an error naming it).
+#[derive(Clone, Copy)]
+struct ValueHelper;
+
+impl HelperDef for ValueHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let param = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(VALUE_HELPER, 0))?;
+        if param.is_value_missing() {
+            if r.strict_mode() {
+                return Err(missing(param));
+            }
+            return Ok(ScopedJson::Derived(Value::Null));
+        }
+        Ok(ScopedJson::Derived(match as_enum(param.value()) {
+            Some((_, name)) => Value::String(name.to_owned()),
+            None => param.value().clone(),
+        }))
+    }
 }
 
 /// The error strict mode gives for a missing variable, for a helper parameter.
@@ -413,9 +519,37 @@ mod tests {
     fn render(template: &str, data: &Value) -> String {
         let mut data = data.clone();
         with_sizes(&mut data);
-        registry(true)
-            .render_template(&rewrite_sizes(template), &data)
-            .unwrap()
+        let mut registry = registry(true);
+        registry.register_template("t", compile(&rewrite_sizes(template), "t").unwrap());
+        registry.render("t", &data).unwrap()
+    }
+
+    #[test]
+    fn enums_render_as_their_name_and_values_as_usual() {
+        let data = json!({"type": {"id": 2, "name": "TRIGGER"}, "a": {"b": "<x>"}, "n": null});
+        assert_eq!(
+            render("{{type}} {{type.id}} {{a.b}} {{{a.b}}} [{{n}}]", &data),
+            "TRIGGER 2 &lt;x&gt; <x> []"
+        );
+        assert_eq!(
+            render(
+                "{{#with a}}{{b}}{{/with}}{{#each a}}{{this}}{{@key}}{{/each}}",
+                &data
+            ),
+            "&lt;x&gt;&lt;x&gt;b"
+        );
+        assert_eq!(render("{{a}}", &data), "[object]");
+        let mut strict = registry(true);
+        strict.register_template("t", compile("{{a.c}}", "t").unwrap());
+        let err = strict.render("t", &data).unwrap_err();
+        assert!(
+            matches!(err.reason(), RenderErrorReason::MissingVariable(Some(path)) if path == "a.c")
+                || matches!(
+                    err.reason(),
+                    RenderErrorReason::ParamNotFoundForIndex(VALUE_HELPER, 0)
+                ),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -164,26 +164,24 @@ impl CompiledOperation {
         let mut errors = Vec::new();
         for (index, (part, source)) in parts.iter().enumerate() {
             let rewritten = engine::rewrite_sizes(source);
-            if let Err(err) = lenient.register_template_string(&template_name(index), &rewritten) {
-                errors.push(SyntaxError {
+            // Markers only go into raw text, so the marked template parses whenever the
+            // original does.
+            let compiled =
+                engine::compile(&rewritten, &template_name(index)).and_then(|template| {
+                    let marked = engine::compile(&engine::mark(&rewritten), &marked_name(index))?;
+                    Ok((template, marked))
+                });
+            match compiled {
+                Ok((template, marked)) => {
+                    lenient.register_template(&template_name(index), template.clone());
+                    lenient.register_template(&marked_name(index), marked);
+                    strict.register_template(&template_name(index), template);
+                }
+                Err(err) => errors.push(SyntaxError {
                     part: part.clone(),
                     position: err.pos(),
                     message: err.reason().to_string(),
-                });
-                continue;
-            }
-            // The same template with markers parses whenever the original does: markers only
-            // go into raw text.
-            let marked = engine::mark(&rewritten);
-            let registered = lenient
-                .register_template_string(&marked_name(index), &marked)
-                .and_then(|()| strict.register_template_string(&template_name(index), &rewritten));
-            if let Err(err) = registered {
-                errors.push(SyntaxError {
-                    part: part.clone(),
-                    position: err.pos(),
-                    message: err.reason().to_string(),
-                });
+                }),
             }
         }
         if errors.is_empty() {
@@ -238,9 +236,11 @@ impl CompiledOperation {
                 let mut failure = self.failure(index, &err);
                 // In strict mode Handlebars drops a helper parameter that names a missing variable
                 // and the helper only sees fewer parameters: name the variable from the source.
-                if let RenderErrorReason::ParamNotFoundForIndex(_, param_index) = err.reason() {
+                if let RenderErrorReason::ParamNotFoundForIndex(helper, param_index) = err.reason()
+                {
+                    let value = *helper == engine::VALUE_HELPER;
                     let param = failure.position.and_then(|(line, column)| {
-                        tag_param(&self.parts[index].1, line, column, *param_index)
+                        tag_param(&self.parts[index].1, line, column, *param_index, value)
                     });
                     if let Some(path) = param {
                         failure.message =
@@ -317,7 +317,15 @@ impl CompiledOperation {
 
 /// The `param_index`th parameter of the tag at 1-based `line` and `column` of `source`, when
 /// it is a variable path (not a literal or a subexpression).
-fn tag_param(source: &str, line: usize, column: usize, param_index: usize) -> Option<String> {
+/// `value`: the tag is a plain `{{path}}` (routed through the value helper), whose parameter
+/// is its first token.
+fn tag_param(
+    source: &str,
+    line: usize,
+    column: usize,
+    param_index: usize,
+    value: bool,
+) -> Option<String> {
     let line_text = source.lines().nth(line.checked_sub(1)?)?;
     let start: usize = line_text.char_indices().nth(column.checked_sub(1)?)?.0;
     let tag = &line_text[start..];
@@ -326,7 +334,9 @@ fn tag_param(source: &str, line: usize, column: usize, param_index: usize) -> Op
     let inner = tag[..end]
         .trim_start_matches(['~', '#', '{'])
         .trim_end_matches('~');
-    let token = inner.split_whitespace().nth(param_index + 1)?;
+    let token = inner
+        .split_whitespace()
+        .nth(param_index + usize::from(!value))?;
     let literal = token.starts_with(['"', '\'', '(', '@'])
         || token.parse::<f64>().is_ok()
         || matches!(token, "true" | "false" | "null" | "this")

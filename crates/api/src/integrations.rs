@@ -43,19 +43,32 @@ const CONNECTORS: &str = "/v7/connectors/generic";
 const OPERATIONS: &str = "/v7/operations/webhooks";
 
 /// The integrations of one mock account, in memory. Cheap to share behind an `Arc`.
-#[derive(Debug, Default)]
+/// `Debug` shows counts only: the store holds connector secrets.
+#[derive(Default)]
 pub struct IntegrationStore {
     base_url: String,
     state: Mutex<State>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct State {
     connectors: Vec<GenericConnector>,
     operations: Vec<WebhookOperation>,
     /// `(connector id, operation id)`.
     links: BTreeSet<(String, String)>,
     created: u64,
+}
+
+impl std::fmt::Debug for IntegrationStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state();
+        f.debug_struct("IntegrationStore")
+            .field("base_url", &self.base_url)
+            .field("connectors", &state.connectors.len())
+            .field("operations", &state.operations.len())
+            .field("assignments", &state.links.len())
+            .finish()
+    }
 }
 
 impl IntegrationStore {

@@ -661,7 +661,10 @@ impl fmt::Debug for ConnectorAuth {
 }
 
 /// A generic connector: target URL, auth and static headers (reference §2.3).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Debug` shows static header names but not their values, which often carry credentials
+/// (custom-header auth goes there, reference §2.3).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GenericConnector {
     /// Read-only id (a UUID string); absent in a create request.
@@ -686,6 +689,25 @@ pub struct GenericConnector {
     /// HAL links (read-only).
     #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Value>,
+}
+
+impl fmt::Debug for GenericConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|header| format!("{}: ***", header.name))
+            .collect();
+        f.debug_struct("GenericConnector")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("target", &self.target)
+            .field("last_modified_date", &self.last_modified_date)
+            .field("authentication", &self.authentication)
+            .field("headers", &headers)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `category` of a webhook operation.
@@ -1116,7 +1138,8 @@ mod tests {
         let connector = GenericConnector::from_value(&value).unwrap();
         assert_eq!(serde_json::to_value(&connector).unwrap(), value);
         let debug = format!("{connector:?}");
-        for secret in ["s3cret", "c0de", "r3fresh"] {
+        assert!(debug.contains("X-A: ***"), "{debug}");
+        for secret in ["s3cret", "c0de", "r3fresh", "\"b\""] {
             assert!(!debug.contains(secret), "{debug}");
         }
     }

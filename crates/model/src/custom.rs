@@ -435,7 +435,7 @@ fn test_alert(era: IdEra, alert: &TestAlert) -> CustomAlert {
                     name: source.agent.name.clone(),
                     // A BGP monitor's location names its network (inferred).
                     asn: bgp.then(|| Asn {
-                        id: era.number(asn_of(source.agent.id)),
+                        id: era.number(asn_of(source.agent.id, &source.agent.location)),
                         name: source.agent.location.clone(),
                     }),
                 },
@@ -484,10 +484,21 @@ fn test_alert(era: IdEra, alert: &TestAlert) -> CustomAlert {
     }
 }
 
-/// The AS number tesim gives a BGP monitor: public 16-bit ASNs derived from the monitor id, so
-/// a scenario is stable (inferred; the lifecycle has no ASN).
-fn asn_of(monitor_id: u64) -> u64 {
-    1000 + monitor_id % 60_000
+/// The AS number of a BGP monitor: the `AS 174` written in its location when there is one
+/// (`Cogent Communications (AS 174)`), else a public 16-bit ASN derived from the monitor id,
+/// so a scenario is stable (inferred; the lifecycle has no ASN).
+fn asn_of(monitor_id: u64, location: &str) -> u64 {
+    location
+        .rsplit("AS ")
+        .next()
+        .filter(|_| location.contains("AS "))
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(1000 + monitor_id % 60_000)
 }
 
 fn agent_alert(era: IdEra, notice: &AgentNotification) -> CustomAlert {
@@ -1106,6 +1117,12 @@ mod tests {
             value["alert"]["details"][0]["metricsAtEnd"],
             "Response Code: 200"
         );
+    }
+
+    #[test]
+    fn monitor_asn_comes_from_its_location() {
+        assert_eq!(asn_of(1, "Cogent Communications (AS 174)"), 174);
+        assert_eq!(asn_of(1, "Seattle"), 1001);
     }
 
     #[test]

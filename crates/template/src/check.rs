@@ -465,9 +465,15 @@ fn locate(
 ) -> Problem {
     let source = operation.source(part).unwrap_or_default();
     let position = operation.render_marked(index, data).and_then(|map| {
-        // The marked rendering equals the clean one but for whitespace a standalone tag
-        // removes; find the same spot by the same search where possible.
-        let offset = if map.text == text { Some(at) } else { None }?;
+        // The marked rendering equals the clean one but for the whitespace standalone tags
+        // remove: find the same occurrence of the same character sequence in it.
+        let offset = if map.text == text {
+            at
+        } else {
+            let needle: String = text[at..].chars().take(8).collect();
+            let nth = text[..at].matches(needle.as_str()).count();
+            map.text.match_indices(needle.as_str()).nth(nth)?.0
+        };
         map.template_offset(offset)
             .map(|offset| crate::engine::line_col(source, offset))
     });
@@ -924,6 +930,20 @@ mod tests {
         assert_eq!(json["problems"][0]["kind"], "unknown-variable");
         assert_eq!(json["problems"][0]["line"], 1);
         assert_eq!(json["problems"][0]["part"], "payload");
+    }
+
+    #[test]
+    fn object_as_text_is_located_in_multi_line_templates() {
+        let report = check_edge(
+            "{\n  {{#if alert.test}}\n  \"t\": \"{{alert.test}}\",\n  {{/if}}\n  \"x\": 1\n}",
+        );
+        assert_eq!(
+            report.problems[0].kind,
+            ProblemKind::ObjectAsText,
+            "{:#?}",
+            report.problems
+        );
+        assert_eq!(report.problems[0].position, Some((3, 9)));
     }
 
     #[test]

@@ -13,14 +13,18 @@ use crate::custom_send::{self, CustomSendSettings};
 /// Subcommands of `tesim template`.
 #[derive(Debug, clap::Subcommand)]
 pub enum TemplateCommand {
-    /// Render a custom-webhook operation for every event of the scenarios (and a set of edge
-    /// cases: trigger and clear, test, agent and BGP alerts, empty and non-ASCII values, both
-    /// id eras) and report every rendering that is broken. Exit code 0: no problem, 1:
-    /// problems found, 2: cannot run.
+    /// Check that an operation renders valid JSON for every event (exit 1 when not).
+    ///
+    /// Renders the operation's body, headers and query parameters for every event of the
+    /// scenarios and for a set of edge cases (trigger and clear, the Test button, agent and BGP
+    /// alerts, empty and non-ASCII values), in both id eras, and reports every rendering that is
+    /// not valid JSON, names a variable the notification model lacks, renders an object as
+    /// text, or changes shape between id eras. Exit code 0: no problem, 1: problems found, 2:
+    /// cannot run.
     Check(CheckArgs),
-    /// Print the rendering of one event of a scenario.
+    /// Print what an operation renders for the events of a scenario.
     Render(RenderArgs),
-    /// Deliver a scenario's notifications through the operation to the connector's target.
+    /// Deliver a scenario's notifications through an operation to a connector's target.
     Send(SendArgs),
 }
 

@@ -21,6 +21,8 @@ use crate::plan;
 /// Arguments of `tesim send`.
 #[derive(Debug, clap::Args)]
 pub struct SendArgs {
+    #[command(flatten)]
+    pub api: crate::with_api::WithApiArgs,
     /// Webhook URL to POST to, in decoded form (as ThousandEyes wants it).
     #[arg(long, value_name = "URL", required_unless_present_any = ["dry_run", "operation"])]
     pub target: Option<String>,
@@ -163,7 +165,8 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         )
         .await;
     }
-    let deliveries = deliveries(&args, &scenario)?;
+    let timeline = plan::timeline(&scenario, args.seed, args.start.as_deref())?;
+    let deliveries = plan::deliveries(&timeline, args.profile);
     if args.dry_run {
         print_payloads(&deliveries, args.json)?;
         return Ok(ExitCode::SUCCESS);
@@ -186,8 +189,21 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency.unwrap_or(8),
         retry: RetryPolicy::retries(args.retries),
         log: args.log.clone(),
+        before_send: None,
+    };
+    let mut config = config;
+    let api = if args.api.with_api {
+        let api = crate::with_api::EmbeddedApi::start(&args.api, &timeline, args.profile).await?;
+        eprintln!("tesim: {}", api.banner());
+        config.before_send = Some(api.before_send());
+        Some(api)
+    } else {
+        None
     };
     let summary = send(deliveries, &config, &scenario, args.json).await?;
+    if let Some(api) = api {
+        api.finish(args.api.hold).await?;
+    }
     if args.json {
         emit(serde_json::to_string_pretty(&summary)?)?;
     } else {
@@ -234,10 +250,6 @@ fn client_config(args: &SendArgs) -> anyhow::Result<ClientConfig> {
 }
 
 /// The scenario's notifications, rendered once in the chosen profile.
-fn deliveries(args: &SendArgs, scenario: &str) -> anyhow::Result<Vec<Delivery>> {
-    let timeline = plan::timeline(scenario, args.seed, args.start.as_deref())?;
-    Ok(plan::deliveries(&timeline, args.profile))
-}
 
 fn print_payloads(deliveries: &[Delivery], json_lines: bool) -> anyhow::Result<()> {
     for delivery in deliveries {

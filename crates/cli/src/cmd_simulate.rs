@@ -35,6 +35,8 @@ pub struct SimulateArgs {
     /// Also print each payload as it arrived.
     #[arg(long)]
     pub show_payloads: bool,
+    #[command(flatten)]
+    pub api: crate::with_api::WithApiArgs,
 }
 
 /// Runs `tesim simulate`.
@@ -57,6 +59,14 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let mut config = SendConfig::new(target);
     config.speed = args.speed;
     config.concurrency = args.concurrency;
+    let api = if args.api.with_api {
+        let api = crate::with_api::EmbeddedApi::start(&args.api, &timeline, args.profile).await?;
+        println!("tesim: {}", api.banner());
+        config.before_send = Some(api.before_send());
+        Some(api)
+    } else {
+        None
+    };
     let started = std::time::Instant::now();
     let summary = tesim_sender::run(deliveries, &config, |_| {}).await?;
     let elapsed = started.elapsed();
@@ -95,6 +105,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         summary.failed,
         elapsed.as_secs_f64() * 1000.0
     );
+    if let Some(api) = api {
+        api.finish(args.api.hold).await?;
+    }
     Ok(if summary.all_delivered() {
         ExitCode::SUCCESS
     } else {

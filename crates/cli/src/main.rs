@@ -15,6 +15,7 @@ mod cmd_simulate;
 mod cmd_template;
 mod custom_send;
 mod plan;
+mod with_api;
 
 /// Develop and test ThousandEyes alert receivers without a ThousandEyes account.
 #[derive(Debug, Parser)]

@@ -50,8 +50,8 @@ pub use error::{DeliveryError, ErrorKind};
 pub use load::{LatencySummary, LoadConfig, LoadReport, Rate, load};
 pub use log::DeliveryLog;
 pub use run::{
-    Attempt, Delivery, EventOutcome, RetryPolicy, SendConfig, SenderError, Speed, Summary, run,
-    run_until,
+    Attempt, BeforeSend, Delivery, EventOutcome, RetryPolicy, SendConfig, SenderError, Speed,
+    Summary, run, run_until,
 };
 pub use secret::{Secret, SecretError};
 pub use target::{Target, TargetError};

@@ -183,6 +183,20 @@ pub struct SendConfig {
     pub retry: RetryPolicy,
     /// JSONL delivery log to append every attempt to.
     pub log: Option<PathBuf>,
+    /// Called with a delivery's offset just before its first attempt: lets another component
+    /// on the same scenario clock (the mock API under `--with-api`) catch up before the
+    /// receiver hears of the event.
+    pub before_send: Option<BeforeSend>,
+}
+
+/// A hook called with the scenario offset of each delivery just before it is sent.
+#[derive(Clone)]
+pub struct BeforeSend(pub Arc<dyn Fn(Duration) + Send + Sync>);
+
+impl std::fmt::Debug for BeforeSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeSend(..)")
+    }
 }
 
 impl SendConfig {
@@ -196,6 +210,7 @@ impl SendConfig {
             concurrency: 8,
             retry: RetryPolicy::off(),
             log: None,
+            before_send: None,
         }
     }
 }
@@ -459,6 +474,7 @@ pub async fn run_until(
         )),
         stop: stop_rx,
         attempts: attempt_tx,
+        before_send: config.before_send.clone(),
     };
     let dispatch = tokio::spawn(dispatcher.dispatch(prepared, started));
 
@@ -534,6 +550,7 @@ struct Dispatcher {
     window: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
     attempts: mpsc::UnboundedSender<Attempt>,
+    before_send: Option<BeforeSend>,
 }
 
 impl Dispatcher {
@@ -567,6 +584,7 @@ impl Dispatcher {
                 permits: self.permits.clone(),
                 stop: self.stop.clone(),
                 attempts: self.attempts.clone(),
+                before_send: self.before_send.clone(),
             };
             tokio::spawn(async move {
                 if let Some(predecessor) = predecessor {
@@ -588,6 +606,7 @@ struct DeliveryTask {
     permits: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
     attempts: mpsc::UnboundedSender<Attempt>,
+    before_send: Option<BeforeSend>,
 }
 
 impl DeliveryTask {
@@ -596,6 +615,9 @@ impl DeliveryTask {
             return;
         };
         let url = prepared.target.text();
+        if let Some(hook) = &self.before_send {
+            (hook.0)(prepared.delivery.offset);
+        }
         for attempt in 1..=self.retry.max_attempts {
             if *self.stop.borrow() {
                 return;

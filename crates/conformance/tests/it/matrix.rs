@@ -21,6 +21,7 @@ struct Case {
 enum Creds {
     None,
     Basic,
+    Bearer,
     OAuth,
 }
 
@@ -41,6 +42,14 @@ impl Case {
             password: "s3cret".into(),
         });
         self.auth = Creds::Basic;
+        self
+    }
+
+    fn bearer(mut self) -> Self {
+        self.receiver.auth = Some(RequiredAuth::Bearer {
+            token: "t0ken-xyz".into(),
+        });
+        self.auth = Creds::Bearer;
         self
     }
 
@@ -69,6 +78,7 @@ impl Case {
         config.auth = match self.auth {
             Creds::None => tesim_sender::Auth::None,
             Creds::Basic => "basic:te:s3cret".parse().unwrap(),
+            Creds::Bearer => "bearer:t0ken-xyz".parse().unwrap(),
             Creds::OAuth => format!(
                 "oauth2:{},client_id=tesim-client,client_secret=tesim-secret",
                 receiver.url("/oauth/token")
@@ -159,6 +169,17 @@ async fn correct_receiver_with_basic_auth() {
     ] {
         assert!(!text.contains("s3cret"), "a secret leaked into a report");
     }
+}
+
+#[tokio::test]
+async fn bearer_token_receivers() {
+    expect(&case(Mode::Correct).bearer().run().await, P, &NO_OAUTH);
+    let report = case(Mode::AcceptWrongCredentials).bearer().run().await;
+    expect(&report, P, &with(&NO_OAUTH, &[("TE-AUTH-002", F)]));
+    assert!(
+        !report.to_json().contains("t0ken-xyz"),
+        "the token leaked into the report"
+    );
 }
 
 #[tokio::test]

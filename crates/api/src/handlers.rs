@@ -10,7 +10,7 @@ use http::StatusCode;
 use serde::Serialize;
 use tesim_model::api_v6;
 use tesim_model::api_v7::{self, Link, PageLinks, Problem, Unauthorized, ValidationItem};
-use tesim_model::{Account, Agent, IsoDate, Profile, TeDate, TestAlert};
+use tesim_model::{Account, Agent, AgentNotification, IsoDate, Profile, TeDate, TestAlert};
 use tesim_scenario::{AlertSnapshot, Timeline};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -37,35 +37,79 @@ pub struct Body {
     pub bytes: Bytes,
 }
 
-/// The test alerts that exist at one state version, in trigger order. Later versions only
+/// The alerts that exist at one state version, in trigger order. Later versions only
 /// append, so an alert's position (its ordinal) never changes: cursors rely on it.
 #[derive(Debug)]
 pub struct View {
     /// How many history entries are applied.
     pub version: usize,
-    /// Each test alert in its latest state.
+    /// Each test alert in its latest state (v6 lists test alerts only).
     pub alerts: Vec<TestAlert>,
+    /// Test alerts and agent notifications (v7 lists both, the latter as `alertType`
+    /// `agent`).
+    pub entries: Vec<Entry>,
+}
+
+/// An alert of the v7 list.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    /// A test alert.
+    Test(TestAlert),
+    /// An agent notification.
+    Agent(AgentNotification),
+}
+
+impl Entry {
+    fn start(&self) -> TeDate {
+        match self {
+            Entry::Test(alert) => alert.start,
+            Entry::Agent(notice) => notice.start,
+        }
+    }
+
+    fn end(&self) -> Option<TeDate> {
+        match self {
+            Entry::Test(alert) => alert.state.end(),
+            Entry::Agent(notice) => notice.state.end(),
+        }
+    }
 }
 
 impl View {
     /// The state after the first `version` changes of `timeline`.
     pub fn build(timeline: &Timeline, version: usize) -> View {
         let mut alerts: Vec<TestAlert> = Vec::new();
-        let mut position = HashMap::new();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut alert_position = HashMap::new();
+        let mut entry_position = HashMap::new();
         for change in timeline.history.iter().take(version) {
-            // Agent notifications are not alerts of the v6/v7 alerts endpoints.
+            let entry = match &change.alert {
+                AlertSnapshot::Test(alert) => Entry::Test(alert.clone()),
+                AlertSnapshot::Agent(notice) => Entry::Agent(notice.clone()),
+            };
+            match entry_position.get(&change.alert.key()) {
+                Some(&index) => entries[index] = entry,
+                None => {
+                    entry_position.insert(change.alert.key(), entries.len());
+                    entries.push(entry);
+                }
+            }
             let AlertSnapshot::Test(alert) = &change.alert else {
                 continue;
             };
-            match position.get(&alert.number) {
+            match alert_position.get(&alert.number) {
                 Some(&index) => alerts[index] = alert.clone(),
                 None => {
-                    position.insert(alert.number, alerts.len());
+                    alert_position.insert(alert.number, alerts.len());
                     alerts.push(alert.clone());
                 }
             }
         }
-        View { version, alerts }
+        View {
+            version,
+            alerts,
+            entries,
+        }
     }
 }
 
@@ -581,28 +625,31 @@ fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
         }),
     };
     // Semantics from the SDK's text (reference §4.2); the `state` + range cases are inferred.
-    let selected = |alert: &TestAlert| {
-        let end = alert.state.end();
+    let selected = |entry: &Entry| {
+        let end = entry.end();
         match (range, state) {
             (None, None | Some(StateFilter::Trigger)) => end.is_none(),
             (None, Some(StateFilter::Clear)) => end.is_some(),
             (Some(range), None) => match end {
                 Some(end) => range.contains(end),
-                None => alert.start <= range.to,
+                None => entry.start() <= range.to,
             },
-            (Some(range), Some(StateFilter::Trigger)) => range.contains(alert.start),
+            (Some(range), Some(StateFilter::Trigger)) => range.contains(entry.start()),
             (Some(range), Some(StateFilter::Clear)) => end.is_some_and(|end| range.contains(end)),
         }
     };
     let mut matching = view
-        .alerts
+        .entries
         .iter()
         .enumerate()
-        .filter(|(ordinal, alert)| *ordinal >= after && selected(alert));
+        .filter(|(ordinal, entry)| *ordinal >= after && selected(entry));
     let page: Vec<_> = matching
         .by_ref()
         .take(max)
-        .map(|(_, alert)| api_v7::alert(ctx.base, ctx.profile, alert, ctx.now))
+        .map(|(_, entry)| match entry {
+            Entry::Test(alert) => api_v7::alert(ctx.base, ctx.profile, alert, ctx.now),
+            Entry::Agent(notice) => api_v7::agent_alert(ctx.base, ctx.profile, notice, ctx.now),
+        })
         .collect();
     let next = matching.next().map(|(ordinal, _)| Link {
         href: next_href(ctx, query, ordinal),
@@ -684,13 +731,28 @@ fn v7_rules(ctx: &Ctx<'_>, id: Option<&str>) -> Body {
 }
 
 fn v7_alert(ctx: &Ctx<'_>, view: &View, id: &str) -> Body {
-    match find(ctx, view, id) {
-        Some(alert) => json_body(
+    let notice = || {
+        view.entries.iter().find_map(|entry| match entry {
+            Entry::Agent(notice)
+                if api_v7::agent_alert_uuid(notice) == id || notice.number.to_string() == id =>
+            {
+                Some(notice)
+            }
+            _ => None,
+        })
+    };
+    match (find(ctx, view, id), notice()) {
+        (Some(alert), _) => json_body(
             StatusCode::OK,
             HAL,
             &api_v7::alert_detail(ctx.base, ctx.profile, alert, ctx.now),
         ),
-        None => problem(
+        (None, Some(notice)) => json_body(
+            StatusCode::OK,
+            HAL,
+            &api_v7::agent_alert_detail(ctx.base, ctx.profile, notice, ctx.now),
+        ),
+        (None, None) => problem(
             StatusCode::NOT_FOUND,
             "Not found",
             &format!(

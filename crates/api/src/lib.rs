@@ -9,7 +9,8 @@
 //! subset served ([`OPENAPI`]).
 //!
 //! Left out on purpose: writes (no POST/PUT/DELETE of alerts or rules), XML output, alert
-//! rules and suppression windows, agent notifications in the alert lists, TLS (put a proxy
+//! rule writes and suppression windows, agent notifications in v6 lists (v7 lists them as
+//! `alertType` `agent`), TLS (put a proxy
 //! in front if a client insists on https). The custom-webhook management routes
 //! (`/v7/connectors`, `/v7/operations`) belong to the template crate's integrations module.
 

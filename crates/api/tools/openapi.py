@@ -105,7 +105,7 @@ schemas = {
   "V6TestList": obj({"test": {"type": "array", "items": S("V6Test")}}),
   "V6Error": obj({"errorMessage": string}),
   "Link": link,
-  "AlertLinks": obj({"test": S("Link"), "rule": S("Link"), "appLink": S("Link"), "self": S("Link")}),
+  "AlertLinks": obj({"test": S("Link"), "rule": S("Link"), "appLink": S("Link"), "self": S("Link")}, ["appLink", "self"]),
   "PageLinks": obj({"self": S("Link"), "next": S("Link")}, ["self"]),
   "Meta": obj({"version": {"type": "integer", "minimum": 1}}),
   "V7Alert": obj({"id": string, "alertType": {"type": "string", "enum": alert_types}, "startDate": iso, "endDate": iso,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_v6::{UpperSeverity, source_state};
 use crate::date::{IsoDate, TeDate};
-use crate::lifecycle::{AlertState, Rule, Severity, TestAlert};
+use crate::lifecycle::{AgentNotification, AlertState, Rule, Severity, TestAlert};
 use crate::profile::Profile;
 use crate::render::{api_links, permalink};
 use crate::webhook::{AlertId, ApiLink};
@@ -55,10 +55,13 @@ pub struct Link {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertLinks {
-    /// The alerting test.
-    pub test: Link,
-    /// The rule that raised the alert.
-    pub rule: Link,
+    /// The alerting test (absent for agent notifications, which have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<Link>,
+    /// The rule that raised the alert (absent for agent notifications, whose rules are not
+    /// alert rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Link>,
     /// The alert in the ThousandEyes app.
     pub app_link: Link,
     /// This alert in the API.
@@ -348,14 +351,111 @@ fn duration(alert: &TestAlert, now: TeDate) -> u64 {
 fn links(base: &str, profile: Profile, alert: &TestAlert) -> AlertLinks {
     let link = |href: String| Link { href };
     AlertLinks {
-        test: link(format!("{base}/v7/tests/{}", alert.test.id)),
-        rule: link(format!("{base}/v7/alerts/rules/{}", alert.rule.id)),
+        test: Some(link(format!("{base}/v7/tests/{}", alert.test.id))),
+        rule: Some(link(format!("{base}/v7/alerts/rules/{}", alert.rule.id))),
         app_link: link(permalink(
             profile,
             alert.account.aid,
             &legacy_alert_id(profile, alert),
         )),
         self_link: link(format!("{base}/v7/alerts/{}", alert.uuid)),
+    }
+}
+
+/// The v7 `id` of an agent notification, which the lifecycle only numbers: a UUID-shaped
+/// string derived from the number, so it is stable across runs (tesim's own scheme).
+pub fn agent_alert_uuid(notice: &AgentNotification) -> String {
+    format!(
+        "00000000-0000-4000-8000-{:012x}",
+        notice.number & 0xffff_ffff_ffff
+    )
+}
+
+fn agent_links(base: &str, profile: Profile, notice: &AgentNotification) -> AlertLinks {
+    AlertLinks {
+        test: None,
+        rule: None,
+        app_link: Link {
+            href: permalink(profile, notice.account.aid, &AlertId::Number(notice.number)),
+        },
+        self_link: Link {
+            href: format!("{base}/v7/alerts/{}", agent_alert_uuid(notice)),
+        },
+    }
+}
+
+fn agent_duration(notice: &AgentNotification, now: TeDate) -> u64 {
+    let end = notice.state.end().unwrap_or(now);
+    u64::try_from(end.epoch() - notice.start.epoch()).unwrap_or(0)
+}
+
+/// The list entry of an agent notification (`alertType` `agent`, reference §4.4): the
+/// legacy `alertId` is the number the webhooks carry (`agentNotificationId`, or the 2025
+/// `alertId`).
+pub fn agent_alert(base: &str, profile: Profile, notice: &AgentNotification, now: TeDate) -> Alert {
+    let end = notice.state.end();
+    let links = agent_links(base, profile, notice);
+    Alert {
+        id: agent_alert_uuid(notice),
+        alert_type: "agent".to_owned(),
+        start_date: IsoDate(notice.start),
+        end_date: end.map(IsoDate),
+        violation_count: 1,
+        duration: agent_duration(notice, now),
+        suppressed: false,
+        meta: Meta { version: 1 },
+        permalink: links.app_link.href.clone(),
+        links,
+        alert_id: notice.number.to_string(),
+        date_start: notice.start,
+        date_end: end,
+        rule_id: notice.rule.id,
+        state: match notice.state {
+            AlertState::Active => LegacyState::Active,
+            _ => LegacyState::Cleared,
+        },
+        severity: UpperSeverity(notice.rule.severity),
+        api_links: Vec::new(),
+        alert_rule_id: notice.rule.id.to_string(),
+        alert_state: State::of(notice.state),
+        alert_severity: notice.rule.severity,
+    }
+}
+
+/// The detail of an agent notification: one `details` entry, the agent.
+pub fn agent_alert_detail(
+    base: &str,
+    profile: Profile,
+    notice: &AgentNotification,
+    now: TeDate,
+) -> AlertDetail {
+    let state = State::of(notice.state);
+    AlertDetail {
+        id: agent_alert_uuid(notice),
+        alert_type: "agent".to_owned(),
+        start_date: IsoDate(notice.start),
+        end_date: notice.state.end().map(IsoDate),
+        violation_count: 1,
+        duration: agent_duration(notice, now),
+        suppressed: false,
+        meta: Meta { version: 1 },
+        links: agent_links(base, profile, notice),
+        state,
+        severity: notice.rule.severity,
+        alert_state: state,
+        alert_severity: notice.rule.severity,
+        details: vec![AlertMetricDetail {
+            id: notice.agent.id.to_string(),
+            name: notice.agent.name.clone(),
+            source_type: "cea_agent".to_owned(),
+            state,
+            start: Metrics {
+                metrics: notice.metrics_at_start.clone(),
+            },
+            end: notice.state.end().map(|_| Metrics {
+                metrics: notice.metrics_at_end.clone(),
+            }),
+        }],
     }
 }
 

@@ -147,3 +147,40 @@ async fn rule_deleted_while_active_webhooks_match_the_api() {
 async fn default_scenario_webhooks_match_the_api() {
     check("default", Profile::V6_2021).await;
 }
+
+#[tokio::test]
+async fn agent_notifications_are_v7_agent_alerts() {
+    let timeline = scenario("agent-clock-offset");
+    let notifications = timeline.notifications.clone();
+    let config = tesim_api::Config {
+        profile: Profile::Modern2025,
+        ..config()
+    };
+    let server = start_with(timeline, config, std::time::Duration::ZERO).await;
+    let trigger = render(Profile::Modern2025, &notifications[0]);
+    let EventBody::AlertTrigger(AlertBody::Agent(agent)) = &trigger.body else {
+        panic!("{trigger:?}");
+    };
+    let id = agent.alert_id.as_ref().unwrap().to_string();
+    let list = server.ok("/v7/alerts").await;
+    let alert = find(&list["alerts"], &id).expect("agent notification in the v7 list");
+    assert_eq!(alert["alertType"], "agent");
+    assert_eq!(alert["ruleId"], agent.rule_id.unwrap());
+    assert!(alert["_links"].get("test").is_none());
+    let detail = server
+        .ok(&format!("/v7/alerts/{}", alert["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(detail["details"][0]["id"], agent.agent_id.to_string());
+    assert!(
+        server.ok("/v6/alerts.json").await["alert"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    server.at(notifications[1].offset);
+    assert!(find(&server.ok("/v7/alerts").await["alerts"], &id).is_none());
+    let windowed = server.ok("/v7/alerts?window=1d").await;
+    let alert = find(&windowed["alerts"], &id).expect("cleared agent notification in a window");
+    assert_eq!(alert["alertState"], "clear");
+}

@@ -249,8 +249,6 @@ fn client_config(args: &SendArgs) -> anyhow::Result<ClientConfig> {
     })
 }
 
-/// The scenario's notifications, rendered once in the chosen profile.
-
 fn print_payloads(deliveries: &[Delivery], json_lines: bool) -> anyhow::Result<()> {
     for delivery in deliveries {
         let body: serde_json::Value = serde_json::from_slice(&delivery.body)

@@ -8,11 +8,12 @@
 //! and deterministic fault injection for resilience tests. `/openapi.json` documents the
 //! subset served ([`OPENAPI`]).
 //!
-//! Left out on purpose: writes (no POST/PUT/DELETE of alerts or rules), XML output, alert
-//! rule writes and suppression windows, agent notifications in v6 lists (v7 lists them as
-//! `alertType` `agent`), TLS (put a proxy
-//! in front if a client insists on https). The custom-webhook management routes
-//! (`/v7/connectors`, `/v7/operations`) belong to the template crate's integrations module.
+//! Left out on purpose: writes (no POST/PUT/DELETE of alerts or rules), XML output,
+//! suppression windows, agent notifications in v6 lists (v7 lists them as `alertType`
+//! `agent`), TLS (put a proxy in front if a client insists on https). The custom-webhook
+//! management routes (`/v7/connectors`, `/v7/operations`) are answered by [`integrations`],
+//! which this server wraps in the same auth, rate limit and faults; they are not in
+//! `/openapi.json`.
 
 pub mod clock;
 pub mod config;

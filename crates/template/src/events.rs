@@ -72,7 +72,7 @@ pub fn scenario_events(timeline: &Timeline) -> Vec<Event> {
 pub fn test_button_event(at: TeDate) -> Event {
     let timed = timed(at, 0, Notification::WebhookTest);
     Event::from_timed(
-        "the Test button (dummy HTTP-Server trigger)".to_owned(),
+        "the Test button: a dummy HTTP-Server trigger".to_owned(),
         &timed,
     )
 }
@@ -329,6 +329,14 @@ pub fn edge_case_events() -> Vec<Event> {
         "edge case agent-clear".to_owned(),
         &agent_clear,
     ));
+    // Numbered as `tesim template render --scenario edge-cases --event N` numbers them.
+    for (index, event) in events.iter_mut().enumerate() {
+        let name = event
+            .label
+            .strip_prefix("edge case ")
+            .unwrap_or(&event.label);
+        event.label = format!("edge case {} ({name})", index + 1);
+    }
     events
 }
 

@@ -30,8 +30,8 @@ use tools::Tools;
 const USAGE: &str = "\
 cargo xtask bench [--quick] [--repetitions N] [--duration SECS] [--connections N] [--out DIR]
 
-  --quick            seconds-long smoke run: debug builds, 1 repetition of 1 s, installs
-                     nothing, skips what is missing (what CI runs); writes bench/tmp/quick/
+  --quick            seconds-long smoke run: debug builds, 1 repetition of 1 s, no npm
+                     installs, skips what is missing (what CI runs); writes bench/tmp/quick/
   --release          with --quick: measure release builds anyway
   --repetitions N    runs per figure (default 3; the median and spread are reported)
   --duration SECS    seconds per load run (default 10)
@@ -41,6 +41,8 @@ cargo xtask bench [--quick] [--repetitions N] [--duration SECS] [--connections N
 
 /// The bearer token `tesim api` is started with, and that wrk sends to every API server.
 const API_TOKEN: &str = "tesim-bench-token";
+/// The API table's last row: not a competitor, the most any server could do here.
+const CEILING: &str = "ceiling: minimal hyper server, canned body";
 /// Alerts in the API body (bench/scenarios/api-20.toml at its end).
 const API_ALERTS: usize = 20;
 
@@ -181,7 +183,9 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     crate::build_tesim(false)?;
 
     eprintln!("==> bench: looking for wrk, hyperfine, Prism, WireMock");
-    let tools = tools::find(&tmp.join("npm"), !options.quick);
+    // Quick mode (CI) installs the small Debian packages, so that it exercises the wrk paths
+    // too, but not the npm ones (a JVM jar and a node tree).
+    let tools = tools::find(&tmp.join("npm"), true, !options.quick);
     let bench = Bench {
         wrk_threads: context.wrk_threads,
         options,
@@ -603,9 +607,12 @@ fn api(bench: &Bench, results: &mut Results) {
             (Ok(_), Ok(_)) => LoadRow::new(wiremock_name),
             (Err(why), _) | (_, Err(why)) => LoadRow::unavailable(wiremock_name, why.clone()),
         },
+        LoadRow::new(CEILING),
     ];
+    // Without wrk nothing is measured, but tesim api is still started and its answer checked
+    // (what CI can exercise): its row stays open to failures until then.
     if let Err(why) = &bench.tools.wrk {
-        for row in &mut rows {
+        for row in &mut rows[1..] {
             if matches!(row.status, Status::Ok) {
                 row.status = Status::Unavailable(format!("no load generator: {why}"));
             }
@@ -615,6 +622,17 @@ fn api(bench: &Bench, results: &mut Results) {
         for row in &mut rows {
             row.fail(format!("{err:#}"));
         }
+    }
+    if let (Err(why), Status::Ok) = (&bench.tools.wrk, &rows[0].status) {
+        rows[0].status = Status::Unavailable(format!(
+            "no load generator: {why} (tesim api started and served the 20 alerts)"
+        ));
+    }
+    if let Some(ratio) = ratio(&rows[0].per_s, &rows[3].per_s) {
+        results.ratios.push((
+            "API req/s, tesim api / ceiling (canned body from a minimal hyper server)".to_owned(),
+            format!("{ratio:.2}×"),
+        ));
     }
     for (index, what) in [(1, "Prism"), (2, "WireMock")] {
         if let Some(ratio) = ratio(&rows[index].p99_ms, &rows[0].p99_ms) {
@@ -693,8 +711,8 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
     ));
     results.api_setup.push(format!(
         "wrk sends `GET /v7/alerts` with `Authorization: Bearer …` to each, {} connections, {} s per run; \
-         tesim api checks the token and builds the list from the scenario state on every request, the \
-         other two return a canned body.",
+         tesim api checks the token (rate limiting off) and answers from the scenario's \
+         state at `--at end` (its per-state response cache), the other two return a canned body.",
         bench.options.connections, bench.options.seconds
     ));
 
@@ -712,6 +730,21 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
         match start_wiremock(bench, &dir, &body) {
             Ok(server) => servers[2] = Some(server),
             Err(err) => rows[2].fail(format!("{err:#}")),
+        }
+    }
+    // The ceiling: what the cheapest server serving these bytes reaches under the same load.
+    let mut sink_command = Command::new(&bench.sink);
+    sink_command.arg("--answer").arg(&body_file);
+    match Server::start(
+        "the canned-body sink",
+        &mut sink_command,
+        Ready::PrintsUrl,
+        Duration::from_secs(10),
+    ) {
+        Ok(server) => servers.push(Some(server)),
+        Err(err) => {
+            rows[3].fail(format!("{err:#}"));
+            servers.push(None);
         }
     }
     // Same JSON from everyone, or the comparison means nothing.
@@ -839,6 +872,9 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
     rows[2].notes.push(
         "`java -jar wiremock-standalone.jar --no-request-journal --disable-request-logging`"
             .to_owned(),
+    );
+    rows[3].notes.push(
+        "`sink --answer alerts-20.json`: hyper, no routing, no auth, no JSON work".to_owned(),
     );
     Ok(())
 }

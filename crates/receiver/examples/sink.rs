@@ -6,10 +6,12 @@
 //! `GET /_sink/stats` answers `{"requests":N,"body_bytes":M}` (counted over every other
 //! request), so the bench can check that the requests a generator claims arrived, and how big
 //! they were. `--save-first FILE` writes the first body it receives to FILE (the bench gives
-//! that exact body to wrk). The first line on stdout is the base URL; it runs until killed.
+//! that exact body to wrk). `--answer FILE` makes it answer every other `GET` with FILE's
+//! bytes as JSON: the cheapest possible API server, the ceiling for a mock API on this machine.
+//! The first line on stdout is the base URL; it runs until killed.
 //!
 //! ```text
-//! cargo run --release -p tesim-receiver --example sink -- [--listen 127.0.0.1:0] [--save-first FILE]
+//! cargo run --release -p tesim-receiver --example sink -- [--listen 127.0.0.1:0] [--save-first FILE] [--answer FILE]
 //! ```
 // A program, not a library: its output is stdout.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -36,11 +38,13 @@ struct Counters {
     body_bytes: AtomicU64,
     save_first: Option<PathBuf>,
     saved: AtomicBool,
+    answer: Option<Bytes>,
 }
 
 fn main() -> std::process::ExitCode {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
     let mut save_first = None;
+    let mut answer = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
@@ -52,9 +56,16 @@ fn main() -> std::process::ExitCode {
                 }
             },
             ("--save-first", Some(value)) => save_first = Some(PathBuf::from(value)),
+            ("--answer", Some(value)) => match std::fs::read(&value) {
+                Ok(bytes) => answer = Some(Bytes::from(bytes)),
+                Err(err) => {
+                    eprintln!("sink: --answer: cannot read {value}: {err}");
+                    return std::process::ExitCode::from(2);
+                }
+            },
             _ => {
                 eprintln!(
-                    "sink: unknown argument `{arg}`; usage: sink [--listen ADDR] [--save-first FILE]"
+                    "sink: unknown argument `{arg}`; usage: sink [--listen ADDR] [--save-first FILE] [--answer FILE]"
                 );
                 return std::process::ExitCode::from(2);
             }
@@ -70,7 +81,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match runtime.block_on(serve(listen, save_first)) {
+    match runtime.block_on(serve(listen, save_first, answer)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("sink: {err}");
@@ -79,7 +90,11 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(listen: SocketAddr, save_first: Option<PathBuf>) -> std::io::Result<()> {
+async fn serve(
+    listen: SocketAddr,
+    save_first: Option<PathBuf>,
+    answer: Option<Bytes>,
+) -> std::io::Result<()> {
     let listener = TcpListener::bind(listen).await.map_err(|err| {
         std::io::Error::new(
             err.kind(),
@@ -94,6 +109,7 @@ async fn serve(listen: SocketAddr, save_first: Option<PathBuf>) -> std::io::Resu
     }
     let counters = Arc::new(Counters {
         save_first,
+        answer,
         ..Counters::default()
     });
     loop {
@@ -125,6 +141,15 @@ async fn handle(
             counters.body_bytes.load(Ordering::Relaxed)
         );
         let mut response = Response::new(Full::new(Bytes::from(body)));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/json"),
+        );
+        return Ok(response);
+    }
+    if let (&Method::GET, Some(answer)) = (request.method(), &counters.answer) {
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        let mut response = Response::new(Full::new(answer.clone()));
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/json"),

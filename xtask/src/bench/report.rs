@@ -319,7 +319,7 @@ impl Results {
         if context.quick {
             let _ = writeln!(
                 md,
-                "**Quick mode**: {} builds, one short repetition, no installs. These figures only show that the harness works; run `cargo xtask bench` for real ones.\n",
+                "**Quick mode**: {} builds, one short repetition, no npm installs. These figures only show that the harness works; run `cargo xtask bench` for real ones.\n",
                 context.profile
             );
         }

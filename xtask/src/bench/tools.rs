@@ -34,19 +34,20 @@ pub struct Tools {
     pub wiremock_jar: Found,
 }
 
-/// Finds the tools, installing the missing ones when `install` is set.
-pub fn find(npm_dir: &Path, install: bool) -> Tools {
+/// Finds the tools, installing the missing ones: Debian packages when `install_apt` is set,
+/// npm packages when `install_npm` is.
+pub fn find(npm_dir: &Path, install_apt: bool, install_npm: bool) -> Tools {
     let mut apt_updated = false;
-    let wrk = find_or_apt("wrk", "wrk", install, &mut apt_updated);
-    let hyperfine = find_or_apt("hyperfine", "hyperfine", install, &mut apt_updated);
+    let wrk = find_or_apt("wrk", "wrk", install_apt, &mut apt_updated);
+    let hyperfine = find_or_apt("hyperfine", "hyperfine", install_apt, &mut apt_updated);
     let gnu_time = match Path::new("/usr/bin/time") {
         path if path.exists() => Ok(path.to_path_buf()),
-        _ => find_or_apt("time", "time", install, &mut apt_updated)
+        _ => find_or_apt("time", "time", install_apt, &mut apt_updated)
             .map(|_| PathBuf::from("/usr/bin/time")),
     };
     let node = which("node").ok_or_else(|| "node is not installed (Prism needs it)".to_owned());
     let java = which("java").ok_or_else(|| "java is not installed (WireMock needs it)".to_owned());
-    let (prism, wiremock_jar) = npm_tools(npm_dir, install, node.is_ok());
+    let (prism, wiremock_jar) = npm_tools(npm_dir, install_npm, node.is_ok());
     Tools {
         wrk,
         hyperfine,
@@ -97,7 +98,9 @@ fn npm_tools(npm_dir: &Path, install: bool, have_node: bool) -> (Found, Found) {
             if install {
                 format!("{what} is not installed")
             } else {
-                format!("{what} is not installed (--quick installs nothing; run `cargo xtask bench` once)")
+                format!(
+                    "{what} is not installed (--quick installs no npm package; run `cargo xtask bench` once)"
+                )
             }
         })
     };
@@ -134,9 +137,7 @@ fn find_or_apt(program: &str, package: &str, install: bool, apt_updated: &mut bo
         return Ok(path);
     }
     if !install {
-        return Err(format!(
-            "{program} is not installed (--quick installs nothing)"
-        ));
+        return Err(format!("{program} is not installed"));
     }
     if which("apt-get").is_none() {
         return Err(format!(

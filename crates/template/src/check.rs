@@ -289,6 +289,18 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
             }
         }
     }
+    for (index, part) in operation.parts().enumerate() {
+        for (path, position) in operation.unknown_block_paths(index, &skeleton) {
+            collector.add(Problem {
+                message: with_hint(&format!(
+                    "`{path}` is not a variable of the notification model"
+                )),
+                position,
+                event: None,
+                ..problem(ProblemKind::UnknownVariable, part, "")
+            });
+        }
+    }
     let mut renderings = 0;
     for event in events {
         let mut bodies: Vec<(IdEra, Value)> = Vec::new();
@@ -856,6 +868,42 @@ mod tests {
             );
         }
         assert!(check_edge("{{#if alert.timeCleared}}1{{else}}2{{/if}}").is_ok());
+        // Blocks whose `{{else}}` Handlebars renders silently for a missing collection.
+        for (template, position) in [
+            ("{{#each alert.detials}}1{{else}}2{{/each}}", (1, 1)),
+            (
+                "{{#with alert.tset as |t|}}{{t.name}}{{else}}2{{/with}}",
+                (1, 1),
+            ),
+            (
+                "{{#each alert.details}}{{#each source.labels}}1{{else}}2{{/each}}{{/each}}",
+                (1, 24),
+            ),
+        ] {
+            let report = check_edge(template);
+            assert_eq!(
+                report.problems.len(),
+                1,
+                "{template}: {:#?}",
+                report.problems
+            );
+            assert_eq!(
+                report.problems[0].kind,
+                ProblemKind::UnknownVariable,
+                "{template}"
+            );
+            assert_eq!(report.problems[0].position, Some(position), "{template}");
+        }
+        for template in [
+            "{{#each alert.details}}{{source.name}}{{else}}none{{/each}}",
+            "{{#with alert.test as |t|}}{{#each t.labels}}{{name}}{{else}}-{{/each}}{{else}}-{{/with}}",
+            "{{#each alert.details}}{{#with ../alert.test}}{{name}}{{else}}-{{/with}}{{/each}}",
+            "{{#each alert.details}}{{#with @root.alert.rule}}{{name}}{{else}}-{{/with}}{{/each}}",
+        ] {
+            let template = format!("\"{template}\"");
+            let report = check_edge(&template);
+            assert!(report.is_ok(), "{template}: {:#?}", report.problems);
+        }
         assert!(check_edge("{{#each alert.details}}{{#if @first}}1{{/if}}{{/each}}2").is_ok());
     }
 

@@ -10,7 +10,7 @@
 //! Escaping: `{{…}}` output is HTML-escaped (`"` becomes `&quot;`), as in every Handlebars
 //! implementation; `{{{…}}}` is not. ThousandEyes' own escaping is not documented (inferred).
 
-use handlebars::template::{Parameter, TemplateElement};
+use handlebars::template::{BlockParam, Parameter, TemplateElement};
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, JsonRender, Output, RenderContext,
     RenderError, RenderErrorReason, ScopedJson, Template,
@@ -119,6 +119,136 @@ fn route_values(template: &mut Template) {
 fn path_text(path: &handlebars::Path) -> &str {
     match path {
         handlebars::Path::Relative((_, raw)) | handlebars::Path::Local((_, _, raw)) => raw,
+    }
+}
+
+/// The paths of `{{#each}}` and `{{#with}}` blocks that have an `{{else}}` and name no
+/// variable of `data` (the complete notification), with their positions. Handlebars' strict
+/// mode renders the `{{else}}` of such a block silently, so a misspelled collection would only
+/// ever render its fallback; this reads the template instead of rendering it. Paths it cannot
+/// follow statically (`@key`, lookups, objects iterated by key) are skipped.
+pub(crate) fn unknown_block_paths(
+    template: &Template,
+    data: &Value,
+) -> Vec<(String, Option<(usize, usize)>)> {
+    let mut found = Vec::new();
+    let mut scope = Scope {
+        contexts: vec![Some(data.clone())],
+        aliases: Vec::new(),
+    };
+    walk_blocks(template, data, &mut scope, &mut found);
+    found
+}
+
+/// Where static resolution stands: the context stack (`None`: not statically known) and the
+/// block parameters in scope.
+struct Scope {
+    contexts: Vec<Option<Value>>,
+    aliases: Vec<(String, Option<Value>)>,
+}
+
+/// `Some(Some(value))`: resolved; `Some(None)`: not a variable of the data; `None`: cannot tell.
+fn resolve(path: &str, root: &Value, scope: &Scope) -> Option<Option<Value>> {
+    let mut rest = path.trim();
+    let mut depth = scope.contexts.len() - 1;
+    while let Some(after) = rest.strip_prefix("../") {
+        depth = depth.checked_sub(1)?;
+        rest = after;
+    }
+    let mut segments = rest
+        .split(['.', '/'])
+        .filter(|segment| !segment.is_empty())
+        .peekable();
+    let mut current = match segments.peek().copied() {
+        Some("@root") => {
+            segments.next();
+            root.clone()
+        }
+        Some(first) if first.starts_with('@') => return None,
+        Some("this") => {
+            segments.next();
+            scope.contexts[depth].clone()?
+        }
+        Some(first) => match scope.aliases.iter().rev().find(|(alias, _)| alias == first) {
+            Some((_, value)) => {
+                segments.next();
+                value.clone()?
+            }
+            None => scope.contexts[depth].clone()?,
+        },
+        None => scope.contexts[depth].clone()?,
+    };
+    for segment in segments {
+        current = match current {
+            Value::Object(mut object) => match object.remove(segment) {
+                Some(value) => value,
+                None => return Some(None),
+            },
+            Value::Array(mut items) => match segment.parse::<usize>() {
+                Ok(index) if index < items.len() => items.swap_remove(index),
+                _ => return None,
+            },
+            _ => return Some(None),
+        };
+    }
+    Some(Some(current))
+}
+
+fn walk_blocks(
+    template: &Template,
+    root: &Value,
+    scope: &mut Scope,
+    found: &mut Vec<(String, Option<(usize, usize)>)>,
+) {
+    for (index, element) in template.elements.iter().enumerate() {
+        let TemplateElement::HelperBlock(helper) = element else {
+            continue;
+        };
+        let name = match &helper.name {
+            Parameter::Name(name) => name.as_str(),
+            Parameter::Path(path) => path_text(path),
+            _ => "",
+        };
+        let is_scope = name == "each" || name == "with";
+        let param = match helper.params.first() {
+            Some(Parameter::Path(path)) if is_scope => Some(path_text(path).to_owned()),
+            _ => None,
+        };
+        let resolved = param.as_deref().and_then(|path| resolve(path, root, scope));
+        if let (Some(path), Some(None), true) = (&param, &resolved, helper.inverse.is_some()) {
+            let position = template
+                .mapping
+                .get(index)
+                .map(|mapping| (mapping.0, mapping.1));
+            found.push((path.clone(), position));
+        }
+        // The context inside the block: an `each` over a list sees its (first) item.
+        let inner = match (name, resolved) {
+            ("each", Some(Some(Value::Array(items)))) => items.into_iter().next(),
+            ("with", Some(Some(value))) => Some(value),
+            _ => None,
+        };
+        let aliases = scope.aliases.len();
+        if is_scope {
+            if let Some(
+                BlockParam::Single(Parameter::Name(alias))
+                | BlockParam::Pair((Parameter::Name(alias), _)),
+            ) = &helper.block_param
+            {
+                scope.aliases.push((alias.clone(), inner.clone()));
+            }
+            scope.contexts.push(inner);
+        }
+        if let Some(body) = &helper.template {
+            walk_blocks(body, root, scope, found);
+        }
+        if is_scope {
+            scope.contexts.pop();
+            scope.aliases.truncate(aliases);
+        }
+        if let Some(inverse) = &helper.inverse {
+            walk_blocks(inverse, root, scope, found);
+        }
     }
 }
 

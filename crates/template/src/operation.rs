@@ -107,6 +107,8 @@ pub struct CompiledOperation {
     parts: Vec<(Part, String)>,
     lenient: Handlebars<'static>,
     strict: Handlebars<'static>,
+    /// The parsed template of each part, for static checks.
+    trees: Vec<handlebars::Template>,
 }
 
 impl fmt::Debug for CompiledOperation {
@@ -162,6 +164,7 @@ impl CompiledOperation {
         let mut lenient = engine::registry(false);
         let mut strict = engine::registry(true);
         let mut errors = Vec::new();
+        let mut trees = Vec::new();
         for (index, (part, source)) in parts.iter().enumerate() {
             let rewritten = engine::rewrite_sizes(source);
             // Markers only go into raw text, so the marked template parses whenever the
@@ -173,6 +176,7 @@ impl CompiledOperation {
                 });
             match compiled {
                 Ok((template, marked)) => {
+                    trees.push(template.clone());
                     lenient.register_template(&template_name(index), template.clone());
                     lenient.register_template(&marked_name(index), marked);
                     strict.register_template(&template_name(index), template);
@@ -190,6 +194,7 @@ impl CompiledOperation {
                 parts,
                 lenient,
                 strict,
+                trees,
             })
         } else {
             Err(errors)
@@ -212,6 +217,19 @@ impl CompiledOperation {
             .iter()
             .find(|(candidate, _)| candidate == part)
             .map(|(_, source)| source.as_str())
+    }
+
+    /// Block paths of template `index` that name no variable of `data` (see
+    /// [`engine::unknown_block_paths`]).
+    pub(crate) fn unknown_block_paths(
+        &self,
+        index: usize,
+        data: &Value,
+    ) -> Vec<(String, Option<(usize, usize)>)> {
+        self.trees
+            .get(index)
+            .map(|tree| engine::unknown_block_paths(tree, data))
+            .unwrap_or_default()
     }
 
     /// Renders one template as ThousandEyes would (missing variables render empty).

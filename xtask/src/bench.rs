@@ -799,11 +799,16 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
             duration,
         )
     };
-    if let Some(warmup) = bench.warmup() {
-        // The JVM compiles WireMock's hot paths during its first seconds: warm every server alike.
+    if !bench.options.quick {
+        // Node and the JVM compile their hot paths under load: Prism takes seconds and WireMock
+        // tens of seconds to reach its pace (2.5k req/s in its first 5 s, 17k after 25 s on the
+        // reference machine). Every server gets the same treatment: load in 5 s chunks until two
+        // chunks in a row agree within 10 %, at most 60 s.
         for &index in &measured {
-            if let Err(err) = run_one(index, warmup) {
-                rows[index].fail(format!("warm-up: {err:#}"));
+            eprintln!("    warming up {}", rows[index].subject);
+            match warm_up(|chunk| run_one(index, chunk)) {
+                Ok(note) => rows[index].notes.push(note),
+                Err(err) => rows[index].fail(format!("warm-up: {err:#}")),
             }
         }
     }
@@ -877,6 +882,31 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
         "`sink --answer alerts-20.json`: hyper, no routing, no auth, no JSON work".to_owned(),
     );
     Ok(())
+}
+
+/// Loads in chunks until the rate is steady; says how long that took.
+fn warm_up(
+    mut run_chunk: impl FnMut(Duration) -> anyhow::Result<wrk::WrkResult>,
+) -> anyhow::Result<String> {
+    const CHUNK: Duration = Duration::from_secs(5);
+    const MAX_CHUNKS: usize = 12;
+    let mut rates: Vec<f64> = Vec::new();
+    while rates.len() < MAX_CHUNKS {
+        let rate = run_chunk(CHUNK)?.ok_per_s();
+        let steady = rates
+            .last()
+            .is_some_and(|&previous| (rate - previous).abs() <= 0.1 * rate.max(previous));
+        rates.push(rate);
+        if steady {
+            break;
+        }
+    }
+    let rates: Vec<String> = rates.iter().map(|rate| format!("{rate:.0}")).collect();
+    Ok(format!(
+        "warm-up {} s until steady ({} req/s)",
+        rates.len() * CHUNK.as_secs() as usize,
+        rates.join(" → ")
+    ))
 }
 
 fn start_prism(bench: &Bench, dir: &Path, body: &serde_json::Value) -> anyhow::Result<Server> {
@@ -1320,6 +1350,32 @@ mod tests {
         assert_eq!(results.targets[1].met, Some(true), "100× Prism");
         assert_eq!(results.targets[2].met, None, "WireMock unavailable");
         assert_eq!(results.targets[3].met, None, "simulate not measured");
+    }
+
+    #[test]
+    fn warm_up_stops_when_steady_or_at_its_bound() {
+        let fake = |rates: Vec<f64>| {
+            let mut rates = rates.into_iter();
+            move |_chunk: Duration| {
+                let rate = rates.next().unwrap_or(1000.0);
+                Ok(wrk::WrkResult {
+                    requests: (rate * 5.0) as u64,
+                    duration_s: 5.0,
+                    bytes: 0,
+                    non_2xx: 0,
+                    socket_errors: 0,
+                    p99_ms: 1.0,
+                })
+            }
+        };
+        let note = warm_up(fake(vec![2500.0, 4900.0, 12000.0, 17800.0, 17900.0])).unwrap();
+        assert_eq!(
+            note,
+            "warm-up 25 s until steady (2500 → 4900 → 12000 → 17800 → 17900 req/s)"
+        );
+        let note = warm_up(fake((1..=20).map(|n| 1.5f64.powi(n) * 1000.0).collect())).unwrap();
+        assert!(note.starts_with("warm-up 60 s"), "{note}");
+        assert!(warm_up(|_| anyhow::bail!("wrk died")).is_err());
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub struct SendArgs {
     #[arg(long, value_name = "FILE", requires = "operation")]
     pub connector: Option<PathBuf>,
     /// Custom webhook: send the Test button's dummy HTTP-Server trigger instead of a scenario.
-    #[arg(long, requires = "operation")]
+    #[arg(long, visible_alias = "test", requires = "operation")]
     pub test_button: bool,
 }
 

@@ -131,7 +131,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         "***"
     };
     eprintln!(
-        "scenario `{}` ({} alerts changes over {}), clock {}; user {}, token {token}; OpenAPI at http://{address}/openapi.json",
+        "scenario `{}` ({} alert state changes over {}), clock {}; user {}, token {token}; OpenAPI at http://{address}/openapi.json",
         timeline.name,
         timeline.history.len(),
         tesim_scenario::offset::display(timeline.duration()),

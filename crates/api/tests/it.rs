@@ -13,5 +13,6 @@ mod it {
     pub mod rate_limit;
     pub mod snapshots;
     pub mod support;
+    pub mod typed;
     pub mod windows;
 }

@@ -139,6 +139,7 @@ fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
             "warnings",
         ]),
     )?;
+    ensure_python_requests()?;
     let nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
         .args(["nextest", "--version"])
         .output()
@@ -175,4 +176,32 @@ fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
     step("bench --quick", cargo().args(["xtask", "bench", "--quick"]))?;
     eprintln!("\nxtask ci: all steps passed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The API's blog test runs the seed blog's Python client, which needs `requests`.
+fn ensure_python_requests() -> anyhow::Result<()> {
+    let has = |python: &str| {
+        Command::new(python)
+            .args(["-c", "import requests"])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    if has("python3") {
+        return Ok(());
+    }
+    step(
+        "install python requests (for the API's blog test)",
+        Command::new("python3").args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "requests",
+        ]),
+    )?;
+    if !has("python3") {
+        bail!("python3 still cannot import requests after installing it");
+    }
+    Ok(())
 }

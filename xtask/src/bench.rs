@@ -128,6 +128,17 @@ impl Bench {
         Duration::from_secs(self.options.seconds)
     }
 
+    fn wrk(&self, name: &str) -> Option<wrk::Wrk<'_>> {
+        let wrk = self.tools.wrk.as_ref().ok()?;
+        Some(wrk::Wrk {
+            wrk,
+            gnu_time: self.tools.gnu_time.as_ref().ok().map(PathBuf::as_path),
+            time_file: self.tmp.join(format!("{name}.time")),
+            threads: self.wrk_threads,
+            connections: self.options.connections,
+        })
+    }
+
     fn warmup(&self) -> Option<Duration> {
         (!self.options.quick).then(|| Duration::from_secs(3))
     }
@@ -304,6 +315,12 @@ fn sender(bench: &Bench, results: &mut Results) {
          {connections} keep-alive connections, for {} s per run.",
         bench.options.seconds
     ));
+    if let Some(cpu) = ratio(&tesim_row.cpu_us, &wrk_row.cpu_us) {
+        results.ratios.push((
+            "sender CPU per event, tesim / wrk (load-independent efficiency)".to_owned(),
+            format!("{cpu:.2}×"),
+        ));
+    }
     if let Some(ratio) = ratio(&tesim_row.p99_ms, &wrk_row.p99_ms) {
         results.ratios.push((
             "sender p99 latency, tesim / wrk".to_owned(),
@@ -372,18 +389,12 @@ fn sender_rows(
         )?),
         Err(_) => None,
     };
+    let wrk_runner = bench.wrk("sender-wrk");
     let run_wrk = |duration: Duration| -> anyhow::Result<wrk::WrkResult> {
-        let (Ok(wrk_path), Some(script)) = (&bench.tools.wrk, &script) else {
+        let (Some(runner), Some(script)) = (&wrk_runner, &script) else {
             bail!("wrk is unavailable");
         };
-        wrk::run(
-            wrk_path,
-            script,
-            &target,
-            bench.wrk_threads,
-            bench.options.connections,
-            duration,
-        )
+        wrk::run(runner, script, &target, duration)
     };
 
     if let Some(warmup) = bench.warmup() {
@@ -425,6 +436,9 @@ fn sender_rows(
             .per_s
             .push(report.delivered as f64 / report.elapsed_s);
         tesim_row.p99_ms.push(report.p99_ms);
+        if let (Some(cpu_s), true) = (report.cpu_s, report.delivered > 0) {
+            tesim_row.cpu_us.push(cpu_s * 1e6 / report.delivered as f64);
+        }
         if let Some(kb) = report.peak_rss_kb {
             tesim_row.peak_rss_mb.push(kb as f64 / 1024.0);
         }
@@ -448,6 +462,10 @@ fn sender_rows(
                     }
                     wrk_row.per_s.push(result.ok_per_s());
                     wrk_row.p99_ms.push(result.p99_ms);
+                    let ok = result.requests.saturating_sub(result.non_2xx);
+                    if let (Some(cpu_s), true) = (result.cpu_s, ok > 0) {
+                        wrk_row.cpu_us.push(cpu_s * 1e6 / ok as f64);
+                    }
                     if result.non_2xx + result.socket_errors > 0 {
                         wrk_row.notes.push(format!(
                             "run {}: {} non-2xx, {} socket errors",
@@ -497,6 +515,7 @@ struct LoadFigures {
     p99_ms: f64,
     errors: String,
     peak_rss_kb: Option<u64>,
+    cpu_s: Option<f64>,
 }
 
 /// One `tesim send --load` run, under GNU time when present for its exact peak RSS.
@@ -507,16 +526,16 @@ fn tesim_load(
     bound: LoadBound,
     dir: &Path,
 ) -> anyhow::Result<LoadFigures> {
-    let rss_file = dir.join("tesim-send.rss");
-    let _ = std::fs::remove_file(&rss_file);
+    let time_file = dir.join("tesim-send.time");
+    let _ = std::fs::remove_file(&time_file);
     let mut command = match &bench.tools.gnu_time {
         Ok(time) => {
             let mut command = Command::new(time);
             command
                 .arg("-f")
-                .arg("%M")
+                .arg(process::GNU_TIME_FORMAT)
                 .arg("-o")
-                .arg(&rss_file)
+                .arg(&time_file)
                 .arg(&bench.tesim);
             command
         }
@@ -554,11 +573,10 @@ fn tesim_load(
         )
     })?;
     let number = |pointer: &str| report.pointer(pointer).and_then(serde_json::Value::as_f64);
-    let peak_rss_kb = std::fs::read_to_string(&rss_file).ok().and_then(|text| {
-        text.lines()
-            .last()
-            .and_then(|line| line.trim().parse().ok())
-    });
+    let (peak_rss_kb, cpu_s) = std::fs::read_to_string(&time_file)
+        .ok()
+        .and_then(|text| process::parse_gnu_time(&text))
+        .map_or((None, None), |(rss, cpu)| (Some(rss), Some(cpu)));
     Ok(LoadFigures {
         delivered: number("/delivered").context("load report without `delivered`")? as u64,
         failed: number("/failed").unwrap_or(0.0) as u64,
@@ -569,6 +587,7 @@ fn tesim_load(
             .map(ToString::to_string)
             .unwrap_or_default(),
         peak_rss_kb,
+        cpu_s,
     })
 }
 
@@ -627,6 +646,22 @@ fn api(bench: &Bench, results: &mut Results) {
         rows[0].status = Status::Unavailable(format!(
             "no load generator: {why} (tesim api started and served the 20 alerts)"
         ));
+    }
+    for (index, what) in [(1, "Prism"), (2, "WireMock")] {
+        if let Some(bound) = ratio(&rows[3].per_s, &rows[index].per_s) {
+            results.ratios.push((
+                format!(
+                    "API req/s, ceiling / {what}: the most any server could show over {what} here"
+                ),
+                format!("{bound:.2}×"),
+            ));
+        }
+        if let Some(cpu) = ratio(&rows[index].cpu_us, &rows[0].cpu_us) {
+            results.ratios.push((
+                format!("API CPU per request, {what} / tesim api (load-independent efficiency)"),
+                format!("{cpu:.1}×"),
+            ));
+        }
     }
     if let Some(ratio) = ratio(&rows[0].per_s, &rows[3].per_s) {
         results.ratios.push((
@@ -771,9 +806,9 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
             Err(err) => rows[index].fail(format!("{err:#}")),
         }
     }
-    let Ok(wrk_path) = &bench.tools.wrk else {
+    if bench.tools.wrk.is_err() {
         return Ok(());
-    };
+    }
     let script = wrk::script(
         &dir,
         "get-alerts",
@@ -786,16 +821,16 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
     let measured: Vec<usize> = (0..servers.len())
         .filter(|&index| servers[index].is_some() && matches!(rows[index].status, Status::Ok))
         .collect();
+    let runner = bench.wrk("api-wrk");
     let run_one = |index: usize, duration: Duration| -> anyhow::Result<wrk::WrkResult> {
         let server = servers[index]
             .as_ref()
             .expect("measured servers are running");
+        let runner = runner.as_ref().context("wrk is unavailable")?;
         wrk::run(
-            wrk_path,
+            runner,
             &script,
             &format!("{}/v7/alerts", server.url),
-            bench.wrk_threads,
-            bench.options.connections,
             duration,
         )
     };
@@ -824,9 +859,16 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
             if !matches!(rows[index].status, Status::Ok) {
                 continue;
             }
+            let pid = servers[index].as_ref().map(Server::pid);
+            let cpu_before = pid.and_then(process::cpu_seconds);
             match run_one(index, duration) {
                 Ok(result) => {
+                    let cpu_after = pid.and_then(process::cpu_seconds);
                     let row = &mut rows[index];
+                    let ok = result.requests.saturating_sub(result.non_2xx);
+                    if let (Some(before), Some(after), true) = (cpu_before, cpu_after, ok > 0) {
+                        row.cpu_us.push((after - before) * 1e6 / ok as f64);
+                    }
                     row.per_s.push(result.ok_per_s());
                     row.p99_ms.push(result.p99_ms);
                     if result.requests > 0 {
@@ -1365,6 +1407,7 @@ mod tests {
                     non_2xx: 0,
                     socket_errors: 0,
                     p99_ms: 1.0,
+                    cpu_s: None,
                 })
             }
         };

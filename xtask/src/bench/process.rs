@@ -196,6 +196,33 @@ pub fn peak_rss_kb(pid: u32) -> Option<u64> {
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU time a running process has used so far (user + system, all threads), seconds.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces, so split after its `)`): state is
+    // field 3, utime and stime are fields 14 and 15, in clock ticks.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every Linux configuration xtask runs on.
+    Some((utime + stime) / 100.0)
+}
+
+/// `%M %U %S` as written by GNU time `-f`: (peak RSS kB, CPU seconds user + system).
+pub fn parse_gnu_time(text: &str) -> Option<(u64, f64)> {
+    // GNU time writes a "Command exited with non-zero status" line first when it did.
+    let line = text.lines().rev().find(|line| !line.trim().is_empty())?;
+    let mut fields = line.split_whitespace();
+    let rss = fields.next()?.parse().ok()?;
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((rss, user + system))
+}
+
+/// The `-f` format [`parse_gnu_time`] reads.
+pub const GNU_TIME_FORMAT: &str = "%M %U %S";
+
 /// A loopback port free right now, for programs that cannot bind port 0 and report it.
 pub fn free_port() -> anyhow::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
@@ -364,9 +391,21 @@ mod tests {
     }
 
     #[test]
-    fn reads_own_peak_rss() {
+    fn reads_own_peak_rss_and_cpu() {
         let kb = peak_rss_kb(std::process::id()).expect("linux /proc");
         assert!(kb > 0);
+        let cpu = cpu_seconds(std::process::id()).expect("linux /proc");
+        assert!(cpu >= 0.0);
+    }
+
+    #[test]
+    fn parses_gnu_time() {
+        assert_eq!(parse_gnu_time("17400 1.02 1.85\n"), Some((17400, 2.87)));
+        assert_eq!(
+            parse_gnu_time("Command exited with non-zero status 1\n16000 0.50 0.25\n"),
+            Some((16000, 0.75))
+        );
+        assert_eq!(parse_gnu_time("garbage"), None);
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub struct LoadRow {
     pub p99_ms: Series,
     /// Peak resident memory, MB, per repetition (or once, for a server).
     pub peak_rss_mb: Series,
+    /// CPU time (user + system, all threads) per successful request, µs, per repetition: what
+    /// the subject itself spends, whatever else the machine is doing.
+    pub cpu_us: Series,
     /// Anything else worth a column: bytes per request, errors, the exact command.
     pub notes: Vec<String>,
 }
@@ -112,6 +115,7 @@ impl LoadRow {
             per_s: Series::default(),
             p99_ms: Series::default(),
             peak_rss_mb: Series::default(),
+            cpu_us: Series::default(),
             notes: Vec::new(),
         }
     }
@@ -138,6 +142,7 @@ impl LoadRow {
             "per_s": self.per_s.to_json(),
             "p99_ms": self.p99_ms.to_json(),
             "peak_rss_mb": self.peak_rss_mb.to_json(),
+            "cpu_us_per_request": self.cpu_us.to_json(),
             "notes": self.notes,
         })
     }
@@ -445,18 +450,19 @@ impl Results {
 fn load_table(md: &mut String, rows: &[LoadRow], unit: &str) {
     let _ = writeln!(
         md,
-        "\n| subject | median {unit} | min–max | spread | runs | p99 ms (median) | peak RSS MB | notes | status |\n|---|---|---|---|---|---|---|---|---|"
+        "\n| subject | median {unit} | min–max | spread | runs | p99 ms (median) | CPU µs per request (median) | peak RSS MB | notes | status |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for row in rows {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.subject,
             fmt_opt(row.per_s.median(), 0),
             fmt_range(&row.per_s, 0),
             fmt_spread(&row.per_s),
             fmt_values(&row.per_s, 0),
             fmt_opt(row.p99_ms.median(), 2),
+            fmt_opt(row.cpu_us.median(), 1),
             fmt_opt(row.peak_rss_mb.median(), 1),
             row.notes.join("; "),
             row.status.text()

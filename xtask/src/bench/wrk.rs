@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use super::process::run_bounded;
+use super::process::{GNU_TIME_FORMAT, parse_gnu_time, run_bounded};
 
 /// One wrk run's request.
 pub struct WrkRequest<'a> {
@@ -34,6 +34,8 @@ pub struct WrkResult {
     pub socket_errors: u64,
     /// 99th percentile latency, ms.
     pub p99_ms: f64,
+    /// wrk's own CPU time (user + system), seconds, when GNU time measured it.
+    pub cpu_s: Option<f64>,
 }
 
 impl WrkResult {
@@ -97,17 +99,43 @@ fn lua_string(text: &str) -> String {
     quoted
 }
 
+/// How to run wrk.
+pub struct Wrk<'a> {
+    /// The wrk binary.
+    pub wrk: &'a Path,
+    /// GNU time, to measure wrk's own CPU time.
+    pub gnu_time: Option<&'a Path>,
+    /// Where GNU time writes.
+    pub time_file: PathBuf,
+    /// wrk threads.
+    pub threads: usize,
+    /// Open connections.
+    pub connections: usize,
+}
+
 /// Runs wrk with `script` against `url`.
 pub fn run(
-    wrk: &Path,
+    wrk: &Wrk<'_>,
     script: &Path,
     url: &str,
-    threads: usize,
-    connections: usize,
     duration: Duration,
 ) -> anyhow::Result<WrkResult> {
     let seconds = duration.as_secs().max(1);
-    let mut command = Command::new(wrk);
+    let (threads, connections) = (wrk.threads, wrk.connections);
+    let _ = std::fs::remove_file(&wrk.time_file);
+    let mut command = match wrk.gnu_time {
+        Some(time) => {
+            let mut command = Command::new(time);
+            command
+                .arg("-f")
+                .arg(GNU_TIME_FORMAT)
+                .arg("-o")
+                .arg(&wrk.time_file)
+                .arg(wrk.wrk);
+            command
+        }
+        None => Command::new(wrk.wrk),
+    };
     command
         .arg(format!("--threads={}", threads.min(connections).max(1)))
         .arg(format!("--connections={connections}"))
@@ -130,7 +158,12 @@ pub fn run(
         .lines()
         .find_map(|line| line.strip_prefix(MARKER))
         .with_context(|| format!("wrk printed no summary line:\n{}", output.stdout))?;
-    parse(line)
+    let mut result = parse(line)?;
+    result.cpu_s = std::fs::read_to_string(&wrk.time_file)
+        .ok()
+        .and_then(|text| parse_gnu_time(&text))
+        .map(|(_, cpu)| cpu);
+    Ok(result)
 }
 
 fn parse(line: &str) -> anyhow::Result<WrkResult> {
@@ -148,6 +181,7 @@ fn parse(line: &str) -> anyhow::Result<WrkResult> {
         non_2xx: number("non_2xx"),
         socket_errors: number("socket_errors"),
         p99_ms: number("p99_us") as f64 / 1e3,
+        cpu_s: None,
     })
 }
 

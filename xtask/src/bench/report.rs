@@ -335,7 +335,9 @@ impl Results {
              the same cores; the machine is shared with other work, so figures are noisy: read the \
              spread. Each figure is the median of {} runs of {} s (min–max and spread = \
              (max − min) / median beside it). {} build of tesim. Sender rows: {} connections; API \
-             rows: {} connections; wrk with {} threads.\n",
+             rows: {} connections; wrk with {} threads. \
+             \"CPU µs per request\" is the process's user + system CPU time (all threads) over \
+             its successful requests: unlike the rate, it hardly depends on what else runs.\n",
             context.cores,
             context.cpu,
             context.kernel,

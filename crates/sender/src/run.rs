@@ -572,6 +572,14 @@ impl Dispatcher {
                 permit = self.window.clone().acquire_owned() => permit.expect("never closed"),
                 _ = self.stop.wait_for(|stopped| *stopped) => return,
             };
+            // Taking the concurrency permit here, in input order, keeps the input order across
+            // keys too when concurrency is 1 (a delivery waiting for its predecessor must not
+            // let a later one overtake it). The predecessor already holds its own permit or is
+            // done, so waiting on it while holding one cannot deadlock.
+            let permit = tokio::select! {
+                permit = self.permits.clone().acquire_owned() => permit.expect("never closed"),
+                _ = self.stop.wait_for(|stopped| *stopped) => return,
+            };
             let (done_tx, done_rx) = oneshot::channel();
             let predecessor = match &prepared.delivery.order_key {
                 Some(key) => lanes.insert(key.clone(), done_rx),
@@ -581,7 +589,7 @@ impl Dispatcher {
                 client: self.client.clone(),
                 auth: self.auth.clone(),
                 retry: self.retry,
-                permits: self.permits.clone(),
+                _permit: permit,
                 stop: self.stop.clone(),
                 attempts: self.attempts.clone(),
                 before_send: self.before_send.clone(),
@@ -603,7 +611,8 @@ struct DeliveryTask {
     client: Client,
     auth: Authenticator,
     retry: RetryPolicy,
-    permits: Arc<Semaphore>,
+    /// Held for the whole delivery, retries included.
+    _permit: tokio::sync::OwnedSemaphorePermit,
     stop: watch::Receiver<bool>,
     attempts: mpsc::UnboundedSender<Attempt>,
     before_send: Option<BeforeSend>,
@@ -611,9 +620,6 @@ struct DeliveryTask {
 
 impl DeliveryTask {
     async fn deliver(mut self, prepared: Prepared) {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return;
-        };
         let url = prepared.target.text();
         if let Some(hook) = &self.before_send {
             (hook.0)(prepared.delivery.offset);

@@ -204,6 +204,41 @@ async fn concurrency_one_keeps_the_input_order() {
     assert_eq!(arrivals, expected);
 }
 
+/// A trigger followed at once by its clear, then the next alert: the clear waits for its
+/// trigger, and must not be overtaken by the next alert's trigger (a scenario's time order).
+#[tokio::test]
+async fn concurrency_one_keeps_the_input_order_when_keys_repeat() {
+    let server = serve(ok()).await;
+    let mut config = config(server.target("/hook"));
+    config.concurrency = 1;
+    let mut deliveries = Vec::new();
+    for alert in 0..4 {
+        for event in 0..2 {
+            let id = format!("a{alert}-{event}");
+            let mut one = delivery(&id, Some(&format!("a{alert}")));
+            one.extra_headers.push((
+                HeaderName::from_static("x-event-id"),
+                HeaderValue::from_str(&id).unwrap(),
+            ));
+            deliveries.push(one);
+        }
+    }
+    let expected: Vec<String> = deliveries.iter().map(|d| d.event_id.to_string()).collect();
+    for _ in 0..5 {
+        server.timeline.lock().unwrap().clear();
+        run(deliveries.clone(), &config, |_| {}).await.unwrap();
+        let arrivals: Vec<String> = server
+            .timeline
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, start)| *start)
+            .map(|(id, _)| id.clone())
+            .collect();
+        assert_eq!(arrivals, expected);
+    }
+}
+
 #[tokio::test]
 async fn speed_factor_waits_for_offsets() {
     let server = serve(ok()).await;

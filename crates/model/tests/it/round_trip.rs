@@ -223,3 +223,28 @@ proptest! {
         prop_assert_eq!(json["alert"]["active"].as_u64(), Some(u64::from(alert.state.active_code())));
     }
 }
+
+fn round_trip<T>(value: &T) -> Result<(), TestCaseError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let json = serde_json::to_string(value).unwrap();
+    let parsed: T =
+        serde_json::from_str(&json).map_err(|err| TestCaseError::fail(format!("{err}\n{json}")))?;
+    prop_assert_eq!(&parsed, value);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn api_bodies_round_trip(alert in test_alert(), notice in agent_notification(), profile in prop::sample::select(Profile::ALL.to_vec())) {
+        use tesim_model::{api_v6, api_v7};
+        let base = "http://127.0.0.1:8080";
+        let now = alert.state.end().unwrap_or(alert.start);
+        let v6 = api_v6::AlertList { alert: vec![api_v6::alert(profile, &alert)], pages: None };
+        round_trip(&v6)?;
+        round_trip(&api_v7::alert(base, profile, &alert, now))?;
+        round_trip(&api_v7::alert_detail(base, profile, &alert, now))?;
+        round_trip(&api_v7::agent_alert(base, profile, &notice, notice.state.end().unwrap_or(notice.start)))?;
+    }
+}

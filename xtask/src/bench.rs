@@ -836,9 +836,9 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
     };
     if !bench.options.quick {
         // Node and the JVM compile their hot paths under load: Prism takes seconds and WireMock
-        // tens of seconds to reach its pace (2.5k req/s in its first 5 s, 17k after 25 s on the
-        // reference machine). Every server gets the same treatment: load in 5 s chunks until two
-        // chunks in a row agree within 10 %, at most 60 s.
+        // tens of seconds to reach its pace (4.5k req/s in its first 5 s, 20k after 20 s and
+        // 30k later on the reference machine). Every server gets the same treatment: load in
+        // 5 s chunks until three chunks in a row agree within 5 %, at most 60 s.
         for &index in &measured {
             eprintln!("    warming up {}", rows[index].subject);
             match warm_up(|chunk| run_one(index, chunk)) {
@@ -926,21 +926,24 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
     Ok(())
 }
 
-/// Loads in chunks until the rate is steady; says how long that took.
+/// Loads in chunks until the rate is steady (the last three chunks within 5 % of each
+/// other) or a minute has passed; says how long that took.
 fn warm_up(
     mut run_chunk: impl FnMut(Duration) -> anyhow::Result<wrk::WrkResult>,
 ) -> anyhow::Result<String> {
     const CHUNK: Duration = Duration::from_secs(5);
     const MAX_CHUNKS: usize = 12;
+    const STEADY_CHUNKS: usize = 3;
     let mut rates: Vec<f64> = Vec::new();
     while rates.len() < MAX_CHUNKS {
-        let rate = run_chunk(CHUNK)?.ok_per_s();
-        let steady = rates
-            .last()
-            .is_some_and(|&previous| (rate - previous).abs() <= 0.1 * rate.max(previous));
-        rates.push(rate);
-        if steady {
-            break;
+        rates.push(run_chunk(CHUNK)?.ok_per_s());
+        if rates.len() >= STEADY_CHUNKS {
+            let last = &rates[rates.len() - STEADY_CHUNKS..];
+            let high = last.iter().copied().fold(f64::MIN, f64::max);
+            let low = last.iter().copied().fold(f64::MAX, f64::min);
+            if high - low <= 0.05 * high {
+                break;
+            }
         }
     }
     let rates: Vec<String> = rates.iter().map(|rate| format!("{rate:.0}")).collect();
@@ -1411,10 +1414,13 @@ mod tests {
                 })
             }
         };
-        let note = warm_up(fake(vec![2500.0, 4900.0, 12000.0, 17800.0, 17900.0])).unwrap();
+        let note = warm_up(fake(vec![
+            2500.0, 4900.0, 12000.0, 17800.0, 17900.0, 30000.0, 31000.0, 30500.0,
+        ]))
+        .unwrap();
         assert_eq!(
             note,
-            "warm-up 25 s until steady (2500 → 4900 → 12000 → 17800 → 17900 req/s)"
+            "warm-up 40 s until steady (2500 → 4900 → 12000 → 17800 → 17900 → 30000 → 31000 → 30500 req/s)"
         );
         let note = warm_up(fake((1..=20).map(|n| 1.5f64.powi(n) * 1000.0).collect())).unwrap();
         assert!(note.starts_with("warm-up 60 s"), "{note}");

@@ -35,6 +35,9 @@ pub struct SimulateArgs {
     /// Also print each payload as it arrived.
     #[arg(long)]
     pub show_payloads: bool,
+    /// Print one JSON object (counts, elapsed time, events/s) instead of the readable summary.
+    #[arg(long, conflicts_with = "show_payloads")]
+    pub json: bool,
     #[command(flatten)]
     pub api: crate::with_api::WithApiArgs,
 }
@@ -49,19 +52,26 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let receiver = tesim_receiver::spawn(listener, ReceiverConfig::default(), tx)?;
     let url = receiver.url("/thousandeyes/webhook");
-    println!(
-        "tesim: replaying scenario `{}` ({} events, profile {}) into an embedded receiver at {url}",
-        timeline.name,
-        deliveries.len(),
-        args.profile
-    );
+    let quiet = args.json;
+    if !quiet {
+        println!(
+            "tesim: replaying scenario `{}` ({} events, profile {}) into an embedded receiver at {url}",
+            timeline.name,
+            deliveries.len(),
+            args.profile
+        );
+    }
     let target: Target = url.parse()?;
     let mut config = SendConfig::new(target);
     config.speed = args.speed;
     config.concurrency = args.concurrency;
     let api = if args.api.with_api {
         let api = crate::with_api::EmbeddedApi::start(&args.api, &timeline, args.profile).await?;
-        println!("tesim: {}", api.banner());
+        if quiet {
+            eprintln!("tesim: {}", api.banner());
+        } else {
+            println!("tesim: {}", api.banner());
+        }
         config.before_send = Some(api.before_send());
         Some(api)
     } else {
@@ -70,7 +80,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let summary = tesim_sender::run(deliveries, &config, |_| {}).await?;
     let elapsed = started.elapsed();
-    println!();
+    if !quiet {
+        println!();
+    }
     let mut arrived = 0;
     let mut by_type: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     // Every delivery has been answered, so every request is already in the channel; the
@@ -84,7 +96,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         if let Some(event) = request.event() {
             *by_type.entry(event.event_type).or_default() += 1;
         }
-        println!("  {}", request.summary());
+        if !quiet {
+            println!("  {}", request.summary());
+        }
         if args.show_payloads {
             if let Some(json) = &request.json {
                 println!("{}", serde_json::to_string_pretty(json)?);
@@ -92,6 +106,36 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         }
     }
     receiver.shutdown().await;
+    if quiet {
+        let report = serde_json::json!({
+            "scenario": timeline.name,
+            "profile": args.profile.name(),
+            "sent": summary.sent,
+            "delivered": summary.delivered,
+            "failed": summary.failed,
+            "arrived": by_type,
+            "elapsed_ms": elapsed.as_secs_f64() * 1e3,
+            "events_per_s": summary.sent as f64 / elapsed.as_secs_f64().max(1e-9),
+        });
+        println!("{report}");
+    } else {
+        print_summary(&by_type, &summary, elapsed);
+    }
+    if let Some(api) = api {
+        api.finish(args.api.hold).await?;
+    }
+    Ok(if summary.all_delivered() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_summary(
+    by_type: &std::collections::BTreeMap<String, usize>,
+    summary: &tesim_sender::Summary,
+    elapsed: Duration,
+) {
     println!();
     let counts: Vec<String> = by_type
         .iter()
@@ -105,12 +149,4 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         summary.failed,
         elapsed.as_secs_f64() * 1000.0
     );
-    if let Some(api) = api {
-        api.finish(args.api.hold).await?;
-    }
-    Ok(if summary.all_delivered() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }

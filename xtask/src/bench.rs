@@ -37,6 +37,8 @@ cargo xtask bench [--quick] [--repetitions N] [--duration SECS] [--connections N
   --duration SECS    seconds per load run (default 10)
   --connections N    connections for every HTTP load (default 32)
   --out DIR          where results.md and results.json go (default bench/)
+  --without TOOL     act as if TOOL were missing (wrk, hyperfine, time, prism, wiremock;
+                     repeatable): checks that the run degrades to `unavailable` rows
 ";
 
 /// The bearer token `tesim api` is started with, and that wrk sends to every API server.
@@ -53,6 +55,7 @@ struct Options {
     seconds: u64,
     connections: usize,
     out: Option<PathBuf>,
+    without: Vec<String>,
 }
 
 impl Options {
@@ -64,6 +67,7 @@ impl Options {
             seconds: 0,
             connections: 32,
             out: None,
+            without: Vec::new(),
         };
         let mut args = args.iter();
         while let Some(arg) = args.next() {
@@ -89,6 +93,16 @@ impl Options {
                     options.connections = positive("--connections", &value("--connections")?)?
                 }
                 "--out" => options.out = Some(PathBuf::from(value("--out")?)),
+                "--without" => {
+                    let tool = value("--without")?;
+                    if !tools::OPTIONAL.contains(&tool.as_str()) {
+                        bail!(
+                            "--without {tool}: use one of {}",
+                            tools::OPTIONAL.join(", ")
+                        );
+                    }
+                    options.without.push(tool);
+                }
                 other => bail!("unknown argument `{other}`\n\n{USAGE}"),
             }
         }
@@ -196,7 +210,8 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     eprintln!("==> bench: looking for wrk, hyperfine, Prism, WireMock");
     // Quick mode (CI) installs the small Debian packages, so that it exercises the wrk paths
     // too, but not the npm ones (a JVM jar and a node tree).
-    let tools = tools::find(&tmp.join("npm"), true, !options.quick);
+    let mut tools = tools::find(&tmp.join("npm"), true, !options.quick);
+    tools.disable(&options.without);
     let bench = Bench {
         wrk_threads: context.wrk_threads,
         options,
@@ -496,10 +511,12 @@ fn sender_rows(
         "`tesim send --load --scenario bench/scenarios/triggers.toml --rate max --concurrency {} --duration {}s --json`",
         bench.options.connections, bench.options.seconds
     ));
-    wrk_row.notes.push(format!(
-        "`wrk -t{} -c{} -d{}s -s post-trigger.lua`",
-        bench.wrk_threads, bench.options.connections, bench.options.seconds
-    ));
+    if script.is_some() {
+        wrk_row.notes.push(format!(
+            "`wrk -t{} -c{} -d{}s -s post-trigger.lua`",
+            bench.wrk_threads, bench.options.connections, bench.options.seconds
+        ));
+    }
     Ok(())
 }
 
@@ -1364,6 +1381,11 @@ mod tests {
 
     #[test]
     fn options_reject_nonsense() {
+        assert!(parse(&["--without", "curl"]).is_err());
+        assert_eq!(
+            parse(&["--without", "wrk"]).unwrap().unwrap().without,
+            ["wrk"]
+        );
         assert!(parse(&["--repetitions", "0"]).is_err());
         assert!(parse(&["--duration"]).is_err());
         assert!(parse(&["--fast"]).is_err());

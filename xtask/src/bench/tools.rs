@@ -13,6 +13,9 @@ pub const PRISM_PACKAGE: &str = "@stoplight/prism-cli@5.14.2";
 /// See [`PRISM_PACKAGE`].
 pub const WIREMOCK_PACKAGE: &str = "wiremock@3.13.2";
 
+/// The tools `--without` can switch off.
+pub const OPTIONAL: &[&str] = &["wrk", "hyperfine", "time", "prism", "wiremock"];
+
 /// A tool found, or why not.
 pub type Found = Result<PathBuf, String>;
 
@@ -32,6 +35,23 @@ pub struct Tools {
     pub java: Found,
     /// WireMock's standalone jar (bundled by the npm package).
     pub wiremock_jar: Found,
+}
+
+impl Tools {
+    /// Marks the named tools (from [`OPTIONAL`]) unavailable.
+    pub fn disable(&mut self, names: &[String]) {
+        for name in names {
+            let why = Err(format!("disabled by --without {name}"));
+            match name.as_str() {
+                "wrk" => self.wrk = why,
+                "hyperfine" => self.hyperfine = why,
+                "time" => self.gnu_time = why,
+                "prism" => self.prism = why,
+                "wiremock" => self.wiremock_jar = why,
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Finds the tools, installing the missing ones: Debian packages when `install_apt` is set,

@@ -233,7 +233,10 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     api(&bench, &mut results);
     eprintln!("==> bench: 3. simulate of the default scenario");
     simulate(&bench, &mut results);
+    eprintln!("==> bench: 4. the storm scenario into tesim's embedded receiver");
+    let storm = storm(&bench, &mut results);
     targets(&mut results);
+    results.targets.push(storm);
     results.context.load_after = load_average();
     results.context.elapsed_s = started.elapsed().as_secs_f64();
 
@@ -1098,6 +1101,68 @@ fn simulate(bench: &Bench, results: &mut Results) {
             Err(_) => time_in_process(bench, &subject, &argv, runs),
         };
         results.simulate.push(row);
+    }
+}
+
+/// Issue 4's goal: `tesim simulate --scenario storm` (1,000 events at `--speed max`, sender
+/// and capture receiver in one process) delivers at least 20,000 events/s.
+fn storm(bench: &Bench, results: &mut Results) -> Target {
+    let runs = if bench.options.quick {
+        1
+    } else {
+        bench.options.repetitions.max(5)
+    };
+    let mut rates = report::Series::default();
+    let mut failure = None;
+    for _ in 0..runs {
+        let output = run_bounded(
+            Command::new(&bench.tesim).args([
+                "simulate",
+                "--scenario",
+                "storm",
+                "--concurrency",
+                "8",
+                "--json",
+            ]),
+            Duration::from_secs(60),
+        );
+        let parsed = output
+            .ok()
+            .filter(|output| output.status.success())
+            .and_then(|output| serde_json::from_str::<serde_json::Value>(&output.stdout).ok());
+        match parsed
+            .as_ref()
+            .and_then(|report| report["events_per_s"].as_f64())
+        {
+            Some(rate) => rates.push(rate),
+            None => failure = Some("tesim simulate --scenario storm --json failed".to_owned()),
+        }
+    }
+    if let Some(why) = failure {
+        results.problems.push(why);
+    }
+    let median = rates.median();
+    let runs_text: Vec<String> = rates
+        .values
+        .iter()
+        .map(|rate| format!("{rate:.0}"))
+        .collect();
+    results.ratios.push((
+        format!(
+            "storm into the embedded receiver, events/s per run (`tesim simulate --scenario storm --concurrency 8 --json`, {} binary)",
+            if bench.options.release { "release" } else { "debug" }
+        ),
+        runs_text.join(", "),
+    ));
+    Target {
+        goal: "`storm` at `--speed max` into tesim's embedded receiver ≥ 20,000 events/s"
+            .to_owned(),
+        measured: median,
+        shown: median.map_or_else(
+            || "–".to_owned(),
+            |rate| format!("{rate:.0} events/s (median)"),
+        ),
+        met: median.map(|rate| rate >= 20_000.0),
     }
 }
 

@@ -7,6 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The sender, the embedded receiver and the API allocate and free many small buffers per
+// request across threads; mimalloc handles that pattern better than glibc's malloc (measured
+// with `cargo xtask bench`, see README "Performance").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cmd_api;
 mod cmd_check;
 mod cmd_listen;

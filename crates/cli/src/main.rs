@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 
 // The sender, the embedded receiver and the API allocate and free many small buffers per
 // request across threads; mimalloc handles that pattern better than glibc's malloc (measured
-// with `cargo xtask bench`, see README "Performance").
+// with `cargo xtask bench`, see README "Performance"). Transparent huge pages stay off: with them
+// the sender's peak RSS doubled (32 MB against 19 MB) for no measurable gain.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -932,6 +932,19 @@ impl Ctx<'_> {
     }
 
     /// Delivers in order; stops at the first failure with a FAIL naming it.
+    /// Delivers `probes` in order, then reads what the receiver recorded: the semantic checks'
+    /// common first half. An observation failure carries the deliveries as evidence.
+    async fn deliver_and_observe(
+        &self,
+        probes: &[(&str, &Value)],
+    ) -> Result<(Vec<Answer>, Observation), Outcome> {
+        let answers = self.deliver_all(probes).await?;
+        match self.observe().await {
+            Ok(observation) => Ok((answers, observation)),
+            Err(outcome) => Err(outcome.with(&answers.iter().collect::<Vec<&Answer>>())),
+        }
+    }
+
     async fn deliver_all(&self, probes: &[(&str, &Value)]) -> Result<Vec<Answer>, Outcome> {
         let mut answers = Vec::new();
         for (label, probe) in probes {
@@ -963,21 +976,17 @@ impl Ctx<'_> {
         let alert_id = self.ids.alert_id();
         let event_id = self.ids.event_id(alert_id);
         let probe = payloads::alert_trigger(&event_id, alert_id);
-        let answers = match self
-            .deliver_all(&[
+        let (answers, observation) = match self
+            .deliver_and_observe(&[
                 ("POST trigger", &probe),
                 ("POST the same trigger again", &probe),
             ])
             .await
         {
-            Ok(answers) => answers,
+            Ok(delivered) => delivered,
             Err(outcome) => return outcome,
         };
         let refs: Vec<&Answer> = answers.iter().collect();
-        let observation = match self.observe().await {
-            Ok(observation) => observation,
-            Err(outcome) => return outcome.with(&refs),
-        };
         match observation.count_event(&event_id) {
             1 => Outcome::pass(format!("eventId {event_id} sent twice, processed once")),
             0 => Outcome::fail(format!(
@@ -1012,18 +1021,14 @@ impl Ctx<'_> {
                 "alertId",
             )
         };
-        let answers = match self
-            .deliver_all(&[("POST trigger", &trigger), ("POST clear", &clear)])
+        let (answers, observation) = match self
+            .deliver_and_observe(&[("POST trigger", &trigger), ("POST clear", &clear)])
             .await
         {
-            Ok(answers) => answers,
+            Ok(delivered) => delivered,
             Err(outcome) => return outcome,
         };
         let refs: Vec<&Answer> = answers.iter().collect();
-        let observation = match self.observe().await {
-            Ok(observation) => observation,
-            Err(outcome) => return outcome.with(&refs),
-        };
         let alert_text = alert_id.to_string();
         match observation.alert_states(&alert_text).as_slice() {
             ["cleared"] => Outcome::pass(format!("trigger and clear of {key} {alert_id} ended in one cleared alert")),
@@ -1056,21 +1061,17 @@ impl Ctx<'_> {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let answers = match self
-            .deliver_all(&[
+        let (answers, observation) = match self
+            .deliver_and_observe(&[
                 ("POST trigger (modern-2025)", &trigger),
                 ("POST clear (modern-2025)", &clear),
             ])
             .await
         {
-            Ok(answers) => answers,
+            Ok(delivered) => delivered,
             Err(outcome) => return outcome,
         };
         let refs: Vec<&Answer> = answers.iter().collect();
-        let observation = match self.observe().await {
-            Ok(observation) => observation,
-            Err(outcome) => return outcome.with(&refs),
-        };
         match observation.alert_states(&alert_id).as_slice() {
             ["cleared"] => Outcome::pass(format!("trigger and clear of alertId {alert_id} ended in one cleared alert")),
             [] => Outcome::fail(format!(
@@ -1101,22 +1102,18 @@ impl Ctx<'_> {
         let clear = payloads::alert_clear(&clear_id, alert_id);
         let trigger = payloads::alert_trigger(&trigger_id, alert_id);
         let after = payloads::webhook_test(&self.ids.test_event_id());
-        let answers = match self
-            .deliver_all(&[
+        let (answers, observation) = match self
+            .deliver_and_observe(&[
                 ("POST clear (first)", &clear),
                 ("POST trigger (late)", &trigger),
                 ("POST WEBHOOK_TEST (after)", &after),
             ])
             .await
         {
-            Ok(answers) => answers,
+            Ok(delivered) => delivered,
             Err(outcome) => return outcome,
         };
         let refs: Vec<&Answer> = answers.iter().collect();
-        let observation = match self.observe().await {
-            Ok(observation) => observation,
-            Err(outcome) => return outcome.with(&refs),
-        };
         let states = observation.alert_states(&alert_id.to_string());
         let outcome = match (states.as_slice(), judge_state) {
             ([], _) => Outcome::fail(format!(

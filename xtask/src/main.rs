@@ -22,7 +22,7 @@ commands:
                                          the bundled correct receiver, then a broken one
   ci                                     everything CI runs: fmt, clippy, tests, API schema
                                          fuzzing, bench --quick
-  bench [--quick]                        performance side by side with wrk/oha, Prism, WireMock
+  bench [--quick]                        performance side by side with wrk, Prism, WireMock
 ";
 
 fn main() -> ExitCode {

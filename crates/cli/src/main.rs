@@ -16,6 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cmd_api;
 mod cmd_check;
+mod cmd_identify;
 mod cmd_listen;
 mod cmd_send;
 mod cmd_simulate;
@@ -44,6 +45,8 @@ enum Command {
     Api(cmd_api::ApiArgs),
     /// Check whether ThousandEyes could deliver to a receiver.
     Check(cmd_check::CheckArgs),
+    /// Name the payload era of captured deliveries and how they deviate from it.
+    Identify(cmd_identify::IdentifyArgs),
     /// Custom-webhook templates: check and render them.
     #[command(subcommand)]
     Template(cmd_template::TemplateCommand),
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
             Command::Api(args) => cmd_api::run(args).await,
             Command::Check(args) => cmd_check::run(args).await,
             Command::Template(command) => cmd_template::run(command).await,
+            Command::Identify(args) => cmd_identify::run(&args),
         }
     });
     match result {

@@ -17,6 +17,7 @@ pub mod date;
 pub mod lifecycle;
 pub mod profile;
 pub mod render;
+pub mod samples;
 pub mod webhook;
 
 pub use date::{AgentDate, DateError, IsoDate, TeDate, ZonedDate};

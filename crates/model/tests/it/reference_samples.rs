@@ -1,102 +1,39 @@
 //! Every complete example of the reference (§1.7) parses, and bad input names the field.
 
 use tesim_model::webhook::{Active, AlertBody, AlertId, EventBody};
-use tesim_model::{EventType, ParseError, parse_event};
-
-const KB_WEBHOOK_TEST: &str = r#"{"eventType":"WEBHOOK_TEST","eventId":"1415733887743"}"#;
-
-const KB_TRIGGER: &str = r#"{"eventType":"ALERT_NOTIFICATION_TRIGGER","eventId":"49-35541",
- "alert":{"ruleId":173,"alertId":35541,"testId":5370,"testName":"http://www.thousandeyes111.com",
-  "ruleExpression":"Page Load is incomplete","dateStart":"2014-08-24 01:01:47","violationCount":2,
-  "ruleName":"Default Page Load Alert Rule",
-  "agents":[
-   {"dateStart":"2014-08-24 01:01:47","active":1,"metricsAtStart":"Page load: Incomplete","metricsAtEnd":"Page Load: Incomplete",
-    "agentId":108,"agentName":"Boston, MA","locationName":"Boston, MA",
-    "permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541&agentId=108"},
-   {"dateStart":"2014-08-24 01:00:51","active":1,"metricsAtStart":"Page load: Incomplete","metricsAtEnd":"Page Load: Incomplete",
-    "agentId":107,"agentName":"Vancouver, Canada","locationName":"Vancouver, Canada",
-    "permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541&agentId=107"}],
-  "type":"Page Load","permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541",
-  "apiLinks":[{"rel":"related","href":"http://api.thousandeyes.com/tests/5370"},
-              {"rel":"data","href":"http://api.thousandeyes.com/web/page-load/5370"}]}}"#;
-
-/// Reconstructed from the reference's description of the KB clear sample.
-const KB_CLEAR: &str = r#"{"eventType":"ALERT_NOTIFICATION_CLEAR","eventId":"49-35546",
- "alert":{"ruleId":173,"alertId":35541,"testId":5370,"testName":"http://www.thousandeyes111.com",
-  "ruleExpression":"Page Load is incomplete","dateStart":"2014-08-24 01:01:47","dateEnd":"2014-08-24 01:09:51","violationCount":2,
-  "ruleName":"Default Page Load Alert Rule",
-  "agents":[
-   {"dateStart":"2014-08-24 01:01:47","dateEnd":"2014-08-24 01:09:47","active":0,"metricsAtStart":"Page load: Incomplete","metricsAtEnd":"Page Load: Complete",
-    "agentId":108,"agentName":"Boston, MA","locationName":"Boston, MA",
-    "permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541&agentId=108"},
-   {"dateStart":"2014-08-24 01:01:51","dateEnd":"2014-08-24 01:09:51","active":0,"metricsAtStart":"Page load: Incomplete","metricsAtEnd":"Page Load: Complete",
-    "agentId":107,"agentName":"Vancouver, Canada","locationName":"Vancouver, Canada",
-    "permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541&agentId=107"}],
-  "type":"Page Load","permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541",
-  "apiLinks":[{"rel":"related","href":"http://api.thousandeyes.com/tests/5370"},
-              {"rel":"data","href":"http://api.thousandeyes.com/web/page-load/5370"}]}}"#;
-
-const TEBOT_TRIGGER: &str = r#"{"eventId":"205646496-76947300","eventType":"ALERT_NOTIFICATION_TRIGGER",
- "alert":{"apiLinks":[{"rel":"related","href":"https://api.thousandeyes.com/v4/tests/2032597"},
-                      {"rel":"data","href":"https://api.thousandeyes.com/v4/web/http-server/2032597"}],
-  "testLabels":[],"active":1,"ruleExpression":"Error Type is \"Connect\" or Response Code is client error (4xx)",
-  "type":"HTTP Server","ruleAid":0,
-  "agents":[{"dateStart":"2021-05-02 10:15:20","active":1,"metricsAtStart":"Response Code: 401","metricsAtEnd":"",
-    "permalink":"https://app.thousandeyes.com/alerts/list/?__a=236091&alertId=76947300&agentId=55416",
-    "agentId":55416,"agentName":"San Jose, CA (Verizon)"}],
-  "testTargetsDescription":["https://calliope-a.wbx2.com"],"violationCount":1,"dateStart":"2021-05-02 10:15:20",
-  "ruleName":"Caliope Connect Error","testId":2032597,"alertId":76947300,"ruleId":1422847,
-  "permalink":"https://app.thousandeyes.com/alerts/list/?__a=236091&alertId=76947300",
-  "testName":"https://calliope-a.wbx2.com Cloud"}}"#;
-
-const KB_AGENT_TRIGGER: &str = r#"{"eventType":"AGENT_ALERT_NOTIFICATION_TRIGGER","eventId":"164522-5744505",
- "agentAlert":{"agentRuleId":43587,"agentNotificationId":5744505,"agentId":25694,"hostname":"TE-AGENT1.local.lan",
-  "agentName":"Packet1","ipAddress":"147.75.199.171","active":1,"ruleExpression":"Clock Offset ≤ 60 seconds",
-  "ruleName":"Default Agent Clock Offset Notification","dateStart":1476987748,
-  "metricsAtStart":"Clock Offset: 20 seconds","metricsAtEnd":""}}"#;
-
-const KB_AGENT_CLEAR: &str = r#"{"eventType":"AGENT_ALERT_NOTIFICATION_CLEAR","eventId":"164534-5003852",
- "agentAlert":{"agentRuleId":43587,"agentNotificationId":5003852,"agentId":13558,"hostname":"cluster-agent2",
-  "agentName":"cluster-agent2","ipAddress":"10.100.20.110","active":0,"ruleExpression":"Clock Offset ≤ 60 seconds",
-  "ruleName":"Default Agent Clock Offset Notification","dateStart":1467175574,"dateEnd":1476987748,
-  "metricsAtStart":"Clock Offset: 130 seconds","metricsAtEnd":"Clock Offset: 130 seconds"}}"#;
-
-/// The 2025 agent shape [keep], in its envelope.
-const KEEP_AGENT: &str = r#"{"eventType":"ALERT_NOTIFICATION_TRIGGER","eventId":"562949953436734-562949955000593",
- "alert":{"severity":"Info","dateStartZoned":"2025-03-24 17:28:40 UTC","agentId":562949953436734,"ipAddress":"203.0.113.5",
-  "agentName":"branch","ruleExpression":"Last Contact ≥ 6 minutes ago","type":"Agent","ruleAid":2067002,"hostname":"branch.local",
-  "dateStart":"2025-03-24 17:28:40","ruleName":"Default Agent Offline Notification","alertId":562949955000593,"ruleId":2411},
- "agentAlert":{"severity":"Info","dateStartZoned":"2025-03-24 17:28:40 UTC","agentId":562949953436734,"ipAddress":"203.0.113.5",
-  "agentName":"branch","ruleExpression":"Last Contact ≥ 6 minutes ago","type":"Agent","ruleAid":2067002,"hostname":"branch.local",
-  "dateStart":"2025-03-24 17:28:40","ruleName":"Default Agent Offline Notification","alertId":562949955000593,"ruleId":2411}}"#;
+use tesim_model::{EventType, ParseError, parse_event, samples};
 
 #[test]
 fn every_reference_sample_parses() {
     let cases = [
-        (KB_WEBHOOK_TEST, EventType::WebhookTest, None),
+        (samples::KB2014_WEBHOOK_TEST, EventType::WebhookTest, None),
         (
-            KB_TRIGGER,
+            samples::KB2014_TRIGGER,
             EventType::AlertNotificationTrigger,
             Some("35541"),
         ),
-        (KB_CLEAR, EventType::AlertNotificationClear, Some("35541")),
         (
-            TEBOT_TRIGGER,
+            samples::KB2014_CLEAR,
+            EventType::AlertNotificationClear,
+            Some("35541"),
+        ),
+        (
+            samples::V6_2021_HTTP_SERVER_TRIGGER,
             EventType::AlertNotificationTrigger,
             Some("76947300"),
         ),
         (
-            KB_AGENT_TRIGGER,
+            samples::KB2014_AGENT_TRIGGER,
             EventType::AgentAlertNotificationTrigger,
             Some("5744505"),
         ),
         (
-            KB_AGENT_CLEAR,
+            samples::KB2014_AGENT_CLEAR,
             EventType::AgentAlertNotificationClear,
             Some("5003852"),
         ),
         (
-            KEEP_AGENT,
+            samples::MODERN_2025_AGENT_TRIGGER,
             EventType::AlertNotificationTrigger,
             Some("562949955000593"),
         ),
@@ -110,7 +47,7 @@ fn every_reference_sample_parses() {
 
 #[test]
 fn samples_keep_their_meaning() {
-    let event = parse_event(TEBOT_TRIGGER).unwrap();
+    let event = parse_event(samples::V6_2021_HTTP_SERVER_TRIGGER).unwrap();
     let EventBody::AlertTrigger(AlertBody::Test(alert)) = event.body else {
         panic!("{event:?}")
     };
@@ -118,7 +55,7 @@ fn samples_keep_their_meaning() {
     assert_eq!(alert.active, Some(Active::Active));
     assert_eq!(alert.agents.unwrap()[0].metrics_at_end, "");
 
-    let event = parse_event(KEEP_AGENT).unwrap();
+    let event = parse_event(samples::MODERN_2025_AGENT_TRIGGER).unwrap();
     assert!(
         matches!(event.body, EventBody::AlertTrigger(AlertBody::Agent(_))),
         "{event:?}"
@@ -127,7 +64,7 @@ fn samples_keep_their_meaning() {
 
 #[test]
 fn unknown_fields_are_ignored() {
-    let text = KB_TRIGGER.replacen(
+    let text = samples::KB2014_TRIGGER.replacen(
         "\"ruleId\":173",
         "\"ruleId\":173,\"customerTicket\":{\"id\":7}",
         1,
@@ -142,7 +79,7 @@ fn check_error(text: &str, expected: &str) {
 
 #[test]
 fn malformed_date_names_the_field_and_format() {
-    let text = KB_TRIGGER.replacen(
+    let text = samples::KB2014_TRIGGER.replacen(
         "\"dateStart\":\"2014-08-24 01:00:51\"",
         "\"dateStart\":\"2014-08-24T01:00:51Z\"",
         1,
@@ -155,9 +92,10 @@ fn malformed_date_names_the_field_and_format() {
 
 #[test]
 fn missing_required_field_is_named() {
-    let text = KB_TRIGGER.replacen("\"ruleName\":\"Default Page Load Alert Rule\",", "", 1);
+    let text =
+        samples::KB2014_TRIGGER.replacen("\"ruleName\":\"Default Page Load Alert Rule\",", "", 1);
     check_error(&text, "field `alert.ruleName`: missing field");
-    let text = KB_AGENT_TRIGGER.replacen("\"agentId\":25694,", "", 1);
+    let text = samples::KB2014_AGENT_TRIGGER.replacen("\"agentId\":25694,", "", 1);
     check_error(&text, "field `agentAlert.agentId`: missing field");
     check_error(r#"{"eventId":"1"}"#, "field `eventType`: missing field");
     check_error(
@@ -177,7 +115,7 @@ fn wrong_types_and_values_are_explained() {
         err.to_string().contains("unknown event type `ALERT_FIRED`"),
         "{err}"
     );
-    let text = TEBOT_TRIGGER.replacen(
+    let text = samples::V6_2021_HTTP_SERVER_TRIGGER.replacen(
         "\"active\":1,\"ruleExpression\"",
         "\"active\":7,\"ruleExpression\"",
         1,

@@ -171,6 +171,9 @@ struct Collector {
     era: IdEra,
     /// Per problem, how many renderings of each era show it ([`IdEra::ALL`] order).
     eras: Vec<[usize; 2]>,
+    /// Per template, whether it hit a render limit: rendering it again would only spend the
+    /// same budget for the same problem.
+    stopped: Vec<bool>,
 }
 
 impl Collector {
@@ -314,9 +317,7 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
         }
     }
     let mut renderings = 0;
-    // Templates that hit a render limit once: rendering them again would only spend the same
-    // budget for the same problem.
-    let mut stopped = vec![false; operation.parts().count()];
+    collector.stopped = vec![false; operation.parts().count()];
     for event in events {
         let mut bodies: Vec<(IdEra, Value)> = Vec::new();
         for (era, notification) in &event.by_era {
@@ -333,7 +334,7 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
             let mut probe = data.clone();
             complete(&mut probe, &skeleton);
             for (index, part) in operation.parts().enumerate() {
-                if stopped[index] {
+                if collector.stopped[index] {
                     continue;
                 }
                 if let Some(body) = check_part(
@@ -344,7 +345,6 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
                     &probe,
                     &label,
                     &mut collector,
-                    &mut stopped[index],
                 ) {
                     bodies.push((*era, body));
                 }
@@ -391,11 +391,10 @@ fn check_part(
     probe: &Value,
     label: &str,
     collector: &mut Collector,
-    stopped: &mut bool,
 ) -> Option<Value> {
     if let Err(failure) = operation.render_strict(index, probe) {
         if failure.limit {
-            *stopped = true;
+            collector.stopped[index] = true;
             collector.add(from_failure(ProblemKind::Limit, failure, label));
             return None;
         }
@@ -414,7 +413,7 @@ fn check_part(
         Ok(text) => text,
         Err(failure) => {
             let kind = if failure.limit {
-                *stopped = true;
+                collector.stopped[index] = true;
                 ProblemKind::Limit
             } else {
                 ProblemKind::Render

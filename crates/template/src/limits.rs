@@ -302,11 +302,6 @@ impl Budget {
         Ok(())
     }
 
-    /// Steps taken by the last rendering on this thread.
-    pub(crate) fn steps() -> u64 {
-        STEPS.get()
-    }
-
     /// Enters a partial; `Err` when partials nest too deep.
     pub(crate) fn enter_partial() -> Result<(), String> {
         Budget::step()?;

@@ -233,27 +233,31 @@ fn invalid(field: &str, message: String) -> ValidationItem {
     }
 }
 
+/// A v7 400 listing every problem (`errors[]`), its `detail` their messages joined.
+pub fn validation_problem(instance: &str, errors: Vec<ValidationItem>) -> Body {
+    let detail = joined(&errors);
+    problem(
+        StatusCode::BAD_REQUEST,
+        "Validation error",
+        &detail,
+        instance,
+        Some(errors),
+    )
+}
+
+fn joined(errors: &[ValidationItem]) -> String {
+    errors
+        .iter()
+        .map(|item| item.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn validation_error(ctx: &Ctx<'_>, route: RouteId, errors: Vec<ValidationItem>) -> Body {
     if route.is_v7() {
-        let detail = errors
-            .iter()
-            .map(|item| item.message.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        problem(
-            StatusCode::BAD_REQUEST,
-            "Validation error",
-            &detail,
-            ctx.path,
-            Some(errors),
-        )
+        validation_problem(ctx.path, errors)
     } else {
-        let detail = errors
-            .iter()
-            .map(|item| item.message.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        v6_error(StatusCode::BAD_REQUEST, &detail)
+        v6_error(StatusCode::BAD_REQUEST, &joined(&errors))
     }
 }
 
@@ -335,10 +339,24 @@ fn clamp(datetime: OffsetDateTime) -> TeDate {
     TeDate::EPOCH.plus_seconds(datetime.unix_timestamp())
 }
 
-/// v7 `startDate`/`endDate`: ISO 8601 date-time (`2022-07-17T22:00:54Z`; any RFC 3339 offset
-/// is accepted).
+/// v7 `startDate`/`endDate`: an ISO 8601 date-time in every form common clients send:
+/// `2022-07-17T22:00:54Z`, `+00:00`, and the basic offset `+0000`, each with or without
+/// fractional seconds. The official Python SDK sends `2024-05-01T00:00:00.000000+0000`
+/// (reference §6.5), and the real API accepts what its own SDK sends.
 fn parse_iso(text: &str) -> Option<TeDate> {
-    OffsetDateTime::parse(text, &Rfc3339).ok().map(clamp)
+    if let Ok(parsed) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Some(clamp(parsed));
+    }
+    // `±hhmm` → `±hh:mm`, then RFC 3339. `get` keeps a split inside a multi-byte character
+    // from panicking; the offset is then checked to be ASCII before it is cut further.
+    let split = text.len().checked_sub(5)?;
+    let (head, offset) = (text.get(..split)?, text.get(split..)?);
+    let (sign, digits) = (offset.get(..1)?, offset.get(1..)?);
+    if !matches!(sign, "+" | "-") || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let colon = format!("{head}{sign}{}:{}", &digits[..2], &digits[2..]);
+    OffsetDateTime::parse(&colon, &Rfc3339).ok().map(clamp)
 }
 
 /// v6 `from`/`to`: `YYYY-mm-ddTHH:MM:SS` in UTC (§3.1); a trailing `Z` or offset is
@@ -363,6 +381,18 @@ impl Range {
     fn overlaps(self, alert: &TestAlert) -> bool {
         alert.start <= self.to && alert.state.end().is_none_or(|end| end >= self.from)
     }
+}
+
+/// The 400 item of a range whose start lies after its end (the end defaults to "now").
+fn backwards(range: Range, start: &str, end: &str) -> ValidationItem {
+    invalid(
+        start,
+        format!(
+            "{start} {} is after the end of the range {} ({end}, or now when {end} is not given); give a {start} before it",
+            range.from.iso(),
+            range.to.iso()
+        ),
+    )
 }
 
 fn check_format(query: &Query<'_>) -> Result<(), Body> {
@@ -419,6 +449,9 @@ fn v6_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
         }),
         _ => None,
     };
+    if let Some(range) = range.filter(|range| range.from > range.to) {
+        return validation_error(ctx, RouteId::V6Alerts, vec![backwards(range, "from", "to")]);
+    }
     let alerts = view
         .alerts
         .iter()
@@ -453,6 +486,16 @@ fn v6_alert(ctx: &Ctx<'_>, view: &View, query: &Query<'_>, id: &str) -> Body {
         return body;
     }
     // An unknown id gives an empty answer, not a 404 (§3.3): here the same wrapper, empty.
+    // What cannot be an alert id at all (`-1`, `abc`) is no resource, as for tests.
+    let well_formed = id.parse::<u64>().is_ok() || uuid::Uuid::try_parse(id).is_ok();
+    if !well_formed {
+        return v6_error(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "`{id}` is not an alert id (an integer or a UUID); list alerts with GET /v6/alerts.json?window=..."
+            ),
+        );
+    }
     let alert = find(ctx, view, id).map(|alert| api_v6::alert(ctx.profile, alert));
     let body = api_v6::AlertList {
         alert: alert.into_iter().collect(),
@@ -567,14 +610,6 @@ fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
             message: "window cannot be used with startDate or endDate; give either window or startDate/endDate".to_owned(),
         });
     }
-    if let (Some(start), Some(end)) = (start, end) {
-        if start > end {
-            errors.push(invalid(
-                "startDate",
-                "startDate is after endDate; swap them".to_owned(),
-            ));
-        }
-    }
     let state = match query.get("state") {
         None => None,
         Some("trigger") => Some(StateFilter::Trigger),
@@ -603,12 +638,17 @@ fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
             }
         },
     };
+    // A cursor this server issued points at an alert that exists (alerts are only ever
+    // appended), so one past the end was forged or is from another run: the same 400 as
+    // any other stranger.
     let after = match query.get("cursor") {
         None => 0,
-        Some(text) => decode_cursor(text).unwrap_or_else(|| {
-            errors.push(invalid("cursor", "cursor is not one this server issued; follow _links.next.href as given, or drop the cursor to start over".to_owned()));
-            0
-        }),
+        Some(text) => decode_cursor(text)
+            .filter(|ordinal| *ordinal < view.entries.len())
+            .unwrap_or_else(|| {
+                errors.push(invalid("cursor", "cursor is not one this server issued; follow _links.next.href as given, or drop the cursor to start over".to_owned()));
+                0
+            }),
     };
     if !errors.is_empty() {
         return validation_error(ctx, RouteId::V7Alerts, errors);
@@ -624,6 +664,14 @@ fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
             to: end.unwrap_or(ctx.now),
         }),
     };
+    // Checked once the defaults are in: `startDate` alone can still lie after "now".
+    if let Some(range) = range.filter(|range| range.from > range.to) {
+        return validation_error(
+            ctx,
+            RouteId::V7Alerts,
+            vec![backwards(range, "startDate", "endDate")],
+        );
+    }
     // Semantics from the SDK's text (reference §4.2); the `state` + range cases are inferred.
     let selected = |entry: &Entry| {
         let end = entry.end();
@@ -827,6 +875,29 @@ mod tests {
             "2022-07-17T22:00:54Z"
         );
         assert_eq!(parse_iso("0001-01-01T00:00:00Z"), Some(TeDate::EPOCH));
+        // Every form the official SDKs and common clients send (reference §6.5).
+        for text in [
+            "2024-05-01T00:00:00Z",
+            "2024-05-01T00:00:00+00:00",
+            "2024-05-01T00:00:00+0000",
+            "2024-05-01T00:00:00.000000+0000",
+            "2024-05-01T00:00:00.000Z",
+            "2024-05-01T02:00:00.5+02:00",
+            "2024-04-30T19:00:00.000000-0500",
+        ] {
+            assert_eq!(
+                parse_iso(text).map(TeDate::iso).as_deref(),
+                Some("2024-05-01T00:00:00Z"),
+                "{text}"
+            );
+        }
+        for text in [
+            "2024-05-01T00:00:00+00",
+            "2024-05-01T00:00:00+0x00",
+            "2024-05-01T00:00:00é000",
+        ] {
+            assert!(parse_iso(text).is_none(), "{text}");
+        }
         assert_eq!(
             parse_v6_date("2014-08-24T01:00:00").unwrap().classic(),
             "2014-08-24 01:00:00"

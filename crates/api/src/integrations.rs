@@ -5,13 +5,13 @@
 //! One entry point, independent of the server around it:
 //!
 //! ```text
-//! pub fn route(store: &IntegrationStore, method: &http::Method, path: &str, body: &[u8])
-//!     -> Option<http::Response<bytes::Bytes>>
+//! pub fn route(store: &IntegrationStore, request: &Request<'_>) -> Option<http::Response<bytes::Bytes>>
 //! ```
 //!
 //! `None` when `path` is not an integrations path (not under `/v7/connectors` or
 //! `/v7/operations`); otherwise the complete answer, errors included. The caller handles
-//! authentication, rate limits and `?aid=` (pass the path without the query). Routes:
+//! authentication, rate limits and `?aid=` (pass the path without the query), and gives the
+//! scenario's "now" (stamped as `lastModifiedDate`). Routes:
 //!
 //! | method & path | answer |
 //! |---|---|
@@ -35,10 +35,11 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
 use serde_json::{Value, json};
-use tesim_model::custom::{FieldError, GenericConnector, WebhookOperation};
+use tesim_model::TeDate;
+use tesim_model::api_v7::ValidationItem;
+use tesim_model::custom::{GenericConnector, WebhookOperation};
 
-const HAL: &str = "application/hal+json";
-const PROBLEM: &str = "application/problem+json";
+use crate::handlers::{self, Body, HAL};
 const CONNECTORS: &str = "/v7/connectors/generic";
 const OPERATIONS: &str = "/v7/operations/webhooks";
 
@@ -103,13 +104,24 @@ impl IntegrationStore {
     }
 }
 
+/// One integrations request, as [`route`] reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The path (a query string is ignored).
+    pub path: &'a str,
+    /// The body (JSON for POST and PUT).
+    pub body: &'a [u8],
+    /// "Now" on the scenario clock: what `lastModifiedDate` records.
+    pub now: TeDate,
+}
+
 /// Answers an integrations request; `None` when `path` is not an integrations path.
-pub fn route(
-    store: &IntegrationStore,
-    method: &Method,
-    path: &str,
-    body: &[u8],
-) -> Option<Response<Bytes>> {
+pub fn route(store: &IntegrationStore, request: &Request<'_>) -> Option<Response<Bytes>> {
+    let Request {
+        method, path, body, ..
+    } = *request;
     let path = path.split('?').next().unwrap_or(path);
     let trimmed = path.trim_end_matches('/');
     if !(is_under(trimmed, "/v7/connectors") || is_under(trimmed, "/v7/operations")) {
@@ -119,18 +131,16 @@ pub fn route(
     let answer = match segments.as_slice() {
         ["v7", "connectors", "generic"] => match *method {
             Method::GET => list(store, Kind::Connector),
-            Method::POST => create(store, Kind::Connector, body, path),
+            Method::POST => create(store, Kind::Connector, body, path, request.now),
             _ => not_allowed(path, "GET, POST"),
         },
         ["v7", "operations", "webhooks"] => match *method {
             Method::GET => list(store, Kind::Operation),
-            Method::POST => create(store, Kind::Operation, body, path),
+            Method::POST => create(store, Kind::Operation, body, path, request.now),
             _ => not_allowed(path, "GET, POST"),
         },
-        ["v7", "connectors", "generic", id] => item(store, Kind::Connector, method, id, body, path),
-        ["v7", "operations", "webhooks", id] => {
-            item(store, Kind::Operation, method, id, body, path)
-        }
+        ["v7", "connectors", "generic", id] => item(store, Kind::Connector, id, request, path),
+        ["v7", "operations", "webhooks", id] => item(store, Kind::Operation, id, request, path),
         ["v7", "connectors", "generic", id, "operations"] => {
             assignments(store, Kind::Connector, method, id, body, path)
         }
@@ -144,7 +154,6 @@ pub fn route(
                 "no such resource `{path}`; tesim serves {CONNECTORS}[/{{id}}[/operations]] and {OPERATIONS}[/{{id}}[/connectors]]"
             ),
             path,
-            None,
         ),
     };
     Some(answer)
@@ -194,12 +203,13 @@ impl Kind {
     }
 }
 
-fn respond(status: StatusCode, content_type: &str, body: Bytes) -> Response<Bytes> {
+fn respond(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Bytes> {
     let mut response = Response::new(body);
     *response.status_mut() = status;
-    if let Ok(value) = http::HeaderValue::from_str(content_type) {
-        response.headers_mut().insert(header::CONTENT_TYPE, value);
-    }
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
     response
 }
 
@@ -207,40 +217,25 @@ fn hal(status: StatusCode, value: &Value) -> Response<Bytes> {
     respond(status, HAL, Bytes::from(value.to_string()))
 }
 
-fn problem(
-    status: StatusCode,
-    title: &str,
-    detail: &str,
-    instance: &str,
-    errors: Option<&[FieldError]>,
-) -> Response<Bytes> {
-    let mut body = json!({
-        // The real type URIs were not recovered; `about:blank` is RFC 9457's default.
-        "type": "about:blank",
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-        "instance": instance,
-    });
-    if let Some(errors) = errors {
-        body["errors"] = serde_json::to_value(errors).unwrap_or(Value::Null);
-    }
-    respond(status, PROBLEM, Bytes::from(body.to_string()))
+/// The answer of a finished [`Body`] (the alerts routes' problem+json builder).
+fn answer(body: Body) -> Response<Bytes> {
+    respond(body.status, body.content_type, body.bytes)
 }
 
-fn validation(instance: &str, errors: &[FieldError]) -> Response<Bytes> {
-    let detail = errors
-        .iter()
-        .map(|error| error.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    problem(
-        StatusCode::BAD_REQUEST,
-        "Validation error",
-        &detail,
-        instance,
-        Some(errors),
-    )
+fn problem(status: StatusCode, title: &str, detail: &str, instance: &str) -> Response<Bytes> {
+    answer(handlers::problem(status, title, detail, instance, None))
+}
+
+fn validation(instance: &str, errors: Vec<ValidationItem>) -> Response<Bytes> {
+    answer(handlers::validation_problem(instance, errors))
+}
+
+fn invalid(field: impl Into<String>, message: String) -> ValidationItem {
+    ValidationItem {
+        code: "invalid".to_owned(),
+        field: field.into(),
+        message,
+    }
 }
 
 fn not_found(kind: Kind, id: &str, instance: &str) -> Response<Bytes> {
@@ -253,7 +248,6 @@ fn not_found(kind: Kind, id: &str, instance: &str) -> Response<Bytes> {
             kind.base()
         ),
         instance,
-        None,
     )
 }
 
@@ -263,7 +257,6 @@ fn not_allowed(instance: &str, allow: &'static str) -> Response<Bytes> {
         "Method not allowed",
         &format!("`{instance}` takes {allow}"),
         instance,
-        None,
     );
     response
         .headers_mut()
@@ -278,21 +271,9 @@ fn parse_body(body: &[u8], instance: &str) -> Result<Value, Response<Bytes>> {
     serde_json::from_slice(body).map_err(|err| {
         validation(
             instance,
-            &[FieldError {
-                code: "invalid".to_owned(),
-                field: String::new(),
-                message: format!("the body is not valid JSON: {err}"),
-            }],
+            vec![invalid("", format!("the body is not valid JSON: {err}"))],
         )
     })
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
 }
 
 /// A stored item as the API returns it: with its `_links`.
@@ -338,19 +319,19 @@ fn store_item(
     id: Option<&str>,
     body: &[u8],
     instance: &str,
+    now: TeDate,
 ) -> Result<Value, Response<Bytes>> {
     let value = parse_body(body, instance)?;
     if let (Some(id), Some(body_id)) = (id, value.get("id").and_then(Value::as_str)) {
         if body_id != id {
             return Err(validation(
                 instance,
-                &[FieldError {
-                    code: "invalid".to_owned(),
-                    field: "id".to_owned(),
-                    message: format!(
+                vec![invalid(
+                    "id",
+                    format!(
                         "`id` {body_id} does not match the path's {id}; leave it out or make them equal"
                     ),
-                }],
+                )],
             ));
         }
     }
@@ -366,9 +347,9 @@ fn store_item(
     match kind {
         Kind::Connector => {
             let mut connector = GenericConnector::from_value(&value)
-                .map_err(|errors| validation(instance, &errors))?;
+                .map_err(|errors| validation(instance, errors))?;
             connector.id = Some(id.clone());
-            connector.last_modified_date = Some(now_millis());
+            connector.last_modified_date = Some(now.epoch_millis());
             connector.links = None;
             let json = connector_json(store, &connector);
             match state
@@ -383,7 +364,7 @@ fn store_item(
         }
         Kind::Operation => {
             let mut operation = WebhookOperation::from_value(&value)
-                .map_err(|errors| validation(instance, &errors))?;
+                .map_err(|errors| validation(instance, errors))?;
             operation.id = Some(id.clone());
             operation.kind = Some("webhook".to_owned());
             operation.links = None;
@@ -401,8 +382,14 @@ fn store_item(
     }
 }
 
-fn create(store: &IntegrationStore, kind: Kind, body: &[u8], instance: &str) -> Response<Bytes> {
-    match store_item(store, kind, None, body, instance) {
+fn create(
+    store: &IntegrationStore,
+    kind: Kind,
+    body: &[u8],
+    instance: &str,
+    now: TeDate,
+) -> Response<Bytes> {
+    match store_item(store, kind, None, body, instance, now) {
         Ok(json) => {
             let mut response = hal(StatusCode::CREATED, &json);
             let location = json["_links"]["self"]["href"].as_str().unwrap_or_default();
@@ -431,11 +418,11 @@ fn exists(state: &State, kind: Kind, id: &str) -> bool {
 fn item(
     store: &IntegrationStore,
     kind: Kind,
-    method: &Method,
     id: &str,
-    body: &[u8],
+    request: &Request<'_>,
     instance: &str,
 ) -> Response<Bytes> {
+    let method = request.method;
     if !matches!(*method, Method::GET | Method::PUT | Method::DELETE) {
         return not_allowed(instance, "GET, PUT, DELETE");
     }
@@ -459,7 +446,8 @@ fn item(
             };
             hal(StatusCode::OK, &json.unwrap_or(Value::Null))
         }
-        Method::PUT => match store_item(store, kind, Some(id), body, instance) {
+        Method::PUT => match store_item(store, kind, Some(id), request.body, instance, request.now)
+        {
             Ok(json) => hal(StatusCode::OK, &json),
             Err(response) => response,
         },
@@ -509,11 +497,10 @@ fn assignments(
         let Some(items) = value.as_array() else {
             return validation(
                 instance,
-                &[FieldError {
-                    code: "invalid".to_owned(),
-                    field: String::new(),
-                    message: format!("the body must be a JSON array of {} ids", other.noun()),
-                }],
+                vec![invalid(
+                    "",
+                    format!("the body must be a JSON array of {} ids", other.noun()),
+                )],
             );
         };
         let state = store.state();
@@ -522,21 +509,20 @@ fn assignments(
         for (index, item) in items.iter().enumerate() {
             match item.as_str() {
                 Some(other_id) if exists(&state, other, other_id) => ids.push(other_id.to_owned()),
-                Some(other_id) => errors.push(FieldError {
+                Some(other_id) => errors.push(ValidationItem {
                     code: "not-found".to_owned(),
                     field: format!("[{index}]"),
                     message: format!("no {} with id `{other_id}`", other.noun()),
                 }),
-                None => errors.push(FieldError {
-                    code: "invalid".to_owned(),
-                    field: format!("[{index}]"),
-                    message: format!("item {index} must be a {} id string", other.noun()),
-                }),
+                None => errors.push(invalid(
+                    format!("[{index}]"),
+                    format!("item {index} must be a {} id string", other.noun()),
+                )),
             }
         }
         drop(state);
         if !errors.is_empty() {
-            return validation(instance, &errors);
+            return validation(instance, errors);
         }
         let mut state = store.state();
         // Replace semantics: the list given becomes the complete set.
@@ -592,7 +578,13 @@ mod tests {
         } else {
             body.to_string().into_bytes()
         };
-        let response = route(store, &method, path, &body).expect("an integrations path");
+        let request = Request {
+            method: &method,
+            path,
+            body: &body,
+            now: TeDate::EPOCH,
+        };
+        let response = route(store, &request).expect("an integrations path");
         let json = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
         (response.status(), json)
     }
@@ -611,8 +603,14 @@ mod tests {
     #[test]
     fn other_paths_are_not_ours() {
         let store = IntegrationStore::default();
-        assert!(route(&store, &Method::GET, "/v7/alerts", b"").is_none());
-        assert!(route(&store, &Method::GET, "/v7/connectorsx", b"").is_none());
+        let get = |path| Request {
+            method: &Method::GET,
+            path,
+            body: b"",
+            now: TeDate::EPOCH,
+        };
+        assert!(route(&store, &get("/v7/alerts")).is_none());
+        assert!(route(&store, &get("/v7/connectorsx")).is_none());
         assert_eq!(
             call(&store, Method::GET, "/v7/connectors/nope", Value::Null).0,
             StatusCode::NOT_FOUND

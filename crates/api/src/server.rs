@@ -368,8 +368,15 @@ impl Inner {
         let store = self
             .integrations
             .get_or_init(|| IntegrationStore::new(self.base_url()));
-        let Some(response) = integrations::route(store, &method, &path, &collected.to_bytes())
-        else {
+        let now = instant_at(&self.timeline, self.clock.now());
+        let body = collected.to_bytes();
+        let request = integrations::Request {
+            method: &method,
+            path: &path,
+            body: &body,
+            now,
+        };
+        let Some(response) = integrations::route(store, &request) else {
             let body = handlers::problem(
                 StatusCode::NOT_FOUND,
                 "Not found",

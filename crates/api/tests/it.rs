@@ -4,6 +4,7 @@ mod it {
     pub mod auth;
     pub mod blog;
     pub mod consistency;
+    pub mod edge_cases;
     pub mod errors;
     pub mod faults;
     pub mod integrations;

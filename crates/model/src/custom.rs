@@ -784,16 +784,11 @@ pub struct WebhookOperation {
 }
 
 /// One problem with a field of a request body: the `errors[]` item of a v7 validation error
-/// (`{"code","field","message"}`, reference §4.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    /// Machine-readable code (tesim's own spelling: `required`, `invalid`; inferred).
-    pub code: String,
-    /// The field, as a JSON path (`authentication.token`).
-    pub field: String,
-    /// What is wrong and what to do.
-    pub message: String,
-}
+/// (`{"code","field","message"}`, reference §4.1). The same type as the alerts API's
+/// validation items, so the mock has one vocabulary for 400s. Codes are tesim's own
+/// spelling (`required`, `invalid`; inferred); `field` is a JSON path
+/// (`authentication.token`).
+pub use crate::api_v7::ValidationItem as FieldError;
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

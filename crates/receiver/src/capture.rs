@@ -36,14 +36,19 @@ impl CapturedRequest {
         self.json.as_ref().and_then(EventSummary::from_json)
     }
 
-    /// One line for humans, e.g.
+    /// One line for humans, safe to print: secret query parameters masked, control characters
+    /// escaped. E.g.
     /// `POST /hook -> 200  ALERT_NOTIFICATION_TRIGGER eventId=49-35541 alertId=35541 rule="Default Page Load Alert Rule" agents=[Boston, MA; Vancouver, Canada]`.
     pub fn summary(&self) -> String {
         let answered = match self.answered {
             Some(status) => status.as_u16().to_string(),
             None => "no answer".to_owned(),
         };
-        let mut line = format!("{} {} -> {answered}  ", self.method, self.path_and_query);
+        let mut line = format!(
+            "{} {} -> {answered}  ",
+            self.method,
+            crate::mask::mask_query(&self.path_and_query)
+        );
         match self.event() {
             Some(event) => line.push_str(&event.to_string()),
             None => {
@@ -58,7 +63,8 @@ impl CapturedRequest {
                 }
             }
         }
-        line
+        // Every part came from the network: no control character reaches a terminal.
+        crate::mask::escape_control(&line).into_owned()
     }
 }
 
@@ -267,6 +273,30 @@ mod tests {
         check(
             json!({"eventType":"ALERT_NOTIFICATION_CLEAR","eventId":"1-2","alert":{"alertId":"2","agents":agents}}),
             "ALERT_NOTIFICATION_CLEAR eventId=1-2 alertId=2 agents=[a0; a1; a2; +997 more]",
+        );
+    }
+
+    #[test]
+    fn summary_is_safe_to_print() {
+        let json = json!({"eventType":"ALERT_NOTIFICATION_TRIGGER\u{1b}[2J","eventId":"1"});
+        let request = CapturedRequest {
+            method: http::Method::POST,
+            path_and_query: "/hook?token=s3cret&x=1".to_owned(),
+            headers: HeaderMap::new(),
+            body: Bytes::from(json.to_string()),
+            json: Some(json),
+            received_at: SystemTime::UNIX_EPOCH,
+            connection_id: 1,
+            answered: Some(StatusCode::OK),
+        };
+        let line = request.summary();
+        assert!(
+            !line.contains('\u{1b}') && line.contains("\\u{1b}[2J"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("s3cret") && line.contains("token=***"),
+            "{line}"
         );
     }
 

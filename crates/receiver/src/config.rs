@@ -27,6 +27,34 @@ pub struct ReceiverConfig {
     pub observe_path: Option<String>,
     /// Largest request body accepted; larger ones get `413` (16 MiB by default).
     pub max_body_bytes: usize,
+    /// Timeouts and the connection cap that keep idle or half-sent connections from piling up.
+    pub limits: ConnectionLimits,
+}
+
+/// Bounds on connections, as production servers set them: a client that sends nothing, or
+/// sends a request slowly (slowloris), is disconnected instead of holding a socket forever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time allowed to receive a request's headers, counted from when the server starts
+    /// waiting for them, so it also closes a keep-alive connection that stays silent (30 s,
+    /// hyper's default).
+    pub header_read_timeout: Duration,
+    /// A connection on which no byte moves for this long, with no request being answered, is
+    /// closed (60 s). It also bounds a half-sent body.
+    pub idle_timeout: Duration,
+    /// Connections served at once (1024); further ones wait in the listen backlog until one
+    /// closes.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// A status code from a number, `None` outside 100..=599 (for `--status` flags).
@@ -49,6 +77,7 @@ impl Default for ReceiverConfig {
             oauth: None,
             observe_path: Some(OBSERVE_PATH.to_owned()),
             max_body_bytes: 16 * 1024 * 1024,
+            limits: ConnectionLimits::default(),
         }
     }
 }

@@ -21,14 +21,15 @@
 
 mod capture;
 mod config;
+pub mod mask;
 mod oauth;
 mod records;
 mod server;
 
 pub use capture::{CapturedRequest, EventSummary};
 pub use config::{
-    AuthSpecError, Mode, OAuthConfig, OBSERVE_PATH, ReceiverConfig, RedirectTarget, RequiredAuth,
-    status_from_u16,
+    AuthSpecError, ConnectionLimits, Mode, OAuthConfig, OBSERVE_PATH, ReceiverConfig,
+    RedirectTarget, RequiredAuth, status_from_u16,
 };
 pub use records::{AlertRecord, OBSERVATION_SCHEMA, ProcessedEvent, Records};
 pub use server::{ReceiverHandle, Server, serve, spawn};

@@ -105,11 +105,36 @@ impl Server {
     {
         let connection_id = self.inner.connections.fetch_add(1, Ordering::Relaxed) + 1;
         let inner = Arc::clone(&self.inner);
-        let service = service_fn(move |req| handle(Arc::clone(&inner), connection_id, req));
-        let result = hyper::server::conn::http1::Builder::new()
+        let limits = self.inner.config.limits;
+        let activity = Arc::new(Activity::new());
+        let service = service_fn({
+            let activity = Arc::clone(&activity);
+            move |req| {
+                let inner = Arc::clone(&inner);
+                let busy = Busy::new(Arc::clone(&activity));
+                async move {
+                    let answer = handle(inner, connection_id, req).await;
+                    drop(busy);
+                    answer
+                }
+            }
+        });
+        let io = Watched {
+            io,
+            activity: Arc::clone(&activity),
+        };
+        let connection = hyper::server::conn::http1::Builder::new()
             .keep_alive(true)
-            .serve_connection(TokioIo::new(io), service)
-            .await;
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .serve_connection(TokioIo::new(io), service);
+        let result = tokio::select! {
+            result = connection => result,
+            () = idle(&activity, limits.idle_timeout) => {
+                tracing::debug!(connection_id, "closing an idle connection");
+                Ok(())
+            }
+        };
         match result {
             // Our own deliberate close is not an error of the connection.
             Err(err) if is_deliberate_close(&err) => Ok(()),
@@ -120,7 +145,15 @@ impl Server {
     /// Accepts connections on `listener` until `shutdown` becomes true (or forever when it
     /// never does). Connections still open at shutdown are dropped.
     async fn accept_loop(&self, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(
+            self.inner.config.limits.max_connections.max(1),
+        ));
         loop {
+            // At the cap, stop accepting: further clients wait in the backlog.
+            let slot = tokio::select! {
+                slot = Arc::clone(&slots).acquire_owned() => slot.expect("never closed"),
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            };
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
                 _ = shutdown.wait_for(|stop| *stop) => return,
@@ -146,6 +179,7 @@ impl Server {
                     }
                     _ = shutdown.wait_for(|stop| *stop) => {}
                 }
+                drop(slot);
             });
         }
     }
@@ -154,6 +188,118 @@ impl Server {
     pub async fn serve(&self, listener: TcpListener) {
         let (_keep, shutdown) = watch::channel(false);
         self.accept_loop(listener, shutdown).await;
+    }
+}
+
+/// When bytes last moved on a connection, and whether a request is being answered.
+#[derive(Debug)]
+struct Activity {
+    started: tokio::time::Instant,
+    /// Milliseconds since `started` of the last read or write.
+    last_ms: AtomicU64,
+    busy: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            started: tokio::time::Instant::now(),
+            last_ms: AtomicU64::new(0),
+            busy: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn last(&self) -> tokio::time::Instant {
+        self.started + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// Marks a request as being answered (a slow or hanging answer is not idleness); the body
+/// read is part of it, so the handler bounds that read by the idle timeout itself.
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn new(activity: Arc<Activity>) -> Self {
+        activity.busy.fetch_add(1, Ordering::Relaxed);
+        Busy(activity)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Completes once no byte has moved for `timeout` while no request was being answered.
+async fn idle(activity: &Activity, timeout: Duration) {
+    loop {
+        let deadline = activity.last() + timeout;
+        tokio::time::sleep_until(deadline).await;
+        if activity.busy.load(Ordering::Relaxed) == 0 && activity.last() + timeout <= deadline {
+            return;
+        }
+        if activity.busy.load(Ordering::Relaxed) > 0 {
+            // Answering: look again later (the answer touches the clock when it is done).
+            tokio::time::sleep(timeout).await;
+        }
+    }
+}
+
+/// An IO that records activity.
+struct Watched<I> {
+    io: I,
+    activity: Arc<Activity>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let result = std::pin::Pin::new(&mut this.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.activity.touch();
+        }
+        result
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let result = std::pin::Pin::new(&mut this.io).poll_write(cx, buf);
+        if matches!(result, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.touch();
+        }
+        result
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }
 
@@ -246,9 +392,15 @@ async fn handle(
         .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
     let path = parts.uri.path().to_owned();
     let config = &inner.config;
-    let body = match Limited::new(body, config.max_body_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err) => {
+    // A half-sent body is bounded too: the connection is busy while it is read.
+    let read = tokio::time::timeout(
+        config.limits.idle_timeout,
+        Limited::new(body, config.max_body_bytes).collect(),
+    );
+    let body = match read.await {
+        Err(_elapsed) => return Err(CloseWithoutAnswer),
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(err)) => {
             let status = if err.is::<http_body_util::LengthLimitError>() {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {

@@ -4,5 +4,6 @@ mod it {
     mod auth;
     mod capture;
     pub mod client;
+    mod limits;
     mod modes;
 }

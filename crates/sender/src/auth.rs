@@ -96,7 +96,7 @@ pub enum AuthSpecError {
     )]
     UnknownMode(String),
     /// A part is missing or malformed.
-    #[error("--auth {mode}: {problem}")]
+    #[error("auth {mode}: {problem}")]
     Malformed {
         /// The mode.
         mode: &'static str,
@@ -104,7 +104,7 @@ pub enum AuthSpecError {
         problem: String,
     },
     /// A secret could not be read.
-    #[error("--auth {mode}: {field}: {source}")]
+    #[error("auth {mode}: {field}: {source}")]
     Secret {
         /// The mode.
         mode: &'static str,
@@ -115,7 +115,7 @@ pub enum AuthSpecError {
         source: SecretError,
     },
     /// The token URL is not acceptable.
-    #[error("--auth {mode}: token URL: {source}")]
+    #[error("auth {mode}: token URL: {source}")]
     TokenUrl {
         /// The mode.
         mode: &'static str,
@@ -541,7 +541,7 @@ impl Authenticator {
                     (Some(status), Some(body)) => {
                         match serde_json::from_slice::<TokenErrorResponse>(body) {
                             Ok(answer) => format!(
-                                "the token endpoint answered {status} `{}`{}; check client_id, client_secret{} in --auth",
+                                "the token endpoint answered {status} `{}`{}; check client_id, client_secret{} for this token endpoint",
                                 answer.error,
                                 answer
                                     .error_description
@@ -554,7 +554,7 @@ impl Authenticator {
                                 }
                             ),
                             Err(_) => format!(
-                                "the token endpoint answered {status}; check the token URL and the credentials in --auth"
+                                "the token endpoint answered {status}; check the token URL and the client credentials"
                             ),
                         }
                     }

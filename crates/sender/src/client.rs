@@ -13,7 +13,9 @@ use hyper_util::client::legacy::Client as LegacyClient;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
 use crate::auth::Authenticator;
-use crate::connect::{ConnectError, Connector, Stream, TlsConfig, TlsConfigError, rustls_config};
+use crate::connect::{
+    ConnectError, Connector, NotHttp, Stream, TlsConfig, TlsConfigError, rustls_config,
+};
 use crate::error::{DeliveryError, Detail, ErrorKind, TimeoutPhase};
 use crate::secret::Secret;
 use crate::target::Target;
@@ -59,7 +61,7 @@ pub enum ClientError {
     Tls(#[from] TlsConfigError),
     /// A header value cannot go in an HTTP header.
     #[error(
-        "header {name}: the value is not a valid HTTP header value (control characters or line breaks); fix --header"
+        "header {name}: the value is not a valid HTTP header value (control characters or line breaks); fix the header"
     )]
     HeaderValue {
         /// The header name.
@@ -315,6 +317,23 @@ pub(crate) fn check_status(
     ))
 }
 
+/// The [`NotHttp`] check's finding, anywhere in `err`'s chain.
+fn not_http(err: &(dyn StdError + 'static)) -> Option<String> {
+    let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(current) = cause {
+        // io::Error's `source()` skips its custom payload: look inside it.
+        if let Some(not_http) = current
+            .downcast_ref::<io::Error>()
+            .and_then(|io_error| io_error.get_ref())
+            .and_then(|inner| inner.downcast_ref::<NotHttp>())
+        {
+            return Some(not_http.0.clone());
+        }
+        cause = current.source();
+    }
+    None
+}
+
 fn classify_legacy(url: Arc<str>, err: hyper_util::client::legacy::Error) -> DeliveryError {
     let mut cause: Option<&(dyn StdError + 'static)> = err.source();
     while let Some(current) = cause {
@@ -323,6 +342,9 @@ fn classify_legacy(url: Arc<str>, err: hyper_util::client::legacy::Error) -> Del
             return DeliveryError::new(kind, url, detail, Some(Box::new(err)));
         }
         cause = current.source();
+    }
+    if let Some(first_bytes) = not_http(&err) {
+        return DeliveryError::not_http(url, first_bytes);
     }
     let kind = classify_chain(&err);
     let detail = if kind == ErrorKind::Reset {
@@ -334,6 +356,9 @@ fn classify_legacy(url: Arc<str>, err: hyper_util::client::legacy::Error) -> Del
 }
 
 pub(crate) fn classify_hyper(url: Arc<str>, err: hyper::Error) -> DeliveryError {
+    if let Some(first_bytes) = not_http(&err) {
+        return DeliveryError::not_http(url, first_bytes);
+    }
     let kind = classify_chain(&err);
     let detail = if kind == ErrorKind::Reset {
         Detail::Reset

@@ -38,7 +38,7 @@ pub struct TlsConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum TlsConfigError {
     /// A CA file cannot be read.
-    #[error("cannot read CA certificate file {path}; check the path given with --ca-cert")]
+    #[error("cannot read CA certificate file {path}; check the path")]
     Read {
         /// The file.
         path: PathBuf,
@@ -48,7 +48,7 @@ pub enum TlsConfigError {
     },
     /// A CA file holds no PEM certificate.
     #[error(
-        "{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----); give --ca-cert a PEM file with the CA certificate"
+        "{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----); give a PEM file with the CA certificate"
     )]
     NoCertificate {
         /// The file.
@@ -56,7 +56,7 @@ pub enum TlsConfigError {
     },
     /// A certificate in a CA file is not usable as a trust anchor.
     #[error(
-        "{path}: certificate is not a usable CA ({reason}); give --ca-cert the CA certificate, not the server's key"
+        "{path}: certificate is not usable as a trust anchor ({reason}); give the CA certificate or the server's own certificate, not its key"
     )]
     BadCertificate {
         /// The file.
@@ -82,17 +82,31 @@ pub(crate) fn rustls_config(tls: &TlsConfig) -> Result<rustls::ClientConfig, Tls
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         let _ = roots.add_parsable_certificates(native_roots().iter().cloned());
+        let mut pinned = Vec::new();
         for path in &tls.ca_certs {
             for cert in read_ca_file(path)? {
                 roots
-                    .add(cert)
+                    .add(cert.clone())
                     .map_err(|source| TlsConfigError::BadCertificate {
                         path: path.clone(),
                         reason: source.to_string(),
                     })?;
+                pinned.push(cert);
             }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .map_err(|source| TlsConfigError::BadCertificate {
+            path: tls.ca_certs.first().cloned().unwrap_or_default(),
+            reason: source.to_string(),
+        })?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinningVerifier { webpki, pinned }))
+            .with_no_client_auth()
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
@@ -120,6 +134,80 @@ fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigEr
         });
     }
     Ok(certs)
+}
+
+/// The standard web PKI verification, plus pinning: a server certificate that is exactly one
+/// of the certificates given as trusted (`--ca-cert`) is accepted as an end entity when its
+/// names match, even if it is marked as a CA. `openssl req -x509` marks self-signed
+/// certificates CA:TRUE by default, and webpki refuses a CA as an end entity; users who pass
+/// the very certificate the server presents mean to trust it.
+#[derive(Debug)]
+struct PinningVerifier {
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+impl ServerCertVerifier for PinningVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => Ok(verified),
+            Err(err) if self.pinned.iter().any(|pinned| pinned == end_entity) => {
+                // Pinned: the name must still match (ThousandEyes checks it), the chain does not
+                // matter.
+                let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+                rustls::client::verify_server_name(&parsed, server_name).map_err(|name_err| {
+                    if matches!(
+                        name_err,
+                        rustls::Error::InvalidCertificate(
+                            rustls::CertificateError::NotValidForName
+                                | rustls::CertificateError::NotValidForNameContext { .. }
+                        )
+                    ) {
+                        name_err
+                    } else {
+                        err
+                    }
+                })?;
+                Ok(ServerCertVerified::assertion())
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// `--insecure`: accepts any certificate, but still checks handshake signatures so the TLS
@@ -176,11 +264,61 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     }
 }
 
-/// A plain or TLS connection.
+/// A plain or TLS connection that checks the answer starts like HTTP/1.x.
+///
+/// A receiver port that speaks another protocol (SSH, SMTP, a TLS port hit with http://)
+/// would otherwise surface as hyper's "invalid HTTP version parsed"; this check turns it into
+/// an error that shows what came back.
 #[derive(Debug)]
-pub(crate) enum Stream {
+pub(crate) struct Stream {
+    io: Io,
+    /// How many bytes of `HTTP/` have been seen; 5 once checked.
+    http_prefix_seen: usize,
+}
+
+#[derive(Debug)]
+enum Io {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+}
+
+const HTTP_PREFIX: &[u8] = b"HTTP/";
+
+/// The first bytes of an answer that is not HTTP, escaped for printing.
+#[derive(Debug)]
+pub(crate) struct NotHttp(pub(crate) String);
+
+impl std::fmt::Display for NotHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the answer is not HTTP: it starts with \"{}\"", self.0)
+    }
+}
+
+impl std::error::Error for NotHttp {}
+
+/// `bytes` with everything but printable ASCII escaped (`\x1b`, `\r`, `\n`).
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .flat_map(|byte| std::ascii::escape_default(*byte))
+        .map(char::from)
+        .collect()
+}
+
+impl Stream {
+    fn plain(tcp: TcpStream) -> Stream {
+        Stream {
+            io: Io::Plain(tcp),
+            http_prefix_seen: 0,
+        }
+    }
+
+    fn tls(tls: TlsStream<TcpStream>) -> Stream {
+        Stream {
+            io: Io::Tls(Box::new(tls)),
+            http_prefix_seen: 0,
+        }
+    }
 }
 
 impl AsyncRead for Stream {
@@ -189,10 +327,28 @@ impl AsyncRead for Stream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
-            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let result = match &mut this.io {
+            Io::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+        };
+        if this.http_prefix_seen < HTTP_PREFIX.len() {
+            if let Poll::Ready(Ok(())) = &result {
+                let new = &buf.filled()[before..];
+                let n = new.len().min(HTTP_PREFIX.len() - this.http_prefix_seen);
+                let expected = &HTTP_PREFIX[this.http_prefix_seen..this.http_prefix_seen + n];
+                if new[..n] != *expected {
+                    let shown = &new[..new.len().min(32)];
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        NotHttp(escape_bytes(shown)),
+                    )));
+                }
+                this.http_prefix_seen += n;
+            }
         }
+        result
     }
 }
 
@@ -202,23 +358,23 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
-            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+        match &mut self.get_mut().io {
+            Io::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(stream) => Pin::new(stream).poll_flush(cx),
-            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+        match &mut self.get_mut().io {
+            Io::Plain(stream) => Pin::new(stream).poll_flush(cx),
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
-            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
+        match &mut self.get_mut().io {
+            Io::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
         }
     }
 
@@ -227,16 +383,16 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
-            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write_vectored(cx, bufs),
+        match &mut self.get_mut().io {
+            Io::Plain(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
-        match self {
-            Stream::Plain(stream) => stream.is_write_vectored(),
-            Stream::Tls(stream) => stream.is_write_vectored(),
+        match &self.io {
+            Io::Plain(stream) => stream.is_write_vectored(),
+            Io::Tls(stream) => stream.is_write_vectored(),
         }
     }
 }
@@ -282,37 +438,39 @@ impl Connector {
         } else {
             format!("{authority}:{port}")
         };
-        let attempt = async {
-            let tcp = connect_tcp(&host, port, &authority).await?;
-            if !https {
-                return Ok(Stream::Plain(tcp));
-            }
-            let server_name = ServerName::try_from(host.clone()).map_err(|_| ConnectError {
-                kind: ConnectErrorKind::Resolve,
-                authority: authority.clone(),
-                source: Some(format!("`{host}` is not a valid TLS server name").into()),
-            })?;
-            let tls = self
-                .tls
-                .connect(server_name, tcp)
-                .await
-                .map_err(|source| ConnectError {
-                    kind: ConnectErrorKind::Tls {
-                        host: host.clone(),
-                        problem: tls_problem(&source),
-                    },
-                    authority: authority.clone(),
-                    source: Some(Box::new(source)),
-                })?;
-            Ok(Stream::Tls(Box::new(tls)))
+        // One budget for TCP and TLS together, but a timeout names the phase it struck in: a
+        // port that accepts TCP and never answers the handshake is a different fault from a
+        // host that does not answer at all.
+        let deadline = tokio::time::Instant::now() + self.connect_timeout;
+        let timed_out = |phase| ConnectError {
+            kind: ConnectErrorKind::Timeout(phase, self.connect_timeout),
+            authority: authority.clone(),
+            source: None,
         };
-        match tokio::time::timeout(self.connect_timeout, attempt).await {
-            Ok(result) => result,
-            Err(_) => Err(ConnectError {
-                kind: ConnectErrorKind::Timeout(self.connect_timeout),
-                authority,
-                source: None,
+        let tcp =
+            match tokio::time::timeout_at(deadline, connect_tcp(&host, port, &authority)).await {
+                Ok(result) => result?,
+                Err(_) => return Err(timed_out(TimeoutPhase::Connect)),
+            };
+        if !https {
+            return Ok(Stream::plain(tcp));
+        }
+        let server_name = ServerName::try_from(host.clone()).map_err(|_| ConnectError {
+            kind: ConnectErrorKind::Resolve,
+            authority: authority.clone(),
+            source: Some(format!("`{host}` is not a valid TLS server name").into()),
+        })?;
+        match tokio::time::timeout_at(deadline, self.tls.connect(server_name, tcp)).await {
+            Ok(Ok(tls)) => Ok(Stream::tls(tls)),
+            Ok(Err(source)) => Err(ConnectError {
+                kind: ConnectErrorKind::Tls {
+                    host: host.clone(),
+                    problem: tls_problem(&source),
+                },
+                authority: authority.clone(),
+                source: Some(Box::new(source)),
             }),
+            Err(_) => Err(timed_out(TimeoutPhase::TlsHandshake)),
         }
     }
 }
@@ -359,7 +517,11 @@ fn tls_problem(error: &io::Error) -> TlsProblem {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     else {
-        return TlsProblem::Other;
+        return match error.kind() {
+            // The peer closed or sent garbage instead of a ServerHello.
+            io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => TlsProblem::NotTls,
+            _ => TlsProblem::Other(error.to_string()),
+        };
     };
     match rustls_error {
         rustls::Error::InvalidCertificate(cert) => match cert {
@@ -369,9 +531,14 @@ fn tls_problem(error: &io::Error) -> TlsProblem {
             | C::ExpiredContext { .. }
             | C::NotValidYet
             | C::NotValidYetContext { .. } => TlsProblem::Expired,
-            _ => TlsProblem::Other,
+            // webpki's CaUsedAsEndEntity reaches rustls as an opaque `Other`.
+            C::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                TlsProblem::CaUsedAsEndEntity
+            }
+            other => TlsProblem::Certificate(other.to_string()),
         },
-        _ => TlsProblem::Other,
+        rustls::Error::InvalidMessage(_) => TlsProblem::NotTls,
+        other => TlsProblem::Other(other.to_string()),
     }
 }
 
@@ -380,7 +547,7 @@ pub(crate) enum ConnectErrorKind {
     Resolve,
     Refused,
     Other,
-    Timeout(Duration),
+    Timeout(TimeoutPhase, Duration),
     Tls { host: String, problem: TlsProblem },
 }
 
@@ -398,7 +565,14 @@ impl std::fmt::Display for ConnectError {
             ConnectErrorKind::Resolve => write!(f, "cannot resolve {}", self.authority),
             ConnectErrorKind::Refused => write!(f, "connection refused by {}", self.authority),
             ConnectErrorKind::Other => write!(f, "cannot connect to {}", self.authority),
-            ConnectErrorKind::Timeout(after) => {
+            ConnectErrorKind::Timeout(TimeoutPhase::TlsHandshake, after) => {
+                write!(
+                    f,
+                    "TLS handshake with {} timed out after {after:?}",
+                    self.authority
+                )
+            }
+            ConnectErrorKind::Timeout(_, after) => {
                 write!(f, "no connection to {} within {after:?}", self.authority)
             }
             ConnectErrorKind::Tls { host, .. } => write!(f, "TLS handshake with {host} failed"),
@@ -443,10 +617,10 @@ impl ConnectError {
                     resolve: false,
                 },
             ),
-            ConnectErrorKind::Timeout(after) => (
+            ConnectErrorKind::Timeout(phase, after) => (
                 ErrorKind::Timeout,
                 Detail::Timeout {
-                    phase: TimeoutPhase::Connect,
+                    phase: *phase,
                     after: *after,
                 },
             ),
@@ -454,7 +628,7 @@ impl ConnectError {
                 ErrorKind::Tls,
                 Detail::Tls {
                     host: host.clone(),
-                    problem: *problem,
+                    problem: problem.clone(),
                 },
             ),
         }

@@ -33,6 +33,9 @@ pub enum ErrorKind {
     Reset,
     /// An OAuth 2 token could not be obtained from the token URL.
     Token,
+    /// The run was stopped (Ctrl-C) while the attempt was in flight; the receiver may or may
+    /// not have processed it.
+    Cancelled,
     /// Anything else.
     Other,
 }
@@ -51,6 +54,7 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Reset => "reset",
             ErrorKind::Token => "token",
+            ErrorKind::Cancelled => "cancelled",
             ErrorKind::Other => "other",
         }
     }
@@ -73,19 +77,43 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// What went wrong during the TLS handshake, for the advice in the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TlsProblem {
+/// What went wrong during the TLS handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// The certificate chain does not lead to a trusted authority.
     UnknownIssuer,
+    /// The certificate does not name the host of the URL.
     NotValidForName,
+    /// The certificate has expired or is not valid yet.
     Expired,
-    Other,
+    /// The certificate is a CA certificate used as the server's own (e.g. made with
+    /// `openssl req -x509` without extensions) and is not trusted as such.
+    CaUsedAsEndEntity,
+    /// Another certificate problem; the text is the verifier's.
+    Certificate(String),
+    /// The peer does not speak TLS (it answered with something that is not a TLS record).
+    NotTls,
+    /// Anything else; the text is the TLS library's.
+    Other(String),
+}
+
+impl TlsProblem {
+    /// Whether the problem is with the certificate (as opposed to the protocol).
+    pub fn is_certificate(&self) -> bool {
+        !matches!(self, TlsProblem::NotTls | TlsProblem::Other(_))
+    }
 }
 
 /// Phase in which a timeout struck.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TimeoutPhase {
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// Opening the TCP connection.
     Connect,
+    /// The TLS handshake, after TCP connected.
+    TlsHandshake,
+    /// The request, from connecting to the end of the answer.
     Request,
 }
 
@@ -110,11 +138,16 @@ pub(crate) enum Detail {
         host: String,
         problem: TlsProblem,
     },
+    /// The answer did not start like HTTP/1.x; the first bytes, escaped.
+    NotHttp {
+        first_bytes: String,
+    },
     Reset,
     Token {
         token_url: String,
         what: String,
     },
+    Cancelled,
     Other,
 }
 
@@ -171,6 +204,14 @@ impl DeliveryError {
         )
     }
 
+    pub(crate) fn cancelled(url: Arc<str>) -> Self {
+        DeliveryError::new(ErrorKind::Cancelled, url, Detail::Cancelled, None)
+    }
+
+    pub(crate) fn not_http(url: Arc<str>, first_bytes: String) -> Self {
+        DeliveryError::new(ErrorKind::Other, url, Detail::NotHttp { first_bytes }, None)
+    }
+
     pub(crate) fn token(url: Arc<str>, token_url: &str, what: String) -> Self {
         DeliveryError::new(
             ErrorKind::Token,
@@ -222,7 +263,7 @@ impl DeliveryError {
             || matches!(
                 self.detail,
                 Detail::Timeout {
-                    phase: TimeoutPhase::Connect,
+                    phase: TimeoutPhase::Connect | TimeoutPhase::TlsHandshake,
                     ..
                 }
             )
@@ -253,6 +294,50 @@ impl DeliveryError {
         self.kind == ErrorKind::Token
     }
 
+    /// The attempt was cancelled because the run was stopped.
+    pub fn is_cancelled(&self) -> bool {
+        self.kind == ErrorKind::Cancelled
+    }
+
+    /// Where a timeout struck, for a timeout.
+    pub fn timeout_phase(&self) -> Option<TimeoutPhase> {
+        match &self.detail {
+            Detail::Timeout { phase, .. } => Some(*phase),
+            _ => None,
+        }
+    }
+
+    /// What went wrong in the TLS handshake, for a TLS failure.
+    pub fn tls_problem(&self) -> Option<&TlsProblem> {
+        match &self.detail {
+            Detail::Tls { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+
+    /// Whether credentials (auth header or token) were sent with a request that got a 401 or
+    /// 403; `None` for other errors.
+    pub fn sent_credentials(&self) -> Option<bool> {
+        match &self.detail {
+            Detail::Status { sent_auth, .. } => Some(*sent_auth),
+            _ => None,
+        }
+    }
+
+    /// The answer was not HTTP (the receiver speaks another protocol on this port).
+    pub fn is_not_http(&self) -> bool {
+        matches!(self.detail, Detail::NotHttp { .. })
+    }
+
+    /// A redirect's `Location` resolved against the request URL: the URL to configure instead.
+    pub fn location_url(&self) -> Option<String> {
+        let location = self.location()?;
+        match url::Url::parse(&self.url).and_then(|base| base.join(location)) {
+            Ok(absolute) => Some(absolute.to_string()),
+            Err(_) => Some(location.to_owned()),
+        }
+    }
+
     /// The non-2xx status the receiver answered with.
     pub fn status_code(&self) -> Option<StatusCode> {
         match &self.detail {
@@ -281,19 +366,19 @@ impl fmt::Debug for DeliveryError {
     }
 }
 
+// Messages say what happened in the receiver's terms; which command-line flag or connector
+// field to change is the caller's advice (the CLI's `advice.rs`), because the same library
+// serves `--auth`, connector files and the conformance checker.
 impl fmt::Display for DeliveryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let url = &self.url;
         match &self.detail {
             Detail::Status {
-                status,
-                location,
-                sent_auth,
-                ..
+                status, sent_auth, ..
             } => {
                 let reason = status.canonical_reason().unwrap_or("");
                 let code = status.as_u16();
-                match (code, location) {
+                match (code, self.location_url()) {
                     (300..=399, Some(location)) => write!(
                         f,
                         "POST {url} got {code} {reason} redirect to {location}: ThousandEyes never follows redirects; configure {location} as the webhook URL"
@@ -304,15 +389,15 @@ impl fmt::Display for DeliveryError {
                     ),
                     (401, _) if *sent_auth => write!(
                         f,
-                        "POST {url} got 401 Unauthorized: the receiver refused the credentials; check the credentials given with --auth"
+                        "POST {url} got 401 Unauthorized: the receiver refused the credentials sent"
                     ),
                     (401, _) => write!(
                         f,
-                        "POST {url} got 401 Unauthorized: the receiver wants credentials; give them with --auth"
+                        "POST {url} got 401 Unauthorized: the receiver wants credentials and none were sent"
                     ),
                     (403, _) => write!(
                         f,
-                        "POST {url} got 403 Forbidden: the receiver refused this sender; check its allow-list and the credentials given with --auth"
+                        "POST {url} got 403 Forbidden: the receiver refused this sender; check its allow-list and the credentials sent"
                     ),
                     (400..=499, _) => write!(
                         f,
@@ -333,7 +418,15 @@ impl fmt::Display for DeliveryError {
                 after,
             } => write!(
                 f,
-                "POST {url}: no connection within {}; is the receiver running and reachable? (raise --connect-timeout to wait longer)",
+                "POST {url}: no connection within {}; is the receiver running and reachable?",
+                human(*after)
+            ),
+            Detail::Timeout {
+                phase: TimeoutPhase::TlsHandshake,
+                after,
+            } => write!(
+                f,
+                "POST {url}: TLS handshake timed out after {}: the port accepts connections but does not complete a TLS handshake; check that the receiver speaks TLS (HTTPS) on this port",
                 human(*after)
             ),
             Detail::Timeout {
@@ -341,7 +434,7 @@ impl fmt::Display for DeliveryError {
                 after,
             } => write!(
                 f,
-                "POST {url}: no complete answer within {}; the receiver should answer promptly (raise --timeout to wait longer)",
+                "POST {url}: no complete answer within {}; the receiver should answer promptly",
                 human(*after)
             ),
             Detail::Connect {
@@ -369,7 +462,7 @@ impl fmt::Display for DeliveryError {
             Detail::Tls { host, problem } => match problem {
                 TlsProblem::UnknownIssuer => write!(
                     f,
-                    "POST {url}: TLS handshake failed: the certificate of {host} is signed by an unknown authority; pass --ca-cert FILE with the CA that signed it (or --insecure for a local test)"
+                    "POST {url}: TLS handshake failed: the certificate of {host} is signed by an unknown authority; trust the CA that signed it"
                 ),
                 TlsProblem::NotValidForName => write!(
                     f,
@@ -379,12 +472,27 @@ impl fmt::Display for DeliveryError {
                     f,
                     "POST {url}: TLS handshake failed: the certificate of {host} has expired or is not yet valid; renew it"
                 ),
-                TlsProblem::Other => write!(
+                TlsProblem::CaUsedAsEndEntity => write!(
                     f,
-                    "POST {url}: TLS handshake with {host} failed{}; check that the receiver speaks TLS on this port",
+                    "POST {url}: TLS handshake failed: the certificate of {host} is a CA certificate (basic constraints CA:TRUE, as `openssl req -x509` makes by default) used as the server's own; trust that exact certificate, or give the server a certificate signed by a CA"
+                ),
+                TlsProblem::Certificate(what) => write!(
+                    f,
+                    "POST {url}: TLS handshake failed: the certificate of {host} was refused: {what}"
+                ),
+                TlsProblem::NotTls => write!(
+                    f,
+                    "POST {url}: TLS handshake with {host} failed: the peer does not speak TLS{}; check that the URL's scheme (https) and port are those of an HTTPS receiver",
                     self.source_suffix()
                 ),
+                TlsProblem::Other(what) => {
+                    write!(f, "POST {url}: TLS handshake with {host} failed: {what}")
+                }
             },
+            Detail::NotHttp { first_bytes } => write!(
+                f,
+                "POST {url}: the answer is not HTTP (it starts with \"{first_bytes}\"); check that the URL's scheme and port are those of an HTTP receiver and not another service"
+            ),
             Detail::Reset => write!(
                 f,
                 "POST {url}: the receiver closed the connection before answering{}; check the receiver's logs",
@@ -393,6 +501,10 @@ impl fmt::Display for DeliveryError {
             Detail::Token { token_url, what } => write!(
                 f,
                 "POST {url}: cannot get an OAuth 2 token from {token_url}: {what}"
+            ),
+            Detail::Cancelled => write!(
+                f,
+                "POST {url}: cancelled because the run was stopped; the receiver may or may not have processed it"
             ),
             Detail::Other => write!(f, "POST {url} failed{}", self.source_suffix()),
         }
@@ -470,10 +582,8 @@ mod tests {
             true,
         );
         assert!(with.is_unauthorized());
-        assert!(
-            with.to_string()
-                .contains("check the credentials given with --auth")
-        );
+        assert_eq!(with.sent_credentials(), Some(true));
+        assert!(with.to_string().ends_with("refused the credentials sent"));
         let without = DeliveryError::status(
             Arc::from("http://a/"),
             StatusCode::UNAUTHORIZED,
@@ -481,6 +591,76 @@ mod tests {
             Bytes::new(),
             false,
         );
-        assert!(without.to_string().contains("give them with --auth"));
+        assert!(without.to_string().ends_with("none were sent"));
+        assert_eq!(without.sent_credentials(), Some(false));
+    }
+
+    /// The library names no command-line flag: the same messages serve `--auth`, connector
+    /// files and the conformance checker (the CLI adds the flag in its advice).
+    #[test]
+    fn messages_name_no_flag() {
+        let url: Arc<str> = Arc::from("http://a/");
+        let mut errors = vec![
+            DeliveryError::timeout(url.clone(), TimeoutPhase::Connect, Duration::from_secs(1)),
+            DeliveryError::timeout(
+                url.clone(),
+                TimeoutPhase::TlsHandshake,
+                Duration::from_secs(1),
+            ),
+            DeliveryError::timeout(url.clone(), TimeoutPhase::Request, Duration::from_secs(1)),
+            DeliveryError::cancelled(url.clone()),
+        ];
+        for code in [301, 401, 403, 404, 500] {
+            for sent_auth in [false, true] {
+                errors.push(DeliveryError::status(
+                    url.clone(),
+                    StatusCode::from_u16(code).unwrap(),
+                    None,
+                    Bytes::new(),
+                    sent_auth,
+                ));
+            }
+        }
+        for problem in [
+            TlsProblem::UnknownIssuer,
+            TlsProblem::NotValidForName,
+            TlsProblem::Expired,
+            TlsProblem::CaUsedAsEndEntity,
+            TlsProblem::NotTls,
+        ] {
+            errors.push(DeliveryError::new(
+                ErrorKind::Tls,
+                url.clone(),
+                Detail::Tls {
+                    host: "a".into(),
+                    problem,
+                },
+                None,
+            ));
+        }
+        for err in errors {
+            let text = err.to_string();
+            assert!(!text.contains("--"), "{text}");
+        }
+    }
+
+    #[test]
+    fn relative_redirect_advice_is_a_full_url() {
+        let err = DeliveryError::status(
+            Arc::from("https://a.example:8443/old/hook?x=1"),
+            StatusCode::FOUND,
+            Some("/new/hook".into()),
+            Bytes::new(),
+            false,
+        );
+        assert_eq!(
+            err.location_url().as_deref(),
+            Some("https://a.example:8443/new/hook")
+        );
+        assert!(
+            err.to_string()
+                .ends_with("configure https://a.example:8443/new/hook as the webhook URL"),
+            "{err}"
+        );
     }
 }

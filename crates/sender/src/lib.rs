@@ -46,12 +46,12 @@ mod target;
 pub use auth::{Auth, AuthSpecError, Authenticator, ClientAuthMethod, renew_after};
 pub use client::{Client, ClientConfig, ClientError, MAX_KEPT_BODY, Response};
 pub use connect::{TlsConfig, TlsConfigError};
-pub use error::{DeliveryError, ErrorKind};
+pub use error::{DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};
 pub use load::{LatencySummary, LoadConfig, LoadReport, Rate, load};
-pub use log::DeliveryLog;
+pub use log::{DeliveryLog, LogRecord, LoggedAttempt, parse_log_line, read_log, unresolved};
 pub use run::{
     Attempt, BeforeSend, Delivery, EventOutcome, RetryPolicy, SendConfig, SenderError, Speed,
     Summary, run, run_until,
 };
 pub use secret::{Secret, SecretError};
-pub use target::{Target, TargetError};
+pub use target::{Target, TargetError, mask_userinfo};

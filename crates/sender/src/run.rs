@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 
 use crate::auth::{Auth, AuthSpecError, Authenticator};
 use crate::client::{Client, ClientConfig, ClientError};
 use crate::error::{DeliveryError, ErrorKind};
-use crate::log::DeliveryLog;
+use crate::log::{DeliveryLog, Intent};
 use crate::target::{Target, TargetError};
 
 /// One POST, pre-rendered: the payload bytes are built once, before sending starts.
@@ -181,8 +181,12 @@ pub struct SendConfig {
     pub concurrency: usize,
     /// Retries (off by default).
     pub retry: RetryPolicy,
-    /// JSONL delivery log to append every attempt to.
+    /// JSONL delivery log: an intent record before every attempt and its outcome after it
+    /// (see `docs/delivery-log.md`).
     pub log: Option<PathBuf>,
+    /// After the run is stopped, how long attempts in flight may still finish before they are
+    /// cancelled (and logged as such).
+    pub stop_grace: Duration,
     /// Called with a delivery's offset just before its first attempt: lets another component
     /// on the same scenario clock (the mock API under `--with-api`) catch up before the
     /// receiver hears of the event.
@@ -210,6 +214,7 @@ impl SendConfig {
             concurrency: 8,
             retry: RetryPolicy::off(),
             log: None,
+            stop_grace: Duration::from_secs(2),
             before_send: None,
         }
     }
@@ -225,8 +230,9 @@ pub enum SenderError {
     /// The auth settings are unusable.
     #[error(transparent)]
     Auth(#[from] AuthSpecError),
-    /// The delivery log cannot be written.
-    #[error("cannot write delivery log {path}; check the directory exists and is writable")]
+    /// The delivery log cannot be opened (a failed write during the run ends the run instead,
+    /// see [`Summary::log_error`]).
+    #[error("cannot open delivery log {path}; check that its directory exists and is writable")]
     Log {
         /// The log file.
         path: PathBuf,
@@ -292,6 +298,9 @@ pub struct Attempt {
     pub error_kind: Option<ErrorKind>,
     /// Failure message (what happened and what to do), `None` on success.
     pub error: Option<String>,
+    /// The failure itself, for callers that branch on it or add advice (not logged).
+    #[serde(skip)]
+    pub failure: Option<Arc<DeliveryError>>,
 }
 
 impl Attempt {
@@ -348,6 +357,13 @@ pub struct Summary {
     pub elapsed_ms: f64,
     /// Whether the run was stopped before the end.
     pub cancelled: bool,
+    /// Attempts that were in flight when the run was stopped and were cancelled after the
+    /// grace period (counted in `failed` too).
+    pub interrupted: usize,
+    /// Why the run had to stop early because the delivery log could not be written (disk
+    /// full…): names the log file. The log is incomplete from then on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_error: Option<String>,
     /// One entry per delivery, in input order.
     pub events: Vec<EventOutcome>,
 }
@@ -415,9 +431,13 @@ pub async fn run(
 ///
 /// Deliveries go in input order as the scenario clock (`config.speed`) reaches their offset;
 /// those sharing an `order_key` go one at a time in input order, others concurrently up to
-/// `config.concurrency`. When `stop` completes, no new delivery starts, those in flight finish
-/// (bounded by the request timeout) and the summary of what was sent is returned with
-/// `cancelled: true`.
+/// `config.concurrency` (a delivery waiting for its predecessor holds no slot).
+///
+/// `stop` is the cancellation handle: when it completes (Ctrl-C), no new delivery or retry
+/// starts, attempts in flight get `config.stop_grace` to finish, then are cancelled and
+/// reported (and logged) with [`ErrorKind::Cancelled`]; the summary of what was sent is
+/// returned with `cancelled: true`. A failed write to the delivery log stops the run the same
+/// way and is reported in [`Summary::log_error`].
 pub async fn run_until(
     deliveries: Vec<Delivery>,
     config: &SendConfig,
@@ -436,11 +456,13 @@ pub async fn run_until(
     }
     let client = Client::new(&config.client)?;
     let auth = Authenticator::new(config.auth.clone())?;
-    let mut log = match &config.log {
-        Some(path) => Some(DeliveryLog::open(path).map_err(|source| SenderError::Log {
-            path: path.clone(),
-            source,
-        })?),
+    let log = match &config.log {
+        Some(path) => Some(Arc::new(std::sync::Mutex::new(
+            DeliveryLog::open(path).map_err(|source| SenderError::Log {
+                path: path.clone(),
+                source,
+            })?,
+        ))),
         None => None,
     };
     let prepared = prepare(deliveries, &config.target)?;
@@ -460,8 +482,8 @@ pub async fn run_until(
         .collect();
 
     let started = Instant::now();
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let (attempt_tx, mut attempt_rx) = mpsc::unbounded_channel::<Attempt>();
+    let (phase_tx, phase_rx) = watch::channel(Phase::Running);
+    let (report_tx, mut report_rx) = mpsc::unbounded_channel::<Report>();
     let dispatcher = Dispatcher {
         client,
         auth: auth.clone(),
@@ -472,27 +494,51 @@ pub async fn run_until(
         window: Arc::new(Semaphore::new(
             config.concurrency.saturating_mul(64).max(256),
         )),
-        stop: stop_rx,
-        attempts: attempt_tx,
+        phase: phase_rx,
+        reports: report_tx,
         before_send: config.before_send.clone(),
+        log: log.clone(),
     };
     let dispatch = tokio::spawn(dispatcher.dispatch(prepared, started));
 
     let mut stop = std::pin::pin!(stop);
-    let mut cancelled = false;
-    let mut log_error = None;
+    let grace = tokio::time::sleep(Duration::from_secs(365 * 86_400));
+    let mut grace = std::pin::pin!(grace);
+    let mut stopping = false;
+    let mut cancelling = false;
+    let mut log_error: Option<String> = None;
     let mut n_attempts = 0;
+    let mut interrupted = 0;
+    let begin_stop = |stopping: &mut bool, grace: std::pin::Pin<&mut tokio::time::Sleep>| {
+        if !*stopping {
+            *stopping = true;
+            let _ = phase_tx.send(Phase::Stopping);
+            grace.reset(tokio::time::Instant::now() + config.stop_grace);
+        }
+    };
     loop {
         tokio::select! {
-            attempt = attempt_rx.recv() => {
-                let Some(attempt) = attempt else { break };
-                n_attempts += 1;
-                if let Some(log) = log.as_mut() {
-                    if let Err(source) = log.append(&attempt) {
+            report = report_rx.recv() => {
+                let attempt = match report {
+                    None => break,
+                    Some(Report::LogFailed(source)) => {
                         if log_error.is_none() {
-                            log_error = Some(SenderError::Log { path: log.path().to_owned(), source });
-                            let _ = stop_tx.send(true);
+                            log_error = Some(log_failure(config, &source));
                         }
+                        begin_stop(&mut stopping, grace.as_mut());
+                        continue;
+                    }
+                    Some(Report::Attempt(attempt)) => attempt,
+                };
+                n_attempts += 1;
+                if attempt.error_kind == Some(ErrorKind::Cancelled) {
+                    interrupted += 1;
+                }
+                if let (Some(log), None) = (&log, &log_error) {
+                    let written = log.lock().expect("log lock").append(&attempt);
+                    if let Err(source) = written {
+                        log_error = Some(log_failure(config, &source));
+                        begin_stop(&mut stopping, grace.as_mut());
                     }
                 }
                 let event = &mut events[attempt.index];
@@ -503,17 +549,15 @@ pub async fn run_until(
                 event.error = attempt.error.clone();
                 on_attempt(&attempt);
             }
-            () = &mut stop, if !cancelled => {
-                cancelled = true;
-                let _ = stop_tx.send(true);
+            () = &mut stop, if !stopping => begin_stop(&mut stopping, grace.as_mut()),
+            () = &mut grace, if stopping && !cancelling => {
+                cancelling = true;
+                let _ = phase_tx.send(Phase::Cancelling);
             }
         }
     }
     // The channel closes once the dispatcher and every delivery task are done.
     let _ = dispatch.await;
-    if let Some(err) = log_error {
-        return Err(err);
-    }
     let mut failures_by_kind = BTreeMap::new();
     let (mut sent, mut delivered) = (0, 0);
     for event in &events {
@@ -536,9 +580,55 @@ pub async fn run_until(
         failures_by_kind,
         token_fetches: auth.token_fetches(),
         elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
-        cancelled: cancelled || sent < total,
+        cancelled: stopping || sent < total,
+        interrupted,
+        log_error,
         events,
     })
+}
+
+fn log_failure(config: &SendConfig, source: &std::io::Error) -> String {
+    let path = config.log.as_deref().unwrap_or(std::path::Path::new("?"));
+    format!(
+        "cannot write to the delivery log {}: {source}; the run was stopped and the log is incomplete from this point",
+        path.display()
+    )
+}
+
+/// Where a run is: stopping ends new starts, cancelling ends attempts in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    Stopping,
+    Cancelling,
+}
+
+/// What delivery tasks tell the run loop.
+enum Report {
+    Attempt(Attempt),
+    /// An intent record could not be written: the attempt was not made.
+    LogFailed(std::io::Error),
+}
+
+type SharedLog = Arc<std::sync::Mutex<DeliveryLog>>;
+
+/// One delivery's place in its order key's lane. The next delivery of the key waits for it
+/// without holding a concurrency slot: when this one ends, it hands its own slot on (or frees
+/// it if no successor is waiting). Handing on keeps the input order across keys when
+/// concurrency is 1, as taking slots in input order did, without letting a clear that waits
+/// for its trigger occupy a slot.
+#[derive(Default)]
+struct LaneSlot {
+    done: bool,
+    successor: Option<oneshot::Sender<OwnedSemaphorePermit>>,
+}
+
+type Lane = Arc<std::sync::Mutex<LaneSlot>>;
+
+/// How a delivery task gets its concurrency slot.
+enum Slot {
+    Now(OwnedSemaphorePermit),
+    HandedOn(oneshot::Receiver<OwnedSemaphorePermit>),
 }
 
 struct Dispatcher {
@@ -548,60 +638,86 @@ struct Dispatcher {
     retry: RetryPolicy,
     permits: Arc<Semaphore>,
     window: Arc<Semaphore>,
-    stop: watch::Receiver<bool>,
-    attempts: mpsc::UnboundedSender<Attempt>,
+    phase: watch::Receiver<Phase>,
+    reports: mpsc::UnboundedSender<Report>,
     before_send: Option<BeforeSend>,
+    log: Option<SharedLog>,
 }
 
 impl Dispatcher {
     async fn dispatch(mut self, prepared: Vec<Prepared>, started: Instant) {
-        // The last delivery of each order key: the next one waits for it.
-        let mut lanes: HashMap<Arc<str>, oneshot::Receiver<()>> = HashMap::new();
+        // The lane of the last delivery of each order key.
+        let mut lanes: HashMap<Arc<str>, Lane> = HashMap::new();
         for prepared in prepared {
-            if *self.stop.borrow() {
+            if *self.phase.borrow() != Phase::Running {
                 return;
             }
             if let Some(due) = self.speed.due(prepared.delivery.offset) {
                 let deadline = tokio::time::Instant::from_std(started + due);
                 tokio::select! {
                     () = tokio::time::sleep_until(deadline) => {}
-                    _ = self.stop.wait_for(|stopped| *stopped) => return,
+                    _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return,
                 }
             }
             let window = tokio::select! {
                 permit = self.window.clone().acquire_owned() => permit.expect("never closed"),
-                _ = self.stop.wait_for(|stopped| *stopped) => return,
+                _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return,
             };
-            // Taking the concurrency permit here, in input order, keeps the input order across
-            // keys too when concurrency is 1 (a delivery waiting for its predecessor must not
-            // let a later one overtake it). The predecessor already holds its own permit or is
-            // done, so waiting on it while holding one cannot deadlock.
-            let permit = tokio::select! {
-                permit = self.permits.clone().acquire_owned() => permit.expect("never closed"),
-                _ = self.stop.wait_for(|stopped| *stopped) => return,
-            };
-            let (done_tx, done_rx) = oneshot::channel();
+            let own: Lane = Arc::default();
             let predecessor = match &prepared.delivery.order_key {
-                Some(key) => lanes.insert(key.clone(), done_rx),
+                Some(key) => lanes.insert(key.clone(), own.clone()),
                 None => None,
+            };
+            let handed_on = predecessor.and_then(|lane| {
+                let mut slot = lane.lock().expect("lane lock");
+                if slot.done {
+                    None
+                } else {
+                    let (tx, rx) = oneshot::channel();
+                    slot.successor = Some(tx);
+                    Some(rx)
+                }
+            });
+            let slot = match handed_on {
+                Some(rx) => Slot::HandedOn(rx),
+                // Taken here, in input order: with concurrency 1, input order holds across keys.
+                None => tokio::select! {
+                    permit = self.permits.clone().acquire_owned() => Slot::Now(permit.expect("never closed")),
+                    _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return,
+                },
             };
             let task = DeliveryTask {
                 client: self.client.clone(),
                 auth: self.auth.clone(),
                 retry: self.retry,
-                _permit: permit,
-                stop: self.stop.clone(),
-                attempts: self.attempts.clone(),
+                phase: self.phase.clone(),
+                reports: self.reports.clone(),
                 before_send: self.before_send.clone(),
+                log: self.log.clone(),
             };
+            let permits = self.permits.clone();
             tokio::spawn(async move {
-                if let Some(predecessor) = predecessor {
-                    // An error means the predecessor's task ended abnormally: go on anyway.
-                    let _ = predecessor.await;
-                }
+                let permit = match slot {
+                    Slot::Now(permit) => permit,
+                    Slot::HandedOn(rx) => match rx.await {
+                        Ok(permit) => permit,
+                        // The predecessor's task ended abnormally: take a slot the usual way.
+                        Err(_) => permits.acquire_owned().await.expect("never closed"),
+                    },
+                };
                 task.deliver(prepared).await;
                 drop(window);
-                let _ = done_tx.send(());
+                let mut slot = own.lock().expect("lane lock");
+                match slot.successor.take() {
+                    Some(successor) => {
+                        // If the successor is gone, the permit comes back and is dropped.
+                        let _ = successor.send(permit);
+                    }
+                    None => {
+                        slot.done = true;
+                        drop(permit);
+                    }
+                }
             });
         }
     }
@@ -611,47 +727,71 @@ struct DeliveryTask {
     client: Client,
     auth: Authenticator,
     retry: RetryPolicy,
-    /// Held for the whole delivery, retries included.
-    _permit: tokio::sync::OwnedSemaphorePermit,
-    stop: watch::Receiver<bool>,
-    attempts: mpsc::UnboundedSender<Attempt>,
+    phase: watch::Receiver<Phase>,
+    reports: mpsc::UnboundedSender<Report>,
     before_send: Option<BeforeSend>,
+    log: Option<SharedLog>,
 }
 
 impl DeliveryTask {
     async fn deliver(mut self, prepared: Prepared) {
         let url = prepared.target.text();
+        if *self.phase.borrow() != Phase::Running {
+            return;
+        }
         if let Some(hook) = &self.before_send {
             (hook.0)(prepared.delivery.offset);
         }
         for attempt in 1..=self.retry.max_attempts {
-            if *self.stop.borrow() {
+            if *self.phase.borrow() != Phase::Running {
                 return;
             }
             let at = time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default();
+            // Write-ahead: the intent is on disk before a byte goes to the receiver, so after
+            // a crash every delivery the receiver may have seen is in the log.
+            if let Some(log) = &self.log {
+                let intent = Intent {
+                    index: prepared.index,
+                    event_id: &prepared.delivery.event_id,
+                    event_type: &prepared.delivery.event_type,
+                    alert_id: prepared.delivery.alert_id.as_deref(),
+                    url: &url,
+                    attempt,
+                    at: &at,
+                };
+                let written = log.lock().expect("log lock").append_intent(&intent);
+                if let Err(source) = written {
+                    let _ = self.reports.send(Report::LogFailed(source));
+                    return;
+                }
+            }
             let sent_at = Instant::now();
-            let result = self
-                .client
-                .deliver(
-                    &prepared.target,
-                    &self.auth,
-                    &prepared.headers,
-                    prepared.delivery.body.clone(),
-                )
-                .await;
+            let exchange = self.client.deliver(
+                &prepared.target,
+                &self.auth,
+                &prepared.headers,
+                prepared.delivery.body.clone(),
+            );
+            let result = tokio::select! {
+                result = exchange => result,
+                _ = self.phase.wait_for(|phase| *phase == Phase::Cancelling) => {
+                    Err(DeliveryError::cancelled(url.clone()))
+                }
+            };
             let latency_ms = sent_at.elapsed().as_secs_f64() * 1e3;
-            let (status, error_kind, error, retry) = match &result {
-                Ok(response) => (Some(response.status.as_u16()), None, None, false),
+            let (status, error_kind, error, retry, failure) = match result {
+                Ok(response) => (Some(response.status.as_u16()), None, None, false, None),
                 Err(err) => (
                     err.status_code().map(|status| status.as_u16()),
                     Some(err.kind()),
                     Some(err.to_string()),
-                    RetryPolicy::retries_on(err) && attempt < self.retry.max_attempts,
+                    RetryPolicy::retries_on(&err) && attempt < self.retry.max_attempts,
+                    Some(Arc::new(err)),
                 ),
             };
-            let _ = self.attempts.send(Attempt {
+            let _ = self.reports.send(Report::Attempt(Attempt {
                 index: prepared.index,
                 event_id: prepared.delivery.event_id.clone(),
                 event_type: prepared.delivery.event_type.clone(),
@@ -663,13 +803,14 @@ impl DeliveryTask {
                 latency_ms,
                 error_kind,
                 error,
-            });
+                failure,
+            }));
             if !retry {
                 return;
             }
             tokio::select! {
                 () = tokio::time::sleep(self.retry.backoff(attempt)) => {}
-                _ = self.stop.wait_for(|stopped| *stopped) => return,
+                _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return,
             }
         }
     }

@@ -133,8 +133,11 @@ fn authority_of(url: &url::Url) -> String {
 impl FromStr for Target {
     type Err = TargetError;
 
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let input = input.trim();
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let raw = raw.trim();
+        // Errors echo the input: never with its credentials.
+        let masked = mask_userinfo(raw);
+        let input: &str = &masked;
         if let Some(at) = find_percent_escape(input) {
             let escape = &input[at..at + 3];
             let decoded = percent_decoded_char(escape);
@@ -144,7 +147,7 @@ impl FromStr for Target {
                 decoded,
             });
         }
-        let url = url::Url::parse(input).map_err(|source| TargetError::Invalid {
+        let url = url::Url::parse(raw).map_err(|source| TargetError::Invalid {
             input: input.to_owned(),
             reason: source.to_string(),
         })?;
@@ -172,7 +175,28 @@ impl FromStr for Target {
                 input: input.to_owned(),
             });
         }
-        Target::from_url(url, input)
+        Target::from_url(url, raw)
+    }
+}
+
+/// `url` with any user name and password replaced by `***` (`http://***@host/`), for every URL
+/// that is printed or written: a URL given by a user may carry credentials. Text that is not a
+/// URL with an authority is returned unchanged.
+pub fn mask_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(scheme_end) = url.find("://") else {
+        return url.into();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &url[authority_start..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_len].rfind('@') {
+        Some(at) => format!(
+            "{}***{}",
+            &url[..authority_start],
+            &url[authority_start + at..]
+        )
+        .into(),
+        None => url.into(),
     }
 }
 
@@ -236,7 +260,7 @@ pub enum TargetError {
     },
     /// The URL carries a user name or password.
     #[error(
-        "target URL contains credentials; remove them from the URL and pass them with --auth basic:USER:PASSWORD"
+        "target URL contains credentials; remove them from the URL and give them as Basic auth instead"
     )]
     Credentials,
     /// The URL has a `#fragment`.
@@ -288,7 +312,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("hunter2"), "{err}");
-        assert!(err.contains("--auth"), "{err}");
+        assert!(err.contains("Basic auth"), "{err}");
+    }
+
+    #[test]
+    fn credentials_never_reach_an_error() {
+        for input in [
+            "ftp://alice:s3cret@host/x",
+            "http://alice:s3cret@/x",
+            "http://alice:s3cret@host/x#frag",
+            "http://alice:s3cret@host/a%20b",
+            "http://alice:s3cret@host/x",
+        ] {
+            let err = input.parse::<Target>().unwrap_err().to_string();
+            assert!(!err.contains("s3cret") && !err.contains("alice"), "{err}");
+        }
+    }
+
+    #[test]
+    fn userinfo_is_masked() {
+        assert_eq!(
+            mask_userinfo("http://alice:pass@host:8/p?q=a@b"),
+            "http://***@host:8/p?q=a@b"
+        );
+        assert_eq!(mask_userinfo("https://host/p@x"), "https://host/p@x");
+        assert_eq!(mask_userinfo("not a url"), "not a url");
     }
 
     #[test]

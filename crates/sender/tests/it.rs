@@ -10,6 +10,8 @@ mod failures;
 mod load;
 #[path = "it/parsers.rs"]
 mod parsers;
+#[path = "it/stop.rs"]
+mod stop;
 #[path = "it/support.rs"]
 mod support;
 #[path = "it/tls.rs"]

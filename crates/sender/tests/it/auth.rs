@@ -104,7 +104,7 @@ async fn wrong_credentials_are_reported_as_unauthorized() {
     );
     let error = summary.events[0].error.as_deref().unwrap();
     assert!(
-        error.contains("check the credentials given with --auth"),
+        error.contains("the receiver refused the credentials sent"),
         "{error}"
     );
     assert!(!error.contains("wrong"), "secret in message: {error}");

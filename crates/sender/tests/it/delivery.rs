@@ -343,9 +343,30 @@ async fn delivery_log_has_one_line_per_attempt_and_no_secrets() {
     );
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains("SECRET-TOKEN-123") && !text.contains("HEADER-SECRET-456"));
-    let lines: Vec<serde_json::Value> = text
+    let all: Vec<serde_json::Value> = text
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    // Write-ahead: each attempt's intent comes before its outcome.
+    assert_eq!(all.len(), 6);
+    for outcome in all.iter().filter(|line| line["record"] == "outcome") {
+        let intent = all
+            .iter()
+            .position(|line| {
+                line["record"] == "intent"
+                    && line["eventId"] == outcome["eventId"]
+                    && line["attempt"] == outcome["attempt"]
+            })
+            .expect("an intent for each outcome");
+        let outcome_at = all.iter().position(|line| line == outcome).unwrap();
+        assert!(intent < outcome_at, "{outcome}");
+    }
+    let (records, bad) = tesim_sender::read_log(&text);
+    assert!(bad.is_empty() && records.len() == 6);
+    assert!(tesim_sender::unresolved(&records).is_empty());
+    let lines: Vec<serde_json::Value> = all
+        .into_iter()
+        .filter(|line| line["record"] == "outcome")
         .collect();
     assert_eq!(lines.len(), 3);
     for line in &lines {
@@ -371,7 +392,7 @@ async fn delivery_log_has_one_line_per_attempt_and_no_secrets() {
     assert_eq!(bad[1]["error_kind"], "server_error");
     // Append mode: a second run adds to the file.
     run(deliveries, &config, |_| {}).await.unwrap();
-    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 6);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 12);
 }
 
 #[tokio::test]

@@ -90,8 +90,88 @@ async fn unknown_ca_fails_with_advice() {
     assert_eq!(summary.failures_by_kind.get(&ErrorKind::Tls), Some(&1));
     let error = summary.events[0].error.as_deref().unwrap();
     assert!(error.contains("signed by an unknown authority"), "{error}");
-    assert!(error.contains("pass --ca-cert FILE"), "{error}");
+    assert!(error.contains("trust the CA that signed it"), "{error}");
     assert!(server.drain().is_empty());
+}
+
+/// A self-signed certificate as `openssl req -x509` makes it: CA:TRUE, used by the server
+/// itself. Given with `--ca-cert`, it is trusted as that end entity (pinned).
+fn self_signed_ca_as_server(names: &[&str]) -> (String, Arc<rustls::ServerConfig>) {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(
+        names
+            .iter()
+            .map(|name| name.to_string())
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert.der().to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    (cert.pem(), Arc::new(server))
+}
+
+#[tokio::test]
+async fn self_signed_ca_certificate_is_pinned_by_ca_cert() {
+    let (pem, server_config) = self_signed_ca_as_server(&["127.0.0.1"]);
+    let scratch = Scratch::new("tls-pin");
+    let pinned = scratch.path("server.pem");
+    std::fs::write(&pinned, &pem).unwrap();
+    let mut server = serve_tls(ok(), server_config, "127.0.0.1").await;
+    let summary = send(
+        &server,
+        TlsConfig {
+            ca_certs: vec![pinned],
+            insecure: false,
+        },
+    )
+    .await;
+    assert!(summary.all_delivered(), "{:?}", summary.events[0].error);
+    server.next().await;
+}
+
+#[tokio::test]
+async fn pinned_certificate_must_still_match_the_name() {
+    let (pem, server_config) = self_signed_ca_as_server(&["receiver.example"]);
+    let scratch = Scratch::new("tls-pin-name");
+    let pinned = scratch.path("server.pem");
+    std::fs::write(&pinned, &pem).unwrap();
+    let server = serve_tls(ok(), server_config, "127.0.0.1").await;
+    let summary = send(
+        &server,
+        TlsConfig {
+            ca_certs: vec![pinned],
+            insecure: false,
+        },
+    )
+    .await;
+    let error = summary.events[0].error.as_deref().unwrap();
+    assert!(error.contains("not valid for 127.0.0.1"), "{error}");
+}
+
+#[tokio::test]
+async fn self_signed_ca_without_ca_cert_names_the_cause() {
+    let (_pem, server_config) = self_signed_ca_as_server(&["127.0.0.1"]);
+    let server = serve_tls(ok(), server_config, "127.0.0.1").await;
+    let summary = send(&server, TlsConfig::default()).await;
+    let error = summary.events[0].error.as_deref().unwrap();
+    // The real cause, not "check that the receiver speaks TLS".
+    assert!(error.contains("is a CA certificate"), "{error}");
+    assert!(!error.contains("speaks TLS"), "{error}");
+    assert_eq!(
+        summary.failures_by_kind.get(&ErrorKind::Tls),
+        Some(&1),
+        "{error}"
+    );
 }
 
 #[tokio::test]

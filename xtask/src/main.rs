@@ -15,9 +15,9 @@ const HELP: &str = "\
 cargo xtask <command> [args]
 
 commands:
-  simulate [--target URL] [tesim args…]  replay a scenario; with no --target into an embedded
-                                         receiver that shows what arrived (tesim simulate),
-                                         with --target into your receiver (tesim send)
+  simulate [--target URL] [tesim args…]  build tesim and run `tesim simulate`: with no --target
+                                         into an embedded receiver that shows what arrived,
+                                         with --target into your receiver
   conformance [--target URL] [args…]     run the conformance checker; with no --target against
                                          the bundled correct receiver, then a broken one
   ci                                     everything CI runs: fmt, clippy, tests, API schema
@@ -112,12 +112,10 @@ pub fn run_tesim(args: &[String]) -> anyhow::Result<ExitCode> {
     ))
 }
 
+/// `tesim simulate` does both (embedded receiver, or `--target URL`): xtask only builds and
+/// forwards, so the binary and the xtask can never disagree.
 fn simulate(args: &[String]) -> anyhow::Result<ExitCode> {
-    let targeted = args
-        .iter()
-        .any(|arg| arg == "--target" || arg.starts_with("--target="));
-    let subcommand = if targeted { "send" } else { "simulate" };
-    let mut full = vec![subcommand.to_owned()];
+    let mut full = vec!["simulate".to_owned()];
     full.extend_from_slice(args);
     run_tesim(&full)
 }

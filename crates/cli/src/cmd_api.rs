@@ -24,7 +24,7 @@ pub struct ApiArgs {
     #[arg(long, default_value = "default", value_name = "NAME|PATH")]
     scenario: String,
     /// Address to listen on; port 0 picks a free port (the bound URL is printed first).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR", value_parser = crate::args::listen_addr)]
     listen: SocketAddr,
     /// Login e-mail accepted by v6 HTTP Basic auth.
     #[arg(long, env = "TESIM_API_USER", default_value = DEFAULT_USER, value_name = "EMAIL")]

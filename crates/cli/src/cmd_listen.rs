@@ -14,8 +14,9 @@ use tesim_receiver::{CapturedRequest, OAuthConfig, ReceiverConfig, RequiredAuth}
 /// Arguments of `tesim listen`.
 #[derive(Debug, clap::Args)]
 pub struct ListenArgs {
-    /// Address to listen on; port 0 picks a free port (the URL is printed).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    /// Address to listen on: `8082`, `:8082`, `localhost:8082` or `IP:PORT`; port 0 picks a
+    /// free port (the URL is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0", value_parser = crate::args::listen_addr)]
     listen: SocketAddr,
     /// Require credentials on every request: `basic:USER:PASSWORD`, `bearer:TOKEN`, or
     /// `oauth2` (bearer tokens issued by the token endpoint at --oauth-token-path).
@@ -147,7 +148,11 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             }
         };
         count += 1;
-        println!("{}  {}", clock(&request), request.summary());
+        println!(
+            "{}  {}",
+            clock(&request),
+            crate::output::captured_line(&request)
+        );
         if args.verbose {
             println!("{}", indent(&body_text(&request, token_path.as_deref())));
         }

@@ -1,49 +1,82 @@
-//! `tesim send`: replay a scenario as ThousandEyes webhook POSTs to a URL (and `--load`: push
-//! it as fast as asked and measure). Parses arguments, calls `tesim_sender`, prints, and picks
-//! the exit code: 0 when every event got a 2xx, 1 when some did not, 2 (an `Err`) for usage or
-//! configuration errors.
+//! `tesim send`: replay a scenario as ThousandEyes webhook POSTs to a URL, as classic
+//! webhooks or through a custom-webhook operation (and `--load`: push it as fast as asked and
+//! measure). Parses arguments, takes the deliveries from `tesim_pipeline`, runs the one send
+//! pipeline ([`deliver`]) that `simulate` and `template send` share, prints, and picks the exit
+//! code: 0 when every event got a 2xx, 1 when some did not, 2 (an `Err`) for usage or
+//! configuration errors, 130 when stopped by Ctrl-C.
 
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use tesim_model::Profile;
+use tesim_pipeline::{CustomWebhook, EmbeddedApi, custom, plan};
+use tesim_scenario::Timeline;
 use tesim_sender::{
-    Attempt, Auth, ClientConfig, Delivery, LoadConfig, Rate, RetryPolicy, Secret, SendConfig,
-    Speed, Summary, Target, TlsConfig,
+    Attempt, Auth, ClientConfig, Delivery, ErrorKind, LoadConfig, Rate, RetryPolicy, Secret,
+    SendConfig, Speed, Summary, Target, TlsConfig,
 };
 
-use crate::custom_send::{self, CustomSendSettings};
-use crate::plan;
+use crate::args::{OutputArgs, ScenarioArgs};
+use crate::output::{Lines, attempt_line, emit, plural};
+use crate::with_api::WithApiArgs;
+
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;
+
+/// Consecutive connection failures after which a run stops: the receiver is not there.
+pub const CIRCUIT_BREAKER: u32 = 5;
 
 /// Arguments of `tesim send`.
 #[derive(Debug, clap::Args)]
 pub struct SendArgs {
-    #[command(flatten)]
-    pub api: crate::with_api::WithApiArgs,
     /// Webhook URL to POST to, in decoded form (as ThousandEyes wants it).
     #[arg(long, value_name = "URL", required_unless_present_any = ["dry_run", "operation"])]
     pub target: Option<String>,
-    /// Built-in scenario name or path to a .toml file [default: `default`, `storm` with --load].
-    #[arg(long, value_name = "NAME|PATH")]
-    pub scenario: Option<String>,
-    /// Payload era: kb2014, v6-2021 or modern-2025.
-    #[arg(long, default_value = "kb2014")]
-    pub profile: Profile,
-    /// Seed for generated ids; the same seed sends the same bytes.
-    #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]
-    pub seed: u64,
-    /// `now`, or the instant of the scenario's start (`YYYY-MM-DD hh:mm:ss`).
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Print the summary (or load report) as JSON on stdout instead of text.
     #[arg(long)]
-    pub start: Option<String>,
-    /// `max` (no waiting, order per alert kept), `realtime`, or a factor N (N× real time).
-    #[arg(long, default_value = "max", conflicts_with = "realtime")]
-    pub speed: Speed,
-    /// Same as `--speed realtime`.
+    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Print the payloads that would be sent, send nothing.
     #[arg(long)]
-    pub realtime: bool,
+    pub dry_run: bool,
+    /// Deliveries in flight at once [default: 8, 32 with --load].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Load mode: send the scenario's events round and round, measure rate and latency.
+    #[arg(long)]
+    pub load: bool,
+    /// Load mode rate: `max` or `N/s`.
+    #[arg(long, default_value = "max", requires = "load")]
+    pub rate: Rate,
+    /// Load mode: stop after this long, e.g. `30s`.
+    #[arg(long, value_name = "DURATION", requires = "load", value_parser = duration)]
+    pub duration: Option<Duration>,
+    /// Load mode: stop after this many events [default: one pass over the scenario].
+    #[arg(long, value_name = "N", requires = "load")]
+    pub events: Option<u64>,
+    /// Custom webhook: the operation (JSON, as in the v7 API) to render the events through.
+    #[arg(long, value_name = "FILE", requires = "connector", conflicts_with_all = ["target", "load", "auth"])]
+    pub operation: Option<PathBuf>,
+    /// Custom webhook: the connector (JSON, as in the v7 API) giving target, auth and headers.
+    #[arg(long, value_name = "FILE", requires = "operation")]
+    pub connector: Option<PathBuf>,
+    /// Custom webhook: send the Test button's dummy HTTP-Server trigger instead of a scenario.
+    #[arg(long, visible_alias = "test", requires = "operation")]
+    pub test_button: bool,
+    #[command(flatten)]
+    pub api: WithApiArgs,
+}
+
+/// How to deliver: auth, TLS, timeouts, retries, log. Shared by `send` and `simulate --target`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeliveryArgs {
     /// `none`, `basic:USER:PASSWORD`, `bearer:TOKEN`, `other-token:VALUE`,
     /// `oauth2:TOKEN_URL,client_id=ID,client_secret=SECRET[,scope=S][,client_auth=basic|body]`,
     /// `oauth2-refresh:TOKEN_URL,client_id=ID,client_secret=SECRET,refresh_token=TOKEN`.
@@ -77,54 +110,25 @@ pub struct SendArgs {
     /// Append every attempt to this JSONL file, flushed line by line.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
-    /// Print the summary (or load report) as JSON on stdout instead of text.
+    /// Keep sending after 5 consecutive connection failures (by default the run stops: the
+    /// receiver is not there).
     #[arg(long)]
-    pub json: bool,
-    /// Print the payloads that would be sent, send nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Deliveries in flight at once [default: 8, 32 with --load].
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<usize>,
-    /// Load mode: send the scenario's events round and round, measure rate and latency.
-    #[arg(long)]
-    pub load: bool,
-    /// Load mode rate: `max` or `N/s`.
-    #[arg(long, default_value = "max", requires = "load")]
-    pub rate: Rate,
-    /// Load mode: stop after this long, e.g. `30s`.
-    #[arg(long, value_name = "DURATION", requires = "load", value_parser = duration)]
-    pub duration: Option<Duration>,
-    /// Load mode: stop after this many events [default: one pass over the scenario].
-    #[arg(long, value_name = "N", requires = "load")]
-    pub events: Option<u64>,
-    /// Custom webhook: the operation (JSON, as in the v7 API) to render the events through.
-    #[arg(long, value_name = "FILE", requires = "connector", conflicts_with_all = ["target", "load", "auth", "dry_run"])]
-    pub operation: Option<PathBuf>,
-    /// Custom webhook: the connector (JSON, as in the v7 API) giving target, auth and headers.
-    #[arg(long, value_name = "FILE", requires = "operation")]
-    pub connector: Option<PathBuf>,
-    /// Custom webhook: send the Test button's dummy HTTP-Server trigger instead of a scenario.
-    #[arg(long, visible_alias = "test", requires = "operation")]
-    pub test_button: bool,
+    pub no_circuit_breaker: bool,
 }
 
-/// Writes a line to stdout; a closed pipe (`tesim send --dry-run | head`) is not an error.
-fn emit(text: impl std::fmt::Display) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    match writeln!(std::io::stdout().lock(), "{text}") {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(err).context("cannot write to stdout")
+impl Default for DeliveryArgs {
+    fn default() -> Self {
+        DeliveryArgs {
+            auth: "none".to_owned(),
+            headers: Vec::new(),
+            ca_certs: Vec::new(),
+            insecure: false,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            retries: 0,
+            log: None,
+            no_circuit_breaker: false,
         }
-        _ => Ok(()),
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 
@@ -133,90 +137,246 @@ fn duration(text: &str) -> Result<Duration, String> {
     tesim_scenario::offset::parse(text)
 }
 
+/// What to send and how, whatever the source of the deliveries.
+pub struct Pipeline {
+    /// The deliveries, in scenario order.
+    pub deliveries: Vec<Delivery>,
+    /// Target, auth, client, speed, concurrency, retries, log.
+    pub config: SendConfig,
+    /// What is sent, for the first line (`scenario `default` (7 events)`).
+    pub what: String,
+    /// Problems found before sending (custom renderings): each makes the run fail.
+    pub problems: usize,
+    /// The timeline to serve with `--with-api`.
+    pub timeline: Option<Timeline>,
+    /// The payload profile for the API.
+    pub profile: tesim_model::Profile,
+    /// JSON summary instead of text.
+    pub json: bool,
+    /// `-q`, `-v`.
+    pub output: OutputArgs,
+    /// Stop after [`CIRCUIT_BREAKER`] consecutive connection failures.
+    pub circuit_breaker: bool,
+}
+
 /// Runs `tesim send`.
 pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
-    let client = client_config(&args)?;
-    let speed = if args.realtime {
-        Speed::Realtime
-    } else {
-        args.speed
-    };
+    let client = client_config(&args.delivery)?;
+    let (seed, random) = args.scenario.seed();
+    if random && !args.json {
+        eprintln!("tesim: seed {seed} (repeat this run with --seed {seed})");
+    }
     let scenario = args
         .scenario
-        .clone()
-        .unwrap_or_else(|| if args.load { "storm" } else { "default" }.to_owned());
-    if let (Some(operation), Some(connector)) = (&args.operation, &args.connector) {
-        let settings = CustomSendSettings {
-            seed: args.seed,
-            start: args.start.clone(),
-            speed,
-            concurrency: args.concurrency.unwrap_or(8),
-            retries: args.retries,
-            log: args.log.clone(),
-            client,
-            show_payloads: false,
-        };
-        return custom_send::send_custom(
-            operation.clone(),
-            connector.clone(),
-            &scenario,
+        .scenario_or(if args.load { "storm" } else { "default" });
+    let timeline = plan::timeline(&scenario, seed, args.scenario.start.as_deref())
+        .with_context(|| start_context(&args.scenario))?;
+    let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
+
+    let pipeline = if let (Some(operation), Some(connector)) = (&args.operation, &args.connector) {
+        custom_pipeline(
+            operation,
+            connector,
             args.test_button,
-            &settings,
-        )
-        .await;
-    }
-    let timeline = plan::timeline(&scenario, args.seed, args.start.as_deref())?;
-    let deliveries = plan::deliveries(&timeline, args.profile);
+            &timeline,
+            CustomSettings {
+                client,
+                speed: args.scenario.speed(),
+                concurrency,
+                delivery: &args.delivery,
+            },
+        )?
+    } else {
+        let deliveries = plan::deliveries(&timeline, args.scenario.profile);
+        if args.dry_run {
+            print_payloads(&deliveries, args.json)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        let target: Target = args
+            .target
+            .as_deref()
+            .context("--target URL is required")?
+            .parse()
+            .context("--target")?;
+        // Never echo the spec: it may hold a literal secret.
+        let auth: Auth = args.delivery.auth.parse().context("--auth")?;
+        if args.load {
+            return run_load(args, deliveries, target, auth, client).await;
+        }
+        Pipeline {
+            what: format!(
+                "scenario `{scenario}` ({})",
+                plural(deliveries.len(), "event")
+            ),
+            deliveries,
+            config: SendConfig {
+                target,
+                auth,
+                client,
+                speed: args.scenario.speed(),
+                concurrency,
+                retry: retry_policy(args.delivery.retries),
+                log: args.delivery.log.clone(),
+                before_send: None,
+            },
+            problems: 0,
+            timeline: None,
+            profile: args.scenario.profile,
+            json: false,
+            output: args.output,
+            circuit_breaker: true,
+        }
+    };
     if args.dry_run {
-        print_payloads(&deliveries, args.json)?;
-        return Ok(ExitCode::SUCCESS);
+        print_payloads(&pipeline.deliveries, args.json)?;
+        return Ok(if pipeline.problems == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
-    let target: Target = args
-        .target
-        .as_deref()
-        .context("--target URL is required")?
-        .parse()?;
-    // Never echo the spec: it may hold a literal secret.
-    let auth: Auth = args.auth.parse().context("--auth")?;
-    if args.load {
-        return run_load(args, deliveries, target, auth, client).await;
-    }
-    let config = SendConfig {
-        target,
-        auth,
-        client,
-        speed,
-        concurrency: args.concurrency.unwrap_or(8),
-        retry: RetryPolicy::retries(args.retries),
-        log: args.log.clone(),
-        before_send: None,
+    let pipeline = Pipeline {
+        timeline: args.api.with_api.then_some(timeline),
+        json: args.json,
+        output: args.output,
+        circuit_breaker: !args.delivery.no_circuit_breaker,
+        ..pipeline
     };
-    let mut config = config;
-    let api = if args.api.with_api {
-        let api = crate::with_api::EmbeddedApi::start(&args.api, &timeline, args.profile).await?;
-        eprintln!("tesim: {}", api.banner());
-        config.before_send = Some(api.before_send());
-        Some(api)
+    deliver(pipeline, &args.api).await
+}
+
+fn start_context(scenario: &ScenarioArgs) -> String {
+    match &scenario.start {
+        Some(_) => "--scenario/--start".to_owned(),
+        None => "--scenario".to_owned(),
+    }
+}
+
+fn retry_policy(retries: u32) -> RetryPolicy {
+    if retries == 0 {
+        RetryPolicy::off()
     } else {
-        None
+        RetryPolicy::retries(retries)
+    }
+}
+
+/// Everything of a custom send besides the operation, connector and scenario.
+pub struct CustomSettings<'a> {
+    /// TLS and timeouts.
+    pub client: ClientConfig,
+    /// How fast the scenario clock runs.
+    pub speed: Speed,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// Retries and log.
+    pub delivery: &'a DeliveryArgs,
+}
+
+/// The pipeline of a custom webhook: the renderings of `timeline` (or the Test button's
+/// trigger) through `operation`, to `connector`'s target with its auth.
+pub fn custom_pipeline(
+    operation: &std::path::Path,
+    connector: &std::path::Path,
+    test_button: bool,
+    timeline: &Timeline,
+    settings: CustomSettings<'_>,
+) -> anyhow::Result<Pipeline> {
+    let webhook = CustomWebhook::load(operation, connector).map_err(|err| match err {
+        tesim_pipeline::CustomError::Syntax { .. } => anyhow::anyhow!(
+            "{err}; run `tesim template check --operation {}`",
+            operation.display()
+        ),
+        other => other.into(),
+    })?;
+    if webhook.is_disabled() {
+        eprintln!(
+            "warning: operation `{}` has \"enabled\": false; ThousandEyes would send nothing, tesim sends anyway",
+            webhook.operation_name()
+        );
+    }
+    let events = if test_button {
+        custom::test_button_events(plan::now()?)
+    } else {
+        custom::scenario_events(timeline)
     };
-    let summary = send(deliveries, &config, &scenario, args.json).await?;
+    let custom_plan = webhook.plan(&events)?;
+    for problem in &custom_plan.problems {
+        eprintln!("error: {problem} (`tesim template check` shows where)");
+    }
+    let target = webhook.target()?;
+    let mut config = SendConfig::new(target);
+    config.auth = webhook.auth()?;
+    config.client = settings.client;
+    config.speed = settings.speed;
+    config.concurrency = settings.concurrency;
+    config.retry = retry_policy(settings.delivery.retries);
+    config.log = settings.delivery.log.clone();
+    Ok(Pipeline {
+        what: format!(
+            "{} through custom-webhook operation `{}` (connector `{}`, {} auth)",
+            plural(custom_plan.deliveries.len(), "notification"),
+            webhook.operation_name(),
+            webhook.connector_name(),
+            webhook.auth_type()
+        ),
+        deliveries: custom_plan.deliveries,
+        config,
+        problems: custom_plan.problems.len(),
+        timeline: None,
+        profile: tesim_model::Profile::Kb2014,
+        json: false,
+        output: OutputArgs::default(),
+        circuit_breaker: !settings.delivery.no_circuit_breaker,
+    })
+}
+
+/// The one send pipeline: starts the API beside it when asked, sends with a line per
+/// delivery, stops on Ctrl-C (exit 130) or a dead receiver, prints the summary.
+pub async fn deliver(mut pipeline: Pipeline, api_args: &WithApiArgs) -> anyhow::Result<ExitCode> {
+    let api = match &pipeline.timeline {
+        Some(timeline) => {
+            let api = EmbeddedApi::start(api_args.api_listen, timeline, pipeline.profile)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot listen on {} for the API; pick another --api-listen address",
+                        api_args.api_listen
+                    )
+                })?;
+            crate::with_api::announce(&api, pipeline.json);
+            pipeline.config.before_send = Some(api.before_send());
+            Some(api)
+        }
+        None => None,
+    };
+    let outcome = send(
+        pipeline.deliveries,
+        &pipeline.config,
+        &pipeline.what,
+        pipeline.json,
+        pipeline.output,
+        pipeline.circuit_breaker,
+    )
+    .await?;
+    let summary = &outcome.summary;
+    if pipeline.json {
+        emit(serde_json::to_string_pretty(summary)?)?;
+    } else {
+        print_summary(summary, &pipeline.config, pipeline.problems)?;
+    }
     if let Some(api) = api {
-        api.finish(args.api.hold).await?;
+        crate::with_api::finish(api, api_args.hold).await?;
     }
-    if args.json {
-        emit(serde_json::to_string_pretty(&summary)?)?;
-    } else {
-        print_summary(&summary, &config)?;
-    }
-    Ok(if summary.all_delivered() {
+    Ok(if outcome.interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else if summary.all_delivered() && pipeline.problems == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-fn client_config(args: &SendArgs) -> anyhow::Result<ClientConfig> {
+pub(crate) fn client_config(args: &DeliveryArgs) -> anyhow::Result<ClientConfig> {
     let mut headers = Vec::new();
     for header in &args.headers {
         // Never echo the argument: its value may be a secret.
@@ -251,13 +411,15 @@ fn client_config(args: &SendArgs) -> anyhow::Result<ClientConfig> {
 
 fn print_payloads(deliveries: &[Delivery], json_lines: bool) -> anyhow::Result<()> {
     for delivery in deliveries {
-        let body: serde_json::Value = serde_json::from_slice(&delivery.body)
-            .context("a rendered payload is not JSON (a bug in tesim)")?;
+        // Custom renderings may not be JSON (the problem was reported): print them as text.
+        let body: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(&delivery.body).into_owned())
+        });
         if json_lines {
             emit(serde_json::to_string(&body)?)?;
         } else {
             emit(format_args!(
-                "# {} {} eventId={}{}",
+                "# {} {} eventId={}{}{}",
                 tesim_scenario::offset::display(delivery.offset),
                 delivery.event_type,
                 delivery.event_id,
@@ -265,6 +427,11 @@ fn print_payloads(deliveries: &[Delivery], json_lines: bool) -> anyhow::Result<(
                     .alert_id
                     .as_deref()
                     .map(|alert_id| format!(" alertId={alert_id}"))
+                    .unwrap_or_default(),
+                delivery
+                    .path_and_query
+                    .as_deref()
+                    .map(|path| format!(" path={path}"))
                     .unwrap_or_default()
             ))?;
             emit(serde_json::to_string_pretty(&body)?)?;
@@ -273,38 +440,41 @@ fn print_payloads(deliveries: &[Delivery], json_lines: bool) -> anyhow::Result<(
     Ok(())
 }
 
-/// Sends with a progress bar on a terminal, a line per attempt otherwise (none with `--json`);
-/// Ctrl-C stops cleanly with the summary of what was sent.
-async fn send(
+/// What [`send`] did.
+pub struct Outcome {
+    /// The sender's summary.
+    pub summary: Summary,
+    /// Stopped by Ctrl-C.
+    pub interrupted: bool,
+}
+
+/// Sends with a line per delivery (above a progress bar on a terminal); `-q` shows only
+/// failures, `--json` nothing. Ctrl-C stops cleanly with the summary of what was sent; so do
+/// [`CIRCUIT_BREAKER`] consecutive connection failures, with one message.
+pub async fn send(
     deliveries: Vec<Delivery>,
     config: &SendConfig,
-    scenario: &str,
+    what: &str,
     json: bool,
-) -> anyhow::Result<Summary> {
-    let total = deliveries.len();
-    let bar = (!json && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} {msg}",
-            )
-            .expect("valid progress template")
-            .progress_chars("=> "),
-        );
-        bar
-    });
-    if !json {
-        let line = format!(
-            "tesim: sending scenario `{scenario}` ({}) to {}",
-            plural(total, "event"),
-            config.target
-        );
-        match &bar {
-            Some(bar) => bar.println(line),
-            None => emit(line)?,
-        }
-    }
+    output: OutputArgs,
+    circuit_breaker: bool,
+) -> anyhow::Result<Outcome> {
+    let bodies: Vec<bytes::Bytes> = if output.verbose {
+        deliveries
+            .iter()
+            .map(|delivery| delivery.body.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut interrupt = crate::interrupt::Interrupt::install();
+    let lines = Lines::new(deliveries.len(), json);
+    lines.println(format!("tesim: sending {what} to {}", config.target));
     let mut failed = 0usize;
+    let mut consecutive_connect = 0u32;
+    let tripped = tokio::sync::Notify::new();
+    let mut breaker_open = false;
+    let interrupted = AtomicBool::new(false);
     let on_attempt = |attempt: &Attempt| {
         let will_retry = attempt.error_kind.is_some()
             && attempt.attempt < config.retry.max_attempts
@@ -312,42 +482,63 @@ async fn send(
         if attempt.error.is_some() && !will_retry {
             failed += 1;
         }
-        match &bar {
-            Some(bar) => {
-                if let Some(error) = &attempt.error {
-                    bar.println(format!(
-                        "✗ {} {}: {error}",
-                        attempt.event_type, attempt.event_id
-                    ));
-                }
-                if !will_retry {
-                    bar.inc(1);
-                }
-                bar.set_message(format!("{failed} failed"));
+        if attempt.error_kind == Some(ErrorKind::Connect) {
+            consecutive_connect += 1;
+        } else {
+            consecutive_connect = 0;
+        }
+        if breaker_open {
+            // The one message was printed; the deliveries still in flight say nothing new.
+            lines.inc(failed);
+            return;
+        }
+        if circuit_breaker && consecutive_connect >= CIRCUIT_BREAKER {
+            breaker_open = true;
+            tripped.notify_one();
+            lines.println(format!(
+                "tesim: stopped after {CIRCUIT_BREAKER} consecutive connection failures: {}\n  nothing is listening at {}; start the receiver (or pass --no-circuit-breaker to send every event anyway)",
+                attempt.error.as_deref().map(advice).unwrap_or_default(),
+                config.target
+            ));
+            lines.inc(failed);
+            return;
+        }
+        let show = attempt.error.is_some() || !output.quiet;
+        if show {
+            let mut text = attempt_line(attempt);
+            if let Some(error) = &attempt.error {
+                text.push_str("\n     ");
+                text.push_str(&advice(error));
             }
-            None if !json => {
-                let _ = emit(attempt_line(attempt));
+            if let Some(body) = bodies.get(attempt.index) {
+                for line in String::from_utf8_lossy(body).lines() {
+                    text.push_str("\n    ");
+                    text.push_str(line);
+                }
             }
-            None => {}
+            lines.println(text);
+        }
+        if !will_retry {
+            lines.inc(failed);
         }
     };
     let stop = async {
-        // If the handler cannot be installed, run to the end.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        tokio::select! {
+            () = interrupt.recv() => interrupted.store(true, Ordering::SeqCst),
+            () = tripped.notified() => {}
         }
     };
     let summary = tesim_sender::run_until(deliveries, config, stop, on_attempt).await?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    Ok(summary)
+    lines.finish();
+    Ok(Outcome {
+        summary,
+        interrupted: interrupted.load(Ordering::SeqCst),
+    })
 }
 
 /// Whether the sender will try this attempt's delivery again (mirrors
 /// `RetryPolicy::retries_on`, which needs the error itself).
 fn is_retried(attempt: &Attempt) -> bool {
-    use tesim_sender::ErrorKind;
     match attempt.error_kind {
         Some(
             ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Reset | ErrorKind::ServerError,
@@ -357,41 +548,32 @@ fn is_retried(attempt: &Attempt) -> bool {
     }
 }
 
-fn attempt_line(attempt: &Attempt) -> String {
-    let outcome = match (attempt.status, &attempt.error) {
-        (Some(status), None) => format!("ok   {status}"),
-        (Some(status), Some(_)) => format!("FAIL {status}"),
-        (None, _) => "FAIL ---".to_owned(),
-    };
-    let retry = if attempt.attempt > 1 {
-        format!(" (attempt {})", attempt.attempt)
-    } else {
-        String::new()
-    };
-    let mut line = format!(
-        "{outcome} {:>8.1} ms  {} {}{}{retry}",
-        attempt.latency_ms,
-        attempt.event_type,
-        attempt.event_id,
-        attempt
-            .alert_id
-            .as_deref()
-            .map(|alert_id| format!(" alertId={alert_id}"))
-            .unwrap_or_default(),
-    );
-    if let Some(error) = &attempt.error {
-        line.push_str("\n     ");
-        line.push_str(error);
+/// A delivery failure as the CLI shows it: the sender's message, made specific where the CLI
+/// knows better (a 404 is a wrong path, not something in the receiver's logs).
+pub fn advice(error: &str) -> String {
+    // FIXME: these rewrite the sender's wording until its messages say it themselves.
+    let error = error.replace(" Redirect redirect to ", " Redirect to ");
+    if let Some(rest) = error.strip_prefix("POST ") {
+        if let Some((url, _)) = rest.split_once(" got 404 Not Found") {
+            let path = url
+                .parse::<http::Uri>()
+                .ok()
+                .and_then(|uri| uri.path_and_query().map(ToString::to_string))
+                .unwrap_or_else(|| url.to_owned());
+            return format!(
+                "POST {url} got 404 Not Found: the receiver serves nothing at {path}; check the path of the webhook URL"
+            );
+        }
     }
-    line
+    error
 }
 
-fn print_summary(summary: &Summary, config: &SendConfig) -> anyhow::Result<()> {
+fn print_summary(summary: &Summary, config: &SendConfig, problems: usize) -> anyhow::Result<()> {
     use std::fmt::Write as _;
     let mut text = String::new();
     let _ = write!(
         text,
-        "\n{}: {} delivered (2xx), {} failed{}, {} in {:.0} ms",
+        "\n{}: {} delivered (2xx), {} failed{}, {} in {}",
         plural(summary.total, "event"),
         summary.delivered,
         summary.failed,
@@ -401,8 +583,11 @@ fn print_summary(summary: &Summary, config: &SendConfig) -> anyhow::Result<()> {
             String::new()
         },
         plural(summary.attempts, "attempt"),
-        summary.elapsed_ms
+        human_ms(summary.elapsed_ms)
     );
+    if problems > 0 {
+        let _ = write!(text, ", {}", plural(problems, "rendering problem"));
+    }
     if !summary.failures_by_kind.is_empty() {
         let kinds: Vec<String> = summary
             .failures_by_kind
@@ -415,7 +600,7 @@ fn print_summary(summary: &Summary, config: &SendConfig) -> anyhow::Result<()> {
         for event in summary.events.iter().filter(|event| !event.delivered) {
             if let Some(error) = &event.error {
                 if shown.len() < 5 && shown.insert(error.clone()) {
-                    let _ = write!(text, "\n  {error}");
+                    let _ = write!(text, "\n  {}", advice(error));
                 }
             }
         }
@@ -429,6 +614,15 @@ fn print_summary(summary: &Summary, config: &SendConfig) -> anyhow::Result<()> {
     emit(text)
 }
 
+/// `850 ms`, `53.0 s`.
+pub fn human_ms(ms: f64) -> String {
+    if ms < 10_000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}
+
 async fn run_load(
     args: SendArgs,
     deliveries: Vec<Delivery>,
@@ -436,13 +630,14 @@ async fn run_load(
     auth: Auth,
     client: ClientConfig,
 ) -> anyhow::Result<ExitCode> {
-    if args.log.is_some() {
+    let mut interrupt = crate::interrupt::Interrupt::install();
+    if args.delivery.log.is_some() {
         bail!("--log records each attempt and is not available with --load; drop one of them");
     }
-    if args.retries > 0 {
+    if args.delivery.retries > 0 {
         bail!("--retries is not available with --load (load mode counts every failure); drop it");
     }
-    if args.realtime || args.speed != Speed::Max {
+    if args.scenario.realtime || args.scenario.speed != Speed::Max {
         bail!("--speed sets the scenario clock, --load ignores it; use --rate N/s instead");
     }
     let config = LoadConfig {
@@ -471,10 +666,10 @@ async fn run_load(
                 .unwrap_or_default(),
         );
     }
+    let interrupted = AtomicBool::new(false);
     let stop = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
+        interrupt.recv().await;
+        interrupted.store(true, Ordering::SeqCst);
     };
     let report = tesim_sender::load(deliveries, &config, stop).await?;
     if args.json {
@@ -482,9 +677,45 @@ async fn run_load(
     } else {
         emit(report.to_string().trim_end())?;
     }
-    Ok(if report.failed == 0 {
+    Ok(if interrupted.load(Ordering::SeqCst) {
+        ExitCode::from(INTERRUPTED)
+    } else if report.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_404_names_the_path() {
+        let text = advice(
+            "POST http://127.0.0.1:9/wrong/path?x=1 got 404 Not Found: the receiver rejected the notification; check the receiver's logs for why",
+        );
+        assert_eq!(
+            text,
+            "POST http://127.0.0.1:9/wrong/path?x=1 got 404 Not Found: the receiver serves nothing at /wrong/path?x=1; check the path of the webhook URL"
+        );
+        assert!(!text.contains("logs"));
+    }
+
+    #[test]
+    fn a_redirect_reads_once() {
+        let text = advice(
+            "POST http://h/a got 308 Permanent Redirect redirect to http://h/b: ThousandEyes never follows redirects; configure http://h/b as the webhook URL",
+        );
+        assert!(
+            text.starts_with("POST http://h/a got 308 Permanent Redirect to http://h/b: "),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn long_runs_read_in_seconds() {
+        assert_eq!(human_ms(850.4), "850 ms");
+        assert_eq!(human_ms(53_003.0), "53.0 s");
+    }
 }

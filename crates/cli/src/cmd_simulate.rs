@@ -1,51 +1,78 @@
-//! `tesim simulate`: a newcomer's first command. Starts a capture receiver on loopback,
-//! replays a scenario into it, and shows what arrived.
+//! `tesim simulate`: a newcomer's first command. Replays a scenario into an embedded capture
+//! receiver on loopback and shows what arrived; with `--target URL` it sends to that receiver
+//! instead, exactly as `tesim send` does.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tesim_model::Profile;
+use tesim_pipeline::plan;
 use tesim_receiver::ReceiverConfig;
-use tesim_sender::{SendConfig, Speed, Target};
+use tesim_sender::{SendConfig, Target};
 
-use crate::plan;
+use crate::args::{OutputArgs, ScenarioArgs};
+use crate::cmd_send::{self, DeliveryArgs, SendArgs};
+use crate::output::{captured_line, emit};
+use crate::with_api::WithApiArgs;
 
 /// Arguments of `tesim simulate`.
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
-    /// Built-in scenario name or path to a .toml file.
-    #[arg(long, default_value = "default")]
-    pub scenario: String,
-    /// Payload era: kb2014, v6-2021 or modern-2025.
-    #[arg(long, default_value = "kb2014")]
-    pub profile: Profile,
-    /// Seed for generated ids; the same seed sends the same bytes.
-    #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]
-    pub seed: u64,
-    /// `now`, or the instant of the scenario's start (`YYYY-MM-DD hh:mm:ss`).
-    #[arg(long)]
-    pub start: Option<String>,
-    /// `max` (no waiting), `realtime`, or a factor such as 60.
-    #[arg(long, default_value = "max")]
-    pub speed: Speed,
+    /// Send to this webhook URL instead of the embedded receiver (then the run is `tesim send
+    /// --target URL --concurrency 1`).
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
     /// Deliveries in flight at once; 1 shows events in scenario order.
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
-    /// Also print each payload as it arrived.
+    /// Also print each payload as it arrived (same as -v).
     #[arg(long)]
     pub show_payloads: bool,
     /// Print one JSON object (counts, elapsed time, events/s) instead of the readable summary.
     #[arg(long, conflicts_with = "show_payloads")]
     pub json: bool,
     #[command(flatten)]
-    pub api: crate::with_api::WithApiArgs,
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    #[command(flatten)]
+    pub api: WithApiArgs,
 }
 
 /// Runs `tesim simulate`.
 pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
-    let timeline = plan::timeline(&args.scenario, args.seed, args.start.as_deref())?;
-    let deliveries = plan::deliveries(&timeline, args.profile);
+    let mut output = args.output;
+    output.verbose |= args.show_payloads;
+    if let Some(target) = args.target {
+        return cmd_send::run(SendArgs {
+            target: Some(target),
+            scenario: args.scenario,
+            delivery: args.delivery,
+            json: args.json,
+            output,
+            dry_run: false,
+            concurrency: Some(args.concurrency),
+            load: false,
+            rate: tesim_sender::Rate::Max,
+            duration: None,
+            events: None,
+            operation: None,
+            connector: None,
+            test_button: false,
+            api: args.api,
+        })
+        .await;
+    }
+    let (seed, random) = args.scenario.seed();
+    if random && !args.json {
+        eprintln!("tesim: seed {seed} (repeat this run with --seed {seed})");
+    }
+    let scenario = args.scenario.scenario_or("default");
+    let timeline =
+        plan::timeline(&scenario, seed, args.scenario.start.as_deref()).context("--scenario")?;
+    let deliveries = plan::deliveries(&timeline, args.scenario.profile);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot bind a loopback port for the embedded receiver")?;
@@ -54,34 +81,44 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let url = receiver.url("/thousandeyes/webhook");
     let quiet = args.json;
     if !quiet {
-        println!(
+        emit(format_args!(
             "tesim: replaying scenario `{}` ({} events, profile {}) into an embedded receiver at {url}",
             timeline.name,
             deliveries.len(),
-            args.profile
-        );
+            args.scenario.profile
+        ))?;
     }
     let target: Target = url.parse()?;
     let mut config = SendConfig::new(target);
-    config.speed = args.speed;
+    config.speed = args.scenario.speed();
     config.concurrency = args.concurrency;
+    config.client = cmd_send::client_config(&args.delivery)?;
     let api = if args.api.with_api {
-        let api = crate::with_api::EmbeddedApi::start(&args.api, &timeline, args.profile).await?;
-        if quiet {
-            eprintln!("tesim: {}", api.banner());
-        } else {
-            println!("tesim: {}", api.banner());
-        }
+        let api = tesim_pipeline::EmbeddedApi::start(
+            args.api.api_listen,
+            &timeline,
+            args.scenario.profile,
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} for the API; pick another --api-listen address",
+                args.api.api_listen
+            )
+        })?;
+        crate::with_api::announce(&api, quiet);
         config.before_send = Some(api.before_send());
         Some(api)
     } else {
         None
     };
     let started = std::time::Instant::now();
-    let summary = tesim_sender::run(deliveries, &config, |_| {}).await?;
+    // The sender's own lines stay silent: what arrived is shown instead, below.
+    let outcome = cmd_send::send(deliveries, &config, "", true, output, true).await?;
+    let summary = outcome.summary;
     let elapsed = started.elapsed();
     if !quiet {
-        println!();
+        emit("")?;
     }
     let mut arrived = 0;
     let mut by_type: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
@@ -96,12 +133,13 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         if let Some(event) = request.event() {
             *by_type.entry(event.event_type).or_default() += 1;
         }
-        if !quiet {
-            println!("  {}", request.summary());
+        let failed = !request.answered.is_some_and(|status| status.is_success());
+        if !quiet && (failed || !output.quiet) {
+            emit(format_args!("  {}", captured_line(&request)))?;
         }
-        if args.show_payloads {
+        if output.verbose && !quiet {
             if let Some(json) = &request.json {
-                println!("{}", serde_json::to_string_pretty(json)?);
+                emit(serde_json::to_string_pretty(json)?)?;
             }
         }
     }
@@ -109,7 +147,8 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     if quiet {
         let report = serde_json::json!({
             "scenario": timeline.name,
-            "profile": args.profile.name(),
+            "profile": args.scenario.profile.name(),
+            "seed": seed,
             "sent": summary.sent,
             "delivered": summary.delivered,
             "failed": summary.failed,
@@ -117,14 +156,16 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             "elapsed_ms": elapsed.as_secs_f64() * 1e3,
             "events_per_s": summary.sent as f64 / elapsed.as_secs_f64().max(1e-9),
         });
-        println!("{report}");
+        emit(report)?;
     } else {
-        print_summary(&by_type, &summary, elapsed);
+        print_summary(&by_type, &summary, elapsed)?;
     }
     if let Some(api) = api {
-        api.finish(args.api.hold).await?;
+        crate::with_api::finish(api, args.api.hold).await?;
     }
-    Ok(if summary.all_delivered() {
+    Ok(if outcome.interrupted {
+        ExitCode::from(cmd_send::INTERRUPTED)
+    } else if summary.all_delivered() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -135,18 +176,18 @@ fn print_summary(
     by_type: &std::collections::BTreeMap<String, usize>,
     summary: &tesim_sender::Summary,
     elapsed: Duration,
-) {
-    println!();
+) -> anyhow::Result<()> {
+    emit("")?;
     let counts: Vec<String> = by_type
         .iter()
         .map(|(event_type, n)| format!("{event_type} ×{n}"))
         .collect();
-    println!("arrived: {}", counts.join(", "));
-    println!(
-        "{} sent, {} delivered (2xx), {} failed, in {:.0} ms. Point tesim at your own receiver with `cargo xtask simulate --target URL`.",
+    emit(format_args!("arrived: {}", counts.join(", ")))?;
+    emit(format_args!(
+        "{} sent, {} delivered (2xx), {} failed, in {}. Point tesim at your own receiver with `tesim simulate --target URL`.",
         summary.sent,
         summary.delivered,
         summary.failed,
-        elapsed.as_secs_f64() * 1000.0
-    );
+        cmd_send::human_ms(elapsed.as_secs_f64() * 1000.0)
+    ))
 }

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tesim_model::custom::IdEra;
-use tesim_sender::{ClientConfig, Speed, TlsConfig};
+use tesim_sender::{ClientConfig, TlsConfig};
 use tesim_template::{CompiledOperation, check, events};
 
-use crate::custom_send::{self, CustomSendSettings};
+use crate::cmd_send::{self, DeliveryArgs};
 
 /// Subcommands of `tesim template`.
 #[derive(Debug, clap::Subcommand)]
@@ -78,21 +78,11 @@ pub struct SendArgs {
     /// The generic connector file (target, auth, static headers).
     #[arg(long, value_name = "FILE")]
     pub connector: PathBuf,
-    /// Built-in scenario name or .toml path.
-    #[arg(long, default_value = "default")]
-    pub scenario: String,
     /// Send what the Test button sends: one dummy HTTP-Server trigger.
     #[arg(long = "test-button", visible_alias = "test")]
     pub test: bool,
-    /// Seed for generated ids.
-    #[arg(long, default_value_t = tesim_scenario::DEFAULT_SEED)]
-    pub seed: u64,
-    /// `now`, or the instant of the scenario's start (`YYYY-MM-DD hh:mm:ss`).
-    #[arg(long)]
-    pub start: Option<String>,
-    /// `max` (no waiting), `realtime`, or a factor such as 60.
-    #[arg(long, default_value = "max")]
-    pub speed: Speed,
+    #[command(flatten)]
+    pub scenario: crate::args::ScenarioArgs,
     /// Deliveries in flight at once.
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
@@ -105,9 +95,11 @@ pub struct SendArgs {
     /// Trust this CA certificate (PEM) too.
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Vec<PathBuf>,
-    /// Print each rendered body.
+    /// Print each rendered body (same as -v).
     #[arg(long)]
     pub show_payloads: bool,
+    #[command(flatten)]
+    pub output: crate::args::OutputArgs,
 }
 
 /// Runs `tesim template`.
@@ -115,33 +107,53 @@ pub async fn run(command: TemplateCommand) -> anyhow::Result<ExitCode> {
     match command {
         TemplateCommand::Check(args) => run_check(args),
         TemplateCommand::Render(args) => run_render(args),
-        TemplateCommand::Send(args) => {
-            let settings = CustomSendSettings {
-                seed: args.seed,
-                start: args.start,
-                speed: args.speed,
-                concurrency: args.concurrency,
-                retries: args.retries,
-                log: args.log,
-                client: ClientConfig {
-                    tls: TlsConfig {
-                        ca_certs: args.ca_cert,
-                        ..TlsConfig::default()
-                    },
-                    ..ClientConfig::default()
-                },
-                show_payloads: args.show_payloads,
-            };
-            custom_send::send_custom(
-                args.operation,
-                args.connector,
-                &args.scenario,
-                args.test,
-                &settings,
-            )
-            .await
-        }
+        TemplateCommand::Send(args) => send(args).await,
     }
+}
+
+/// `tesim template send`: the custom-webhook source through the one send pipeline.
+async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
+    let (seed, random) = args.scenario.seed();
+    if random {
+        eprintln!("tesim: seed {seed} (repeat this run with --seed {seed})");
+    }
+    let timeline = tesim_pipeline::plan::timeline(
+        &args.scenario.scenario_or("default"),
+        seed,
+        args.scenario.start.as_deref(),
+    )
+    .context("--scenario")?;
+    let delivery = DeliveryArgs {
+        ca_certs: args.ca_cert,
+        retries: args.retries,
+        log: args.log,
+        ..DeliveryArgs::default()
+    };
+    let mut output = args.output;
+    output.verbose |= args.show_payloads;
+    let pipeline = cmd_send::custom_pipeline(
+        &args.operation,
+        &args.connector,
+        args.test,
+        &timeline,
+        cmd_send::CustomSettings {
+            client: ClientConfig {
+                tls: TlsConfig {
+                    ca_certs: delivery.ca_certs.clone(),
+                    ..TlsConfig::default()
+                },
+                ..ClientConfig::default()
+            },
+            speed: args.scenario.speed(),
+            concurrency: args.concurrency,
+            delivery: &delivery,
+        },
+    )?;
+    cmd_send::deliver(
+        cmd_send::Pipeline { output, ..pipeline },
+        &crate::with_api::WithApiArgs::default(),
+    )
+    .await
 }
 
 fn compile(path: &Path) -> anyhow::Result<Result<CompiledOperation, Vec<check::Problem>>> {
@@ -154,7 +166,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         let connector = tesim_template::load_connector(connector)?;
         // Refuses auth settings that could not be sent with (an auth-code grant without a
         // refresh token, a token URL that is not http(s)).
-        custom_send::connector_auth(&connector)?;
+        tesim_pipeline::custom::connector_auth(&connector)?;
         connector
             .target
             .parse::<tesim_sender::Target>()
@@ -204,7 +216,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let mut timelines = Vec::new();
     for name in &names {
-        timelines.push(crate::plan::timeline(name, args.seed, None)?);
+        timelines.push(tesim_pipeline::plan::timeline(name, args.seed, None)?);
     }
     let events = check::events_for(&timelines);
     let report = check::check(&operation, &events);
@@ -258,7 +270,11 @@ fn run_render(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let events = if args.scenario == "edge-cases" {
         events::edge_case_events()
     } else {
-        events::scenario_events(&crate::plan::timeline(&args.scenario, args.seed, None)?)
+        events::scenario_events(&tesim_pipeline::plan::timeline(
+            &args.scenario,
+            args.seed,
+            None,
+        )?)
     };
     let selected: Vec<(usize, &events::Event)> = match args.event {
         Some(number) => {
@@ -355,7 +371,7 @@ mod tests {
     #[tokio::test]
     async fn configure_through_the_api_export_check_and_send() {
         let timeline =
-            crate::plan::timeline("default", tesim_scenario::DEFAULT_SEED, None).unwrap();
+            tesim_pipeline::plan::timeline("default", tesim_scenario::DEFAULT_SEED, None).unwrap();
         let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_addr = api_listener.local_addr().unwrap();
         let api = tesim_api::Api::new(
@@ -443,15 +459,20 @@ mod tests {
         })
         .unwrap();
         assert_eq!(code, ExitCode::SUCCESS);
-        let code = custom_send::send_custom(
-            operation_file,
-            connector_file,
-            "default",
-            false,
-            &CustomSendSettings::default(),
-        )
-        .await
-        .unwrap();
+        #[derive(clap::Parser)]
+        struct Wrap {
+            #[command(flatten)]
+            args: SendArgs,
+        }
+        let wrap = <Wrap as clap::Parser>::parse_from([
+            "send".as_ref(),
+            "--operation".as_ref(),
+            operation_file.as_os_str(),
+            "--connector".as_ref(),
+            connector_file.as_os_str(),
+            "-q".as_ref(),
+        ] as [&std::ffi::OsStr; 6]);
+        let code = send(wrap.args).await.unwrap();
         assert_eq!(code, ExitCode::SUCCESS);
         receiver.shutdown().await;
         let mut delivered = 0;

@@ -1,6 +1,7 @@
 //! `tesim`: the command line. A thin layer: clap parses arguments, the library crates do the
-//! work, and only this crate decides exit codes (0 success, 1 a delivery or check failed,
-//! 2 usage or configuration error).
+//! work (`tesim_pipeline` says what to send), and only this crate prints and decides exit codes
+//! (0 success, 1 a delivery or check failed, 2 usage or configuration error, 130 stopped by
+//! Ctrl-C; README "Exit codes" has the table).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod args;
 mod cmd_api;
 mod cmd_check;
 mod cmd_identify;
@@ -21,8 +23,8 @@ mod cmd_listen;
 mod cmd_send;
 mod cmd_simulate;
 mod cmd_template;
-mod custom_send;
-mod plan;
+mod interrupt;
+mod output;
 mod with_api;
 
 /// Develop and test ThousandEyes alert receivers without a ThousandEyes account.
@@ -78,8 +80,42 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_chain(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+/// `context: cause: cause` on one line, each sentence once: a library error that already
+/// quotes its source (`{source}` in its message) would otherwise print it twice.
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_quoted_by_its_context_is_printed_once() {
+        let secret = anyhow::anyhow!("environment variable X is not set; export it");
+        let err =
+            secret.context("--auth bearer: token: environment variable X is not set; export it");
+        let err = err.context("--auth");
+        assert_eq!(
+            error_chain(&err),
+            "--auth: --auth bearer: token: environment variable X is not set; export it"
+        );
     }
 }

@@ -1,16 +1,12 @@
 //! `tesim simulate`: the first command a newcomer runs.
 
-use crate::{stdout, tesim};
+use crate::{receiver, stderr, stdout, tesim};
 
 #[test]
 fn default_shows_all_five_event_types_arriving() {
     let output = tesim(&["simulate"]);
     let text = stdout(&output);
-    assert!(
-        output.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
     for event_type in [
         "WEBHOOK_TEST",
         "ALERT_NOTIFICATION_TRIGGER",
@@ -27,6 +23,32 @@ fn default_shows_all_five_event_types_arriving() {
         text.contains("7 sent, 7 delivered (2xx), 0 failed"),
         "{text}"
     );
+    // Binary users have no cargo xtask.
+    assert!(text.contains("`tesim simulate --target URL`"), "{text}");
+    assert!(!text.contains("cargo xtask"), "{text}");
+}
+
+#[test]
+fn target_sends_to_another_receiver() {
+    let receiver = receiver();
+    let output = tesim(&["simulate", "--target", &receiver.url]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}\n{}", stderr(&output));
+    assert!(
+        text.contains("7 events: 7 delivered (2xx), 0 failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("POST /hook -> 200  ALERT_NOTIFICATION_TRIGGER eventId="),
+        "{text}"
+    );
+}
+
+#[test]
+fn quiet_shows_no_delivered_event() {
+    let text = stdout(&tesim(&["simulate", "-q"]));
+    assert!(!text.contains("-> 200"), "{text}");
+    assert!(text.contains("7 sent, 7 delivered (2xx)"), "{text}");
 }
 
 #[test]
@@ -73,10 +95,10 @@ fn broken_scenario_is_a_usage_error_naming_the_place() {
     .unwrap();
     let output = tesim(&["simulate", "--scenario", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let text = stderr(&output);
     assert!(
-        stderr.contains("broken.toml:3:10: steps[0].alert: cannot clear alert `ghost`"),
-        "{stderr}"
+        text.contains("broken.toml:3:10: steps[0].alert: cannot clear alert `ghost`"),
+        "{text}"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -1,0 +1,110 @@
+//! The classic source: a compiled timeline becomes pre-rendered deliveries in one payload
+//! profile.
+
+use std::sync::Arc;
+
+use tesim_model::{Profile, TeDate, render};
+use tesim_scenario::{Options, ScenarioError, Timeline};
+use tesim_sender::Delivery;
+
+/// Why a scenario could not be turned into a timeline.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The scenario does not load or compile (its diagnostics say where).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The start instant is neither `now` nor a date.
+    #[error("`{text}` is not a start instant; write `now` or a date such as `2024-05-02 10:15:20`")]
+    Start {
+        /// What was given.
+        text: String,
+    },
+    /// The system clock cannot be read as a date.
+    #[error("the system clock is outside the dates ThousandEyes can write (before 1970?)")]
+    Clock,
+}
+
+/// The current instant, to the second (what ThousandEyes writes).
+pub fn now() -> Result<TeDate, PlanError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| PlanError::Clock)?;
+    let seconds = i64::try_from(now.as_secs()).map_err(|_| PlanError::Clock)?;
+    TeDate::from_epoch(seconds).map_err(|_| PlanError::Clock)
+}
+
+/// A start instant: `now`, or `YYYY-MM-DD hh:mm:ss`; `None` keeps the scenario's own.
+pub fn start(text: Option<&str>) -> Result<Option<TeDate>, PlanError> {
+    match text {
+        None => Ok(None),
+        Some("now") => now().map(Some),
+        Some(text) => TeDate::parse_classic(text)
+            .map(Some)
+            .map_err(|_| PlanError::Start {
+                text: text.to_owned(),
+            }),
+    }
+}
+
+/// Loads and compiles a scenario by built-in name or path.
+pub fn timeline(
+    scenario: &str,
+    seed: u64,
+    start_text: Option<&str>,
+) -> Result<Timeline, PlanError> {
+    let source = tesim_scenario::load(scenario)?;
+    Ok(source.compile(Options {
+        seed,
+        start: start(start_text)?,
+    })?)
+}
+
+/// Every notification of `timeline`, rendered once in `profile`, ready to send.
+pub fn deliveries(timeline: &Timeline, profile: Profile) -> Vec<Delivery> {
+    timeline
+        .notifications
+        .iter()
+        .map(|timed| {
+            let event = render(profile, timed);
+            let mut delivery = Delivery::new(
+                timed.offset,
+                event.event_id.as_str(),
+                event.event_type().as_str(),
+                event.correlation_id().map(Arc::from),
+                event.to_json(),
+            );
+            // Order by the lifecycle's own key, which is the same in every profile.
+            delivery.order_key = timed.notification.order_key().map(Arc::from);
+            delivery
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_refuses_other_text_naming_it() {
+        let err = start(Some("yesterday")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`yesterday` is not a start instant; write `now` or a date such as `2024-05-02 10:15:20`"
+        );
+        assert!(start(Some("2024-05-02 10:15:20")).unwrap().is_some());
+        assert!(start(None).unwrap().is_none());
+    }
+
+    #[test]
+    fn same_seed_same_deliveries() {
+        let ids = |seed| {
+            let timeline = timeline("flapping", seed, None).unwrap();
+            deliveries(&timeline, Profile::Kb2014)
+                .into_iter()
+                .map(|delivery| delivery.event_id.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(7), ids(7));
+        assert_ne!(ids(7), ids(8));
+    }
+}

@@ -182,14 +182,14 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         return run_load(args, deliveries, target, auth, client).await;
     }
     let config = SendConfig {
-        target,
+        target: target.clone(),
         auth,
         client,
         speed,
         concurrency: args.concurrency.unwrap_or(8),
         retry: RetryPolicy::retries(args.retries),
         log: args.log.clone(),
-        before_send: None,
+        ..SendConfig::new(target)
     };
     let mut config = config;
     let api = if args.api.with_api {
@@ -209,7 +209,13 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_summary(&summary, &config)?;
     }
-    Ok(if summary.all_delivered() {
+    if let Some(log_error) = &summary.log_error {
+        eprintln!("error: {log_error}");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(if crate::signals::interrupted() {
+        ExitCode::from(crate::signals::EXIT_INTERRUPTED)
+    } else if summary.all_delivered() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -305,7 +311,13 @@ async fn send(
         }
     }
     let mut failed = 0usize;
+    let mut advised: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let on_attempt = |attempt: &Attempt| {
+        if let (Some(error), Some(failure)) = (&attempt.error, &attempt.failure) {
+            advised
+                .entry(error.clone())
+                .or_insert_with(|| crate::advice::with_advice(failure));
+        }
         let will_retry = attempt.error_kind.is_some()
             && attempt.attempt < config.retry.max_attempts
             && is_retried(attempt);
@@ -314,10 +326,12 @@ async fn send(
         }
         match &bar {
             Some(bar) => {
-                if let Some(error) = &attempt.error {
+                if let Some(error) = &attempt.failure {
                     bar.println(format!(
-                        "✗ {} {}: {error}",
-                        attempt.event_type, attempt.event_id
+                        "✗ {} {}: {}",
+                        attempt.event_type,
+                        attempt.event_id,
+                        crate::advice::with_advice(error)
                     ));
                 }
                 if !will_retry {
@@ -331,13 +345,16 @@ async fn send(
             None => {}
         }
     };
-    let stop = async {
-        // If the handler cannot be installed, run to the end.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+    let stop = crate::signals::first_stop_signal();
+    let mut summary = tesim_sender::run_until(deliveries, config, stop, on_attempt).await?;
+    // The summary repeats failure messages: with the same advice as the lines above.
+    for event in &mut summary.events {
+        if let Some(error) = event.error.as_mut() {
+            if let Some(advised) = advised.get(error.as_str()) {
+                *error = advised.clone();
+            }
         }
-    };
-    let summary = tesim_sender::run_until(deliveries, config, stop, on_attempt).await?;
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -379,7 +396,10 @@ fn attempt_line(attempt: &Attempt) -> String {
             .map(|alert_id| format!(" alertId={alert_id}"))
             .unwrap_or_default(),
     );
-    if let Some(error) = &attempt.error {
+    if let Some(failure) = &attempt.failure {
+        line.push_str("\n     ");
+        line.push_str(&crate::advice::with_advice(failure));
+    } else if let Some(error) = &attempt.error {
         line.push_str("\n     ");
         line.push_str(error);
     }
@@ -395,8 +415,11 @@ fn print_summary(summary: &Summary, config: &SendConfig) -> anyhow::Result<()> {
         plural(summary.total, "event"),
         summary.delivered,
         summary.failed,
-        if summary.not_sent > 0 {
-            format!(", {} not sent (stopped)", summary.not_sent)
+        if summary.not_sent > 0 || summary.interrupted > 0 {
+            format!(
+                ", {} not sent (stopped), {} cancelled in flight",
+                summary.not_sent, summary.interrupted
+            )
         } else {
             String::new()
         },

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod advice;
 mod cmd_api;
 mod cmd_check;
 mod cmd_listen;
@@ -22,6 +23,7 @@ mod cmd_simulate;
 mod cmd_template;
 mod custom_send;
 mod plan;
+mod signals;
 mod with_api;
 
 /// Develop and test ThousandEyes alert receivers without a ThousandEyes account.

@@ -154,7 +154,12 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             crate::output::captured_line(&request)
         );
         if args.verbose {
-            println!("{}", indent(&body_text(&request, token_path.as_deref())));
+            // Network data: no control character reaches the terminal.
+            let body = body_text(&request, token_path.as_deref());
+            println!(
+                "{}",
+                indent(&tesim_receiver::mask::escape_control_multiline(&body))
+            );
         }
         if let Some(dir) = &args.save {
             let path = dir.join(file_name(count, &request));
@@ -240,35 +245,12 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
-/// Headers that usually carry credentials (`Authorization`, `X-Api-Key`, a token header):
-/// stored with the value masked, keeping an auth scheme when there is one.
-fn is_secret_header(name: &str) -> bool {
-    name == "cookie"
-        || ["auth", "token", "secret", "key", "signature", "password"]
-            .iter()
-            .any(|word| name.contains(word))
-}
-
 fn jsonl_line(request: &CapturedRequest, token_path: Option<&str>) -> serde_json::Value {
     let headers: serde_json::Map<String, serde_json::Value> = request
         .headers
         .iter()
         .map(|(name, value)| {
-            let text = if is_secret_header(name.as_str()) {
-                // Keep a well-known auth scheme, mask the credentials.
-                let text = value.to_str().unwrap_or("");
-                match text.split_once(' ') {
-                    Some((scheme, _))
-                        if ["basic", "bearer", "digest"]
-                            .contains(&scheme.to_ascii_lowercase().as_str()) =>
-                    {
-                        format!("{scheme} ***")
-                    }
-                    _ => "***".to_owned(),
-                }
-            } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            };
+            let text = tesim_receiver::mask::header_for_display(name.as_str(), value.as_bytes());
             (name.as_str().to_owned(), text.into())
         })
         .collect();
@@ -283,7 +265,7 @@ fn jsonl_line(request: &CapturedRequest, token_path: Option<&str>) -> serde_json
     serde_json::json!({
         "receivedAt": received_at,
         "method": request.method.as_str(),
-        "path": request.path_and_query,
+        "path": tesim_receiver::mask::mask_query(&request.path_and_query),
         "status": request.answered.map(|status| status.as_u16()),
         "connection": request.connection_id,
         "headers": headers,
@@ -303,11 +285,36 @@ mod tests {
             "x-auth-token",
             "cookie",
             "x-webhook-secret",
+            "x-credential",
+            "x-session",
         ] {
-            assert!(is_secret_header(name), "{name}");
+            assert!(tesim_receiver::mask::is_secret_name(name), "{name}");
         }
         for name in ["content-type", "user-agent", "host", "content-length"] {
-            assert!(!is_secret_header(name), "{name}");
+            assert!(!tesim_receiver::mask::is_secret_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn saved_lines_mask_query_and_header_secrets() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-credential", "s3cret-h".parse().unwrap());
+        headers.insert("authorization", "Bearer s3cret-a".parse().unwrap());
+        let request = CapturedRequest {
+            method: http::Method::POST,
+            path_and_query: "/hook?token=s3cret-q&x=1".to_owned(),
+            headers,
+            body: bytes::Bytes::from_static(b"{}"),
+            json: Some(serde_json::json!({})),
+            received_at: std::time::SystemTime::UNIX_EPOCH,
+            connection_id: 1,
+            answered: None,
+        };
+        let line = jsonl_line(&request, None).to_string();
+        assert!(!line.contains("s3cret"), "{line}");
+        assert!(
+            line.contains("token=***") && line.contains("Bearer ***"),
+            "{line}"
+        );
     }
 }

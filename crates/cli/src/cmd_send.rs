@@ -22,8 +22,6 @@ use crate::args::{OutputArgs, ScenarioArgs};
 use crate::output::{Lines, attempt_line, emit, plural};
 use crate::with_api::WithApiArgs;
 
-/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
-pub const INTERRUPTED: u8 = 130;
 
 /// Consecutive connection failures after which a run stops: the receiver is not there.
 pub const CIRCUIT_BREAKER: u32 = 5;
@@ -367,8 +365,12 @@ pub async fn deliver(mut pipeline: Pipeline, api_args: &WithApiArgs) -> anyhow::
     if let Some(api) = api {
         crate::with_api::finish(api, api_args.hold).await?;
     }
+    if let Some(log_error) = &summary.log_error {
+        eprintln!("error: {log_error}");
+        return Ok(ExitCode::from(2));
+    }
     Ok(if outcome.interrupted {
-        ExitCode::from(INTERRUPTED)
+        ExitCode::from(crate::signals::EXIT_INTERRUPTED)
     } else if summary.all_delivered() && pipeline.problems == 0 {
         ExitCode::SUCCESS
     } else {
@@ -467,7 +469,6 @@ pub async fn send(
     } else {
         Vec::new()
     };
-    let mut interrupt = crate::interrupt::Interrupt::install();
     let lines = Lines::new(deliveries.len(), json);
     lines.println(format!("tesim: sending {what} to {}", config.target));
     let mut failed = 0usize;
@@ -475,7 +476,14 @@ pub async fn send(
     let tripped = tokio::sync::Notify::new();
     let mut breaker_open = false;
     let interrupted = AtomicBool::new(false);
+    let mut advised: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let on_attempt = |attempt: &Attempt| {
+        let failure = failure_text(attempt);
+        if let (Some(error), Some(failure)) = (&attempt.error, &failure) {
+            advised
+                .entry(error.clone())
+                .or_insert_with(|| failure.clone());
+        }
         let will_retry = attempt.error_kind.is_some()
             && attempt.attempt < config.retry.max_attempts
             && is_retried(attempt);
@@ -497,7 +505,7 @@ pub async fn send(
             tripped.notify_one();
             lines.println(format!(
                 "tesim: stopped after {CIRCUIT_BREAKER} consecutive connection failures: {}\n  nothing is listening at {}; start the receiver (or pass --no-circuit-breaker to send every event anyway)",
-                attempt.error.as_deref().map(advice).unwrap_or_default(),
+                failure.unwrap_or_default(),
                 config.target
             ));
             lines.inc(failed);
@@ -506,9 +514,9 @@ pub async fn send(
         let show = attempt.error.is_some() || !output.quiet;
         if show {
             let mut text = attempt_line(attempt);
-            if let Some(error) = &attempt.error {
+            if let Some(failure) = &failure {
                 text.push_str("\n     ");
-                text.push_str(&advice(error));
+                text.push_str(failure);
             }
             if let Some(body) = bodies.get(attempt.index) {
                 for line in String::from_utf8_lossy(body).lines() {
@@ -524,11 +532,19 @@ pub async fn send(
     };
     let stop = async {
         tokio::select! {
-            () = interrupt.recv() => interrupted.store(true, Ordering::SeqCst),
+            () = crate::signals::first_stop_signal() => interrupted.store(true, Ordering::SeqCst),
             () = tripped.notified() => {}
         }
     };
-    let summary = tesim_sender::run_until(deliveries, config, stop, on_attempt).await?;
+    let mut summary = tesim_sender::run_until(deliveries, config, stop, on_attempt).await?;
+    // The summary repeats failure messages: with the same advice as the lines above.
+    for event in &mut summary.events {
+        if let Some(error) = event.error.as_mut() {
+            if let Some(advised) = advised.get(error.as_str()) {
+                *error = advised.clone();
+            }
+        }
+    }
     lines.finish();
     Ok(Outcome {
         summary,
@@ -548,13 +564,26 @@ fn is_retried(attempt: &Attempt) -> bool {
     }
 }
 
+/// The message a failed attempt is shown with: what the sender says happened, the flag to
+/// change ([`crate::advice`]), and the CLI's specifics ([`advice`]).
+fn failure_text(attempt: &Attempt) -> Option<String> {
+    let base = match &attempt.failure {
+        Some(failure) => crate::advice::with_advice(failure),
+        None => attempt.error.clone()?,
+    };
+    Some(advice(&base))
+}
+
 /// A delivery failure as the CLI shows it: the sender's message, made specific where the CLI
-/// knows better (a 404 is a wrong path, not something in the receiver's logs).
+/// knows better (a 404 is a wrong path, not something in the receiver's logs). Idempotent.
 pub fn advice(error: &str) -> String {
     // FIXME: these rewrite the sender's wording until its messages say it themselves.
     let error = error.replace(" Redirect redirect to ", " Redirect to ");
     if let Some(rest) = error.strip_prefix("POST ") {
-        if let Some((url, _)) = rest.split_once(" got 404 Not Found") {
+        if let Some((url, _)) = rest
+            .split_once(" got 404 Not Found")
+            .filter(|_| !rest.contains("serves nothing at"))
+        {
             let path = url
                 .parse::<http::Uri>()
                 .ok()
@@ -577,8 +606,11 @@ fn print_summary(summary: &Summary, config: &SendConfig, problems: usize) -> any
         plural(summary.total, "event"),
         summary.delivered,
         summary.failed,
-        if summary.not_sent > 0 {
-            format!(", {} not sent (stopped)", summary.not_sent)
+        if summary.not_sent > 0 || summary.interrupted > 0 {
+            format!(
+                ", {} not sent (stopped), {} cancelled in flight",
+                summary.not_sent, summary.interrupted
+            )
         } else {
             String::new()
         },
@@ -630,7 +662,6 @@ async fn run_load(
     auth: Auth,
     client: ClientConfig,
 ) -> anyhow::Result<ExitCode> {
-    let mut interrupt = crate::interrupt::Interrupt::install();
     if args.delivery.log.is_some() {
         bail!("--log records each attempt and is not available with --load; drop one of them");
     }
@@ -668,7 +699,7 @@ async fn run_load(
     }
     let interrupted = AtomicBool::new(false);
     let stop = async {
-        interrupt.recv().await;
+        crate::signals::first_stop_signal().await;
         interrupted.store(true, Ordering::SeqCst);
     };
     let report = tesim_sender::load(deliveries, &config, stop).await?;
@@ -678,7 +709,7 @@ async fn run_load(
         emit(report.to_string().trim_end())?;
     }
     Ok(if interrupted.load(Ordering::SeqCst) {
-        ExitCode::from(INTERRUPTED)
+        ExitCode::from(crate::signals::EXIT_INTERRUPTED)
     } else if report.failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -164,7 +164,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         crate::with_api::finish(api, args.api.hold).await?;
     }
     Ok(if outcome.interrupted {
-        ExitCode::from(cmd_send::INTERRUPTED)
+        ExitCode::from(crate::signals::EXIT_INTERRUPTED)
     } else if summary.all_delivered() {
         ExitCode::SUCCESS
     } else {

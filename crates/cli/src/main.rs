@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod advice;
 mod args;
 mod cmd_api;
 mod cmd_check;
@@ -23,8 +24,8 @@ mod cmd_listen;
 mod cmd_send;
 mod cmd_simulate;
 mod cmd_template;
-mod interrupt;
 mod output;
+mod signals;
 mod with_api;
 
 /// Develop and test ThousandEyes alert receivers without a ThousandEyes account.

@@ -181,12 +181,13 @@ pub async fn run(config: &CheckConfig) -> Result<Report, CheckError> {
     let target: Target = effective
         .parse()
         .map_err(|err: tesim_sender::TargetError| CheckError::Target {
-            target: config.target.clone(),
+            // Never echo credentials given in the URL.
+            target: tesim_sender::mask_userinfo(&config.target).into_owned(),
             reason: err.to_string(),
         })?;
     let observe = match &config.observe {
         Some(url) => Some(url.parse::<Target>().map_err(|err| CheckError::Observe {
-            url: url.clone(),
+            url: tesim_sender::mask_userinfo(url).into_owned(),
             reason: err.to_string(),
         })?),
         None => None,
@@ -234,9 +235,12 @@ pub async fn run(config: &CheckConfig) -> Result<Report, CheckError> {
     Ok(Report {
         schema: REPORT_SCHEMA.to_owned(),
         tesim_version: env!("CARGO_PKG_VERSION").to_owned(),
-        target: config.target.clone(),
+        target: tesim_sender::mask_userinfo(&config.target).into_owned(),
         auth: auth_name(&config.auth).to_owned(),
-        observe: config.observe.clone(),
+        observe: config
+            .observe
+            .as_deref()
+            .map(|url| tesim_sender::mask_userinfo(url).into_owned()),
         timeout_ms: config.timeout.as_millis() as u64,
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,

@@ -100,7 +100,7 @@ async fn unknown_ca_is_reported_once_as_unreachable() {
     assert!(matches!(err, CheckError::Unreachable { .. }), "{err:?}");
     let text = err.to_string();
     assert!(
-        text.contains("unknown authority") && text.contains("--ca-cert"),
+        text.contains("unknown authority") && text.contains("trust the CA"),
         "{text}"
     );
 }

@@ -1,0 +1,71 @@
+//! Ctrl-C and SIGTERM during `tesim send`. The first asks the run to stop: no new delivery
+//! starts, those in flight get a short grace, then are cancelled and logged as such, and the
+//! summary is printed (exit 130). A second one exits at once. SIGTERM acts like the first
+//! Ctrl-C: CI runners and `timeout` send it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Exit code after an interrupt (128 + SIGINT), as shells report it.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Whether a stop signal arrived.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Completes at the first SIGINT or SIGTERM and arms the second: that one exits the process
+/// with 130 at once. Never completes if the handlers cannot be installed (the run then goes
+/// to its end, as it would without them).
+pub async fn first_stop_signal() {
+    let Some(mut signals) = Signals::install() else {
+        return std::future::pending().await;
+    };
+    signals.next().await;
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    eprintln!(
+        "tesim: stopping: no new deliveries; those in flight are cancelled shortly (interrupt again to exit now)"
+    );
+    tokio::spawn(async move {
+        signals.next().await;
+        eprintln!("tesim: interrupted again, exiting now");
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    });
+}
+
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> Option<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Some(Signals {
+            interrupt: signal(SignalKind::interrupt()).ok()?,
+            terminate: signal(SignalKind::terminate()).ok()?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Option<Signals> {
+        Some(Signals {})
+    }
+
+    #[cfg(unix)]
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

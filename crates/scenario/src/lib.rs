@@ -8,6 +8,7 @@
 pub mod compile;
 pub mod error;
 pub mod file;
+pub mod limits;
 pub mod offset;
 pub mod timeline;
 
@@ -76,6 +77,9 @@ impl Source {
             path: self.path.clone(),
             diagnostics,
         };
+        if self.text.len() > limits::MAX_FILE_BYTES {
+            return Err(invalid(vec![too_large(self.text.len())]));
+        }
         let file = parse(&self.text).map_err(|diagnostic| invalid(vec![diagnostic]))?;
         compile::compile(&self.name, &self.text, &file, options).map_err(invalid)
     }
@@ -96,11 +100,7 @@ pub fn load(name_or_path: &str) -> Result<Source, ScenarioError> {
         });
     }
     let path = Path::new(name_or_path);
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_owned(),
-        source,
-        builtins: builtin_names().join(", "),
-    })?;
+    let text = read_text(path)?;
     let name = path.file_stem().map_or_else(
         || name_or_path.to_owned(),
         |stem| stem.to_string_lossy().into_owned(),
@@ -110,6 +110,49 @@ pub fn load(name_or_path: &str) -> Result<Source, ScenarioError> {
         path: path.to_owned(),
         text,
     })
+}
+
+/// Reads a scenario file as UTF-8, at most [`limits::MAX_FILE_BYTES`] of it.
+fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read as _;
+    let read_error = |source| ScenarioError::Read {
+        path: path.to_owned(),
+        source,
+        builtins: builtin_names().join(", "),
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    // One byte more than allowed tells "too large" from "exactly at the bound".
+    file.take(limits::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    let invalid = |diagnostic| ScenarioError::Invalid {
+        path: path.to_owned(),
+        diagnostics: vec![diagnostic],
+    };
+    if bytes.len() > limits::MAX_FILE_BYTES {
+        return Err(invalid(too_large(bytes.len())));
+    }
+    String::from_utf8(bytes).map_err(|err| invalid(not_utf8(err.as_bytes(), err.utf8_error())))
+}
+
+fn too_large(size: usize) -> Diagnostic {
+    let message = format!(
+        "the file is larger than {} bytes ({size} read); scenarios are at most 4 MiB: use `[fleet]`, `burst` or `flap` to generate many",
+        limits::MAX_FILE_BYTES
+    );
+    Diagnostic::at("", 0..0, "", message)
+}
+
+/// Where the first invalid byte is: line and column count the valid text before it.
+fn not_utf8(bytes: &[u8], err: std::str::Utf8Error) -> Diagnostic {
+    let valid_up_to = err.valid_up_to();
+    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+    let message = format!(
+        "not UTF-8: byte 0x{:02X} (byte offset {valid_up_to}) is invalid; save the file as UTF-8",
+        bytes[valid_up_to]
+    );
+    Diagnostic::at(valid, valid_up_to..valid_up_to, "", message)
 }
 
 /// Parses the TOML, turning serde's error into a positioned diagnostic.
@@ -127,5 +170,15 @@ fn parse(text: &str) -> Result<file::ScenarioFile, Diagnostic> {
 
 fn toml_diagnostic(text: &str, err: &toml::de::Error, field: String) -> Diagnostic {
     let span = err.span().unwrap_or(0..0);
-    Diagnostic::at(text, span, field, err.message().trim_end().to_owned())
+    let mut message = err.message().trim_end().to_owned();
+    // toml's "duplicate key" does not say which; its span covers the key.
+    let key = text.get(span.clone()).map(str::trim);
+    if let (true, Some(key)) = (
+        message == "duplicate key",
+        key.filter(|key| !key.is_empty()),
+    ) {
+        let key: String = key.chars().take(80).collect();
+        message = format!("duplicate key `{key}`; a key may appear once per table");
+    }
+    Diagnostic::at(text, span, field, message)
 }

@@ -41,7 +41,7 @@ pub(super) fn expand_steps(
 ) -> Vec<Step> {
     let known = Known::new(world);
     let mut steps = Vec::new();
-    let mut generated = 0u32;
+    let mut budget = generate::Budget::default();
     for (origin, def) in file.steps.iter().enumerate() {
         let field = format!("steps[{origin}]");
         let at = match offset::parse(def.at.get_ref()) {
@@ -63,8 +63,8 @@ pub(super) fn expand_steps(
             span: def.action.span(),
         };
         match def.action.get_ref().as_str() {
-            "burst" => generate::burst(&mut reader, &known, &mut generated, at, &mut sink, rng),
-            "flap" => generate::flap(&mut reader, &known, &mut generated, at, &mut sink),
+            "burst" => generate::burst(&mut reader, &known, &mut budget, at, &mut sink, rng),
+            "flap" => generate::flap(&mut reader, &known, &mut budget, at, &mut sink),
             _ => {
                 reader.forbid_generator_keys();
                 if let Some(action) = read_action(&mut reader, &known) {

@@ -77,14 +77,21 @@ pub fn compile(
     });
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let world = World::build(&mut ctx, file);
-    let steps = read::expand_steps(&mut ctx, file, &world, &mut rng);
-    check_end_date(&mut ctx, file, start, &steps);
-    if !ctx.diagnostics.is_empty() {
-        return Err(ctx.diagnostics);
-    }
+    let read = read::expand_steps(&mut ctx, file, &world, &mut rng);
+    check_end_date(&mut ctx, file, start, &read.steps);
+    // Played even after errors, so that mistakes of both kinds are reported in one run
+    // (the timeline is then thrown away).
     let mut player = Player::new(account.clone(), start, &mut rng);
-    for step in &steps {
+    for step in &read.steps {
+        let reported = ctx.diagnostics.len();
         player.play(&mut ctx, &world, step, &mut rng);
+        if step
+            .action
+            .name()
+            .is_some_and(|name| read.unreadable_names.contains(name))
+        {
+            ctx.diagnostics.truncate(reported);
+        }
     }
     if !ctx.diagnostics.is_empty() {
         return Err(ctx.diagnostics);

@@ -118,9 +118,19 @@ fn read_text(path: &Path) -> Result<String, ScenarioError> {
     let read_error = |source| ScenarioError::Read {
         path: path.to_owned(),
         source,
-        builtins: builtin_names().join(", "),
     };
-    let file = std::fs::File::open(path).map_err(read_error)?;
+    let file = std::fs::File::open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            let name = path.to_string_lossy().into_owned();
+            ScenarioError::NotFound {
+                suggestion: error::nearest(&name, &builtin_names()),
+                name,
+                builtins: builtin_names().join(", "),
+            }
+        } else {
+            read_error(source)
+        }
+    })?;
     let mut bytes = Vec::new();
     // One byte more than allowed tells "too large" from "exactly at the bound".
     file.take(limits::MAX_FILE_BYTES as u64 + 1)

@@ -10,6 +10,7 @@ pub mod error;
 pub mod file;
 pub mod limits;
 pub mod offset;
+mod parse;
 pub mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -71,6 +72,21 @@ impl Source {
         }
     }
 
+    /// A scenario given as bytes, checked as a file would be (size, UTF-8): what a fuzz target
+    /// or a tool reading from elsewhere calls, followed by [`Source::compile`]. Never panics.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Source, ScenarioError> {
+        let path = PathBuf::from(format!("{name}.toml"));
+        let text = text_of(bytes).map_err(|diagnostic| ScenarioError::Invalid {
+            path: path.clone(),
+            diagnostics: vec![diagnostic],
+        })?;
+        Ok(Source {
+            name: name.to_owned(),
+            path,
+            text: text.to_owned(),
+        })
+    }
+
     /// Compiles the scenario.
     pub fn compile(&self, options: Options) -> Result<Timeline, ScenarioError> {
         let invalid = |diagnostics| ScenarioError::Invalid {
@@ -80,7 +96,7 @@ impl Source {
         if self.text.len() > limits::MAX_FILE_BYTES {
             return Err(invalid(vec![too_large(self.text.len())]));
         }
-        let file = parse(&self.text).map_err(|diagnostic| invalid(vec![diagnostic]))?;
+        let file = parse::parse(&self.text).map_err(invalid)?;
         compile::compile(&self.name, &self.text, &file, options).map_err(invalid)
     }
 }
@@ -136,14 +152,20 @@ fn read_text(path: &Path) -> Result<String, ScenarioError> {
     file.take(limits::MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(read_error)?;
-    let invalid = |diagnostic| ScenarioError::Invalid {
-        path: path.to_owned(),
-        diagnostics: vec![diagnostic],
-    };
+    text_of(&bytes)
+        .map(str::to_owned)
+        .map_err(|diagnostic| ScenarioError::Invalid {
+            path: path.to_owned(),
+            diagnostics: vec![diagnostic],
+        })
+}
+
+/// The bytes as scenario text: at most [`limits::MAX_FILE_BYTES`], UTF-8.
+fn text_of(bytes: &[u8]) -> Result<&str, Diagnostic> {
     if bytes.len() > limits::MAX_FILE_BYTES {
-        return Err(invalid(too_large(bytes.len())));
+        return Err(too_large(bytes.len()));
     }
-    String::from_utf8(bytes).map_err(|err| invalid(not_utf8(err.as_bytes(), err.utf8_error())))
+    std::str::from_utf8(bytes).map_err(|err| not_utf8(bytes, err))
 }
 
 fn too_large(size: usize) -> Diagnostic {
@@ -163,32 +185,4 @@ fn not_utf8(bytes: &[u8], err: std::str::Utf8Error) -> Diagnostic {
         bytes[valid_up_to]
     );
     Diagnostic::at(valid, valid_up_to..valid_up_to, "", message)
-}
-
-/// Parses the TOML, turning serde's error into a positioned diagnostic.
-fn parse(text: &str) -> Result<file::ScenarioFile, Diagnostic> {
-    let deserializer = toml::Deserializer::parse(text)
-        .map_err(|err| toml_diagnostic(text, &err, String::new()))?;
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        let field = err.path().to_string();
-        // `Spanned` fields add serde_spanned's private key to the path; users never wrote it.
-        let field = field.replace(".$__serde_spanned_private_value", "");
-        let field = if field == "." { String::new() } else { field };
-        toml_diagnostic(text, err.inner(), field)
-    })
-}
-
-fn toml_diagnostic(text: &str, err: &toml::de::Error, field: String) -> Diagnostic {
-    let span = err.span().unwrap_or(0..0);
-    let mut message = err.message().trim_end().to_owned();
-    // toml's "duplicate key" does not say which; its span covers the key.
-    let key = text.get(span.clone()).map(str::trim);
-    if let (true, Some(key)) = (
-        message == "duplicate key",
-        key.filter(|key| !key.is_empty()),
-    ) {
-        let key: String = key.chars().take(80).collect();
-        message = format!("duplicate key `{key}`; a key may appear once per table");
-    }
-    Diagnostic::at(text, span, field, message)
 }

@@ -204,3 +204,35 @@ fn a_refused_trigger_does_not_make_its_clear_an_error_too() {
         "broken.toml:24:8: steps[0].rule: rule 99 does not exist; defined: 10",
     );
 }
+
+#[test]
+fn shape_errors_in_several_entries_are_reported_together() {
+    let text = format!(
+        "{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"clear\"\nalret = \"a\"\n\n[[steps]]\nat = \"+1s\"\naction = \"delete-rule\"\nrule = \"ten\"\n"
+    );
+    let err = Source::from_text("broken", &text)
+        .compile(Options::default())
+        .unwrap_err();
+    let message = err.to_string();
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(lines.len(), 2, "{message}");
+    assert!(
+        lines[0].starts_with("broken.toml:23:1: steps[0].alret: unknown field `alret`"),
+        "{message}"
+    );
+    assert!(
+        lines[1].starts_with(
+            "broken.toml:28:8: steps[1].rule: invalid type: string \"ten\", expected u64"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn bytes_are_checked_like_a_file() {
+    let err = tesim_scenario::Source::from_bytes("b", b"description = \"\xff\"\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "b.toml:1:16: not UTF-8: byte 0xFF (byte offset 15) is invalid; save the file as UTF-8"
+    );
+}

@@ -189,21 +189,10 @@ pub enum FaultError {
     },
 }
 
-/// Parses `250ms`, `2s`, `1m`, `1.5s`.
+/// Parses `250ms`, `2s`, `1m`, `1.5s`: tesim's one duration grammar
+/// ([`tesim_model::duration`]).
 pub fn parse_duration(text: &str) -> Result<Duration, FaultError> {
-    let refuse = || FaultError::Duration(text.to_owned());
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(refuse)?;
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().map_err(|_| refuse())?;
-    let seconds = match unit {
-        "ms" => number / 1000.0,
-        "s" => number,
-        "m" => number * 60.0,
-        _ => return Err(refuse()),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| refuse())
+    tesim_model::duration::parse_duration(text).map_err(|_| FaultError::Duration(text.to_owned()))
 }
 
 impl FromStr for Latency {
@@ -271,7 +260,7 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
         assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
-        assert!(parse_duration("5").is_err());
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
         assert!(parse_duration("ms").is_err());
         assert!(parse_duration("-1s").is_err());
         let range: Latency = "50ms..300ms".parse().unwrap();

@@ -54,7 +54,7 @@ pub struct SendArgs {
     #[arg(long, default_value = "max", requires = "load")]
     pub rate: Rate,
     /// Load mode: stop after this long, e.g. `30s`.
-    #[arg(long, value_name = "DURATION", requires = "load", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", requires = "load", value_parser = tesim_model::duration::parse_nonzero_duration)]
     pub duration: Option<Duration>,
     /// Load mode: stop after this many events [default: one pass over the scenario].
     #[arg(long, value_name = "N", requires = "load")]
@@ -97,10 +97,10 @@ pub struct DeliveryArgs {
     #[arg(long)]
     pub insecure: bool,
     /// Bound on opening a connection (TCP and TLS), e.g. `10s`, `500ms`.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = tesim_model::duration::parse_nonzero_duration)]
     pub connect_timeout: Duration,
     /// Bound on one request, from connecting to the end of the answer.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = tesim_model::duration::parse_nonzero_duration)]
     pub timeout: Duration,
     /// Retries of a failed attempt (connect errors, timeouts, resets, 5xx, 429); none by default.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -128,11 +128,6 @@ impl Default for DeliveryArgs {
             no_circuit_breaker: false,
         }
     }
-}
-
-/// `10s`, `500ms`, `1m30s`.
-fn duration(text: &str) -> Result<Duration, String> {
-    tesim_scenario::offset::parse(text)
 }
 
 /// What to send and how, whatever the source of the deliveries.

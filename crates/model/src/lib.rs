@@ -14,6 +14,7 @@ pub mod api_v6;
 pub mod api_v7;
 pub mod custom;
 pub mod date;
+pub mod duration;
 pub mod lifecycle;
 pub mod profile;
 pub mod render;

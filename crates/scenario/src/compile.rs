@@ -18,6 +18,8 @@ use tesim_model::{Account, TeDate};
 
 use crate::error::Diagnostic;
 use crate::file::ScenarioFile;
+use crate::limits::MAX_STEPS;
+use crate::offset;
 use crate::timeline::Timeline;
 
 use play::Player;
@@ -47,8 +49,7 @@ pub const DEFAULT_SEED: u64 = 1;
 /// Offset zero when neither the file nor the caller says: 2024-05-02 10:15:20 UTC.
 pub const DEFAULT_START: i64 = 1_714_644_920;
 
-/// The largest number of alerts a scenario may generate, so a typo cannot exhaust memory.
-pub const MAX_ALERTS: u32 = 1_000_000;
+pub use crate::limits::MAX_ALERTS;
 
 /// Compiles `file` (whose text is `text`, for error positions) into a timeline.
 pub fn compile(
@@ -62,19 +63,35 @@ pub fn compile(
         diagnostics: Vec::new(),
     };
     let start = start_date(&mut ctx, file, options);
+    if let Some(first_extra) = file.steps.get(MAX_STEPS) {
+        let message = format!(
+            "{} steps; at most {MAX_STEPS} per scenario: use `burst` or `flap` to generate many",
+            file.steps.len()
+        );
+        ctx.error(first_extra.at.span(), "steps", message);
+        return Err(ctx.diagnostics);
+    }
     let account = Arc::new(Account {
         aid: file.account.aid,
         name: file.account.name.clone(),
     });
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let world = World::build(&mut ctx, file);
-    let steps = read::expand_steps(&mut ctx, file, &world, &mut rng);
-    if !ctx.diagnostics.is_empty() {
-        return Err(ctx.diagnostics);
-    }
+    let read = read::expand_steps(&mut ctx, file, &world, &mut rng);
+    check_end_date(&mut ctx, file, start, &read.steps);
+    // Played even after errors, so that mistakes of both kinds are reported in one run
+    // (the timeline is then thrown away).
     let mut player = Player::new(account.clone(), start, &mut rng);
-    for step in &steps {
+    for step in &read.steps {
+        let reported = ctx.diagnostics.len();
         player.play(&mut ctx, &world, step, &mut rng);
+        if step
+            .action
+            .name()
+            .is_some_and(|name| read.unreadable_names.contains(name))
+        {
+            ctx.diagnostics.truncate(reported);
+        }
     }
     if !ctx.diagnostics.is_empty() {
         return Err(ctx.diagnostics);
@@ -105,6 +122,26 @@ fn start_date(ctx: &mut Ctx<'_>, file: &ScenarioFile, options: Options) -> TeDat
         },
         (None, None) => TeDate::from_epoch(DEFAULT_START).unwrap_or(TeDate::EPOCH),
     }
+}
+
+/// Dates are clamped to 9999-12-31, so a scenario that would run past it is refused rather
+/// than silently sending wrong dates.
+fn check_end_date(ctx: &mut Ctx<'_>, file: &ScenarioFile, start: TeDate, steps: &[step::Step]) {
+    let Some(last) = steps.iter().map(|step| step.at).max() else {
+        return;
+    };
+    let end = i64::try_from(last.as_secs())
+        .ok()
+        .and_then(|seconds| start.epoch().checked_add(seconds));
+    if end.is_some_and(|end| TeDate::from_epoch(end).is_ok()) {
+        return;
+    }
+    let span = file.start.as_ref().map_or(0..0, |start| start.span());
+    let message = format!(
+        "the last step, at {}, falls after 9999-12-31 23:59:59; start the scenario earlier",
+        offset::display(last)
+    );
+    ctx.error(span, "start", message);
 }
 
 /// The text being compiled and the problems found so far.

@@ -49,18 +49,27 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// Why a scenario could not be loaded or compiled.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    /// The file could not be read.
+    /// Neither a built-in scenario name nor an existing file: most often a typo.
     #[error(
-        "cannot read scenario {path}: {source}; give a built-in name ({builtins}) or a path to a .toml file"
+        "`{name}` is not a built-in scenario or a file{}; built-in scenarios: {builtins}",
+        did_you_mean(.suggestion)
     )]
+    NotFound {
+        /// The name or path as given.
+        name: String,
+        /// The built-in name nearest to `name`, when one is near.
+        suggestion: Option<&'static str>,
+        /// The built-in names, comma-separated.
+        builtins: String,
+    },
+    /// The file exists but could not be read (the reason is the error's source).
+    #[error("cannot read scenario {path}")]
     Read {
         /// The path tried.
         path: PathBuf,
         /// Why.
         #[source]
         source: std::io::Error,
-        /// The built-in names.
-        builtins: String,
     },
     /// The file has problems; all of them are listed.
     #[error("{}", render_diagnostics(path, diagnostics))]
@@ -70,6 +79,10 @@ pub enum ScenarioError {
         /// Every problem found.
         diagnostics: Vec<Diagnostic>,
     },
+}
+
+fn did_you_mean(suggestion: &Option<&'static str>) -> String {
+    suggestion.map_or_else(String::new, |name| format!(" (did you mean `{name}`?)"))
 }
 
 fn render_diagnostics(path: &std::path::Path, diagnostics: &[Diagnostic]) -> String {
@@ -96,7 +109,7 @@ impl ScenarioError {
     /// The problems, when the file was read but is invalid.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
-            ScenarioError::Read { .. } => &[],
+            ScenarioError::Read { .. } | ScenarioError::NotFound { .. } => &[],
             ScenarioError::Invalid { diagnostics, .. } => diagnostics,
         }
     }
@@ -112,9 +125,47 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The candidate nearest to `name` by edit distance, if it is near enough to be a typo.
+pub fn nearest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nearest_finds_typos_only() {
+        let names = ["default", "storm", "flapping", "page-load"];
+        assert_eq!(nearest("defualt", &names), Some("default"));
+        assert_eq!(nearest("strom", &names), Some("storm"));
+        assert_eq!(nearest("flaping", &names), Some("flapping"));
+        assert_eq!(nearest("pageload", &names), Some("page-load"));
+        assert_eq!(nearest("mine.toml", &names), None);
+        assert_eq!(nearest("", &names), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn line_column_counts_from_one() {

@@ -70,12 +70,10 @@ fn default_account_name() -> String {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FleetDef {
-    /// How many tests to generate.
-    #[serde(default)]
-    pub tests: u32,
-    /// How many agents to generate.
-    #[serde(default)]
-    pub agents: u32,
+    /// How many tests to generate (none when absent).
+    pub tests: Option<Spanned<u32>>,
+    /// How many agents to generate (none when absent).
+    pub agents: Option<Spanned<u32>>,
 }
 
 /// `[[tests]]`

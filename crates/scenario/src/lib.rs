@@ -8,7 +8,9 @@
 pub mod compile;
 pub mod error;
 pub mod file;
+pub mod limits;
 pub mod offset;
+mod parse;
 pub mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -70,13 +72,31 @@ impl Source {
         }
     }
 
+    /// A scenario given as bytes, checked as a file would be (size, UTF-8): what a fuzz target
+    /// or a tool reading from elsewhere calls, followed by [`Source::compile`]. Never panics.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Source, ScenarioError> {
+        let path = PathBuf::from(format!("{name}.toml"));
+        let text = text_of(bytes).map_err(|diagnostic| ScenarioError::Invalid {
+            path: path.clone(),
+            diagnostics: vec![diagnostic],
+        })?;
+        Ok(Source {
+            name: name.to_owned(),
+            path,
+            text: text.to_owned(),
+        })
+    }
+
     /// Compiles the scenario.
     pub fn compile(&self, options: Options) -> Result<Timeline, ScenarioError> {
         let invalid = |diagnostics| ScenarioError::Invalid {
             path: self.path.clone(),
             diagnostics,
         };
-        let file = parse(&self.text).map_err(|diagnostic| invalid(vec![diagnostic]))?;
+        if self.text.len() > limits::MAX_FILE_BYTES {
+            return Err(invalid(vec![too_large(self.text.len())]));
+        }
+        let file = parse::parse(&self.text).map_err(invalid)?;
         compile::compile(&self.name, &self.text, &file, options).map_err(invalid)
     }
 }
@@ -96,11 +116,7 @@ pub fn load(name_or_path: &str) -> Result<Source, ScenarioError> {
         });
     }
     let path = Path::new(name_or_path);
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        path: path.to_owned(),
-        source,
-        builtins: builtin_names().join(", "),
-    })?;
+    let text = read_text(path)?;
     let name = path.file_stem().map_or_else(
         || name_or_path.to_owned(),
         |stem| stem.to_string_lossy().into_owned(),
@@ -112,20 +128,61 @@ pub fn load(name_or_path: &str) -> Result<Source, ScenarioError> {
     })
 }
 
-/// Parses the TOML, turning serde's error into a positioned diagnostic.
-fn parse(text: &str) -> Result<file::ScenarioFile, Diagnostic> {
-    let deserializer = toml::Deserializer::parse(text)
-        .map_err(|err| toml_diagnostic(text, &err, String::new()))?;
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        let field = err.path().to_string();
-        // `Spanned` fields add serde_spanned's private key to the path; users never wrote it.
-        let field = field.replace(".$__serde_spanned_private_value", "");
-        let field = if field == "." { String::new() } else { field };
-        toml_diagnostic(text, err.inner(), field)
-    })
+/// Reads a scenario file as UTF-8, at most [`limits::MAX_FILE_BYTES`] of it.
+fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read as _;
+    let read_error = |source| ScenarioError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            let name = path.to_string_lossy().into_owned();
+            ScenarioError::NotFound {
+                suggestion: error::nearest(&name, &builtin_names()),
+                name,
+                builtins: builtin_names().join(", "),
+            }
+        } else {
+            read_error(source)
+        }
+    })?;
+    let mut bytes = Vec::new();
+    // One byte more than allowed tells "too large" from "exactly at the bound".
+    file.take(limits::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    text_of(&bytes)
+        .map(str::to_owned)
+        .map_err(|diagnostic| ScenarioError::Invalid {
+            path: path.to_owned(),
+            diagnostics: vec![diagnostic],
+        })
 }
 
-fn toml_diagnostic(text: &str, err: &toml::de::Error, field: String) -> Diagnostic {
-    let span = err.span().unwrap_or(0..0);
-    Diagnostic::at(text, span, field, err.message().trim_end().to_owned())
+/// The bytes as scenario text: at most [`limits::MAX_FILE_BYTES`], UTF-8.
+fn text_of(bytes: &[u8]) -> Result<&str, Diagnostic> {
+    if bytes.len() > limits::MAX_FILE_BYTES {
+        return Err(too_large(bytes.len()));
+    }
+    std::str::from_utf8(bytes).map_err(|err| not_utf8(bytes, err))
+}
+
+fn too_large(size: usize) -> Diagnostic {
+    let message = format!(
+        "the file is larger than {} bytes ({size} read); scenarios are at most 4 MiB: use `[fleet]`, `burst` or `flap` to generate many",
+        limits::MAX_FILE_BYTES
+    );
+    Diagnostic::at("", 0..0, "", message)
+}
+
+/// Where the first invalid byte is: line and column count the valid text before it.
+fn not_utf8(bytes: &[u8], err: std::str::Utf8Error) -> Diagnostic {
+    let valid_up_to = err.valid_up_to();
+    let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+    let message = format!(
+        "not UTF-8: byte 0x{:02X} (byte offset {valid_up_to}) is invalid; save the file as UTF-8",
+        bytes[valid_up_to]
+    );
+    Diagnostic::at(valid, valid_up_to..valid_up_to, "", message)
 }

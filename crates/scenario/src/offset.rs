@@ -1,58 +1,26 @@
-//! Offsets and durations in scenario files: `+90s`, `1m30s`, `2h`, `500ms`.
+//! Offsets and durations in scenario files: `+90s`, `1m30s`, `2h`, `500ms`, `1.5s`.
 
 use std::time::Duration;
 
-/// Parses `[+]<n><unit>...` with units `ms`, `s`, `m`, `h`, `d`; a bare `0` is zero.
+use tesim_model::duration::{DurationError, MAX_DURATION, parse_duration};
+
+/// Parses an offset or a duration in tesim's one duration grammar
+/// ([`tesim_model::duration`]: `+90s`, `1m30s`, `1.5s`, `500ms`, `0`), with messages in
+/// scenario words.
 pub fn parse(text: &str) -> Result<Duration, String> {
-    let trimmed = text.trim();
-    if trimmed.starts_with('-') {
-        return Err(format!(
+    parse_duration(text).map_err(|err| match err {
+        DurationError::Negative(_) => format!(
             "negative offset `{text}`: steps happen at or after the scenario start; use e.g. `+90s`"
-        ));
-    }
-    let body = trimmed.strip_prefix('+').unwrap_or(trimmed);
-    if body == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let expected = || {
-        format!(
-            "invalid duration `{text}`: expected a number and a unit (ms, s, m, h, d), e.g. `+90s` or `+1m30s`"
-        )
-    };
-    if body.is_empty() {
-        return Err(expected());
-    }
-    let mut total_ms: u64 = 0;
-    let mut rest = body;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(expected());
+        ),
+        DurationError::TooLong(_) => {
+            format!("duration `{text}` is too long; scenarios last at most 365 days")
         }
-        let number: u64 = rest[..digits].parse().map_err(|_| expected())?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit_ms: u64 = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            _ => return Err(expected()),
-        };
-        rest = &rest[unit_len..];
-        total_ms = number
-            .checked_mul(unit_ms)
-            .and_then(|part| total_ms.checked_add(part))
-            .filter(|total| *total <= MAX_MS)
-            .ok_or_else(|| {
-                format!("duration `{text}` is too long; scenarios last at most 365 days")
-            })?;
-    }
-    Ok(Duration::from_millis(total_ms))
+        other => other.to_string(),
+    })
 }
 
-const MAX_MS: u64 = 365 * 86_400_000;
+/// The longest a scenario may last, from its start to its last step.
+pub const MAX: Duration = MAX_DURATION;
 
 /// Writes a duration the way scenario files do (`+1m30s`), for messages.
 pub fn display(duration: Duration) -> String {
@@ -100,11 +68,21 @@ mod tests {
         check("+0s", Some(0));
         check("-5s", None);
         check("+", None);
-        check("5", None);
+        check("5", Some(5_000));
+        check("+1.5s", Some(1_500));
         check("5x", None);
         check("s", None);
         check("+99999999999999999999s", None);
         check("+400d", None);
+        check("+99999999999999999999d", None);
+    }
+
+    #[test]
+    fn overflow_is_too_long() {
+        assert_eq!(
+            parse("99999999999999999999d").unwrap_err(),
+            "duration `99999999999999999999d` is too long; scenarios last at most 365 days"
+        );
     }
 
     #[test]
@@ -118,7 +96,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn display_round_trips(ms in 0u64..MAX_MS) {
+        fn display_round_trips(ms in 0u64..=MAX.as_millis() as u64) {
             let duration = Duration::from_millis(ms);
             prop_assert_eq!(parse(&display(duration)).unwrap(), duration);
         }

@@ -33,49 +33,84 @@ impl Known {
     }
 }
 
+/// The primitive steps of a file, in time order.
+pub(super) struct ReadSteps {
+    pub(super) steps: Vec<Step>,
+    /// Alert and notification names of the entries that could not be read. Playing keeps
+    /// quiet about them: "never triggered" after a refused trigger would only repeat the
+    /// first error.
+    pub(super) unreadable_names: BTreeSet<String>,
+}
+
 pub(super) fn expand_steps(
     ctx: &mut Ctx<'_>,
     file: &ScenarioFile,
     world: &World,
     rng: &mut ChaCha8Rng,
-) -> Vec<Step> {
+) -> ReadSteps {
     let known = Known::new(world);
     let mut steps = Vec::new();
-    let mut generated = 0u32;
+    let mut unreadable_names = BTreeSet::new();
+    let mut budget = generate::Budget::default();
     for (origin, def) in file.steps.iter().enumerate() {
-        let field = format!("steps[{origin}]");
-        let at = match offset::parse(def.at.get_ref()) {
-            Ok(at) => at,
-            Err(message) => {
-                ctx.error(def.at.span(), format!("{field}.at"), message);
-                continue;
-            }
-        };
-        let mut reader = StepReader {
-            ctx,
-            step: def,
-            field,
-            ok: true,
-        };
+        let reported = ctx.diagnostics.len();
         let mut sink = StepSink {
             steps: &mut steps,
             origin,
             span: def.action.span(),
         };
-        match def.action.get_ref().as_str() {
-            "burst" => generate::burst(&mut reader, &known, &mut generated, at, &mut sink, rng),
-            "flap" => generate::flap(&mut reader, &known, &mut generated, at, &mut sink),
-            _ => {
-                reader.forbid_generator_keys();
-                if let Some(action) = read_action(&mut reader, &known) {
-                    sink.push(action, at);
-                }
-            }
+        read_entry(ctx, def, &known, &mut budget, &mut sink, rng);
+        if ctx.diagnostics.len() > reported {
+            let names = [&def.alert, &def.notification];
+            unreadable_names.extend(
+                names
+                    .into_iter()
+                    .flatten()
+                    .map(|name| name.get_ref().clone()),
+            );
         }
     }
     // Stable: steps at the same offset keep file order (trigger before clear).
     steps.sort_by_key(|step| step.at);
-    steps
+    ReadSteps {
+        steps,
+        unreadable_names,
+    }
+}
+
+/// One `[[steps]]` entry into `sink`, reporting every problem.
+fn read_entry(
+    ctx: &mut Ctx<'_>,
+    def: &StepDef,
+    known: &Known,
+    budget: &mut generate::Budget,
+    sink: &mut StepSink<'_>,
+    rng: &mut ChaCha8Rng,
+) {
+    let field = format!("steps[{}]", sink.origin);
+    let at = match offset::parse(def.at.get_ref()) {
+        Ok(at) => at,
+        Err(message) => {
+            ctx.error(def.at.span(), format!("{field}.at"), message);
+            return;
+        }
+    };
+    let mut reader = StepReader {
+        ctx,
+        step: def,
+        field,
+        ok: true,
+    };
+    match def.action.get_ref().as_str() {
+        "burst" => generate::burst(&mut reader, known, budget, at, sink, rng),
+        "flap" => generate::flap(&mut reader, known, budget, at, sink),
+        _ => {
+            reader.forbid_generator_keys();
+            if let Some(action) = read_action(&mut reader, known) {
+                sink.push(action, at);
+            }
+        }
+    }
 }
 
 /// One action that is not a generator, or `None` after reporting why it cannot be.

@@ -37,6 +37,21 @@ pub(super) enum Action {
     },
 }
 
+impl Action {
+    /// The scenario-local alert or notification name the action is about, if any.
+    pub(super) fn name(&self) -> Option<&str> {
+        match self {
+            Action::Trigger(Trigger { alert, .. })
+            | Action::Violate(SourceChange { alert, .. })
+            | Action::Recover(SourceChange { alert, .. })
+            | Action::Clear { alert, .. } => Some(alert),
+            Action::AgentTrigger(AgentTrigger { notification, .. })
+            | Action::AgentClear { notification, .. } => Some(notification),
+            Action::WebhookTest | Action::DeleteRule { .. } | Action::UnassignRule { .. } => None,
+        }
+    }
+}
+
 /// A test alert starts.
 #[derive(Debug)]
 pub(super) struct Trigger {

@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::Ctx;
 use crate::file::{AgentDef, AgentRuleDef, RuleDef, ScenarioFile, TestDef};
+use crate::limits::{MAX_FLEET_AGENTS, MAX_FLEET_TESTS};
 
 /// The account's tests, rules and agents, by id, in id order (so output does not depend on
 /// hash order).
@@ -36,7 +37,9 @@ impl World {
             world.add_agent(ctx, index, def);
         }
         if let Some(fleet) = &file.fleet {
-            world.add_fleet(fleet.tests, fleet.agents);
+            let tests = fleet_size(ctx, &fleet.tests, "tests", MAX_FLEET_TESTS);
+            let agents = fleet_size(ctx, &fleet.agents, "agents", MAX_FLEET_AGENTS);
+            world.add_fleet(tests, agents);
         }
         for (index, def) in file.agent_rules.iter().enumerate() {
             world.add_agent_rule(ctx, index, def);
@@ -204,6 +207,24 @@ impl World {
             self.agents.insert(agent.id, Arc::new(agent));
         }
     }
+}
+
+/// A `[fleet]` size, or zero after reporting that it is over `max` (before anything is
+/// generated).
+fn fleet_size(ctx: &mut Ctx<'_>, value: &Option<Spanned<u32>>, key: &str, max: u32) -> u32 {
+    let Some(value) = value else {
+        return 0;
+    };
+    let size = *value.get_ref();
+    if size > max {
+        ctx.error(
+            value.span(),
+            format!("fleet.{key}"),
+            format!("{size} generated {key} is too many; at most {max}"),
+        );
+        return 0;
+    }
+    size
 }
 
 /// The `index`th generated agent, named after a city.

@@ -137,15 +137,102 @@ fn deleted_rule_cannot_trigger_again() {
 }
 
 #[test]
-fn unreadable_file_says_what_to_give() {
-    let err = tesim_scenario::load("no-such-scenario").unwrap_err();
-    let message = err.to_string();
+fn mistyped_builtin_name_suggests_the_nearest() {
+    let err = tesim_scenario::load("defualt").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "`defualt` is not a built-in scenario or a file (did you mean `default`?); built-in scenarios: {}",
+            tesim_scenario::builtin_names().join(", ")
+        )
+    );
+    // The OS's "No such file or directory" would only repeat it.
+    assert!(std::error::Error::source(&err).is_none(), "{err:?}");
+}
+
+#[test]
+fn unknown_name_far_from_any_builtin_suggests_nothing() {
+    let message = tesim_scenario::load("no-such-scenario")
+        .unwrap_err()
+        .to_string();
     assert!(
-        message.starts_with("cannot read scenario no-such-scenario: "),
+        message.starts_with("`no-such-scenario` is not a built-in scenario or a file; built-in scenarios: default, webhook-test, page-load"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unreadable_file_keeps_the_reason_as_source() {
+    let dir = std::env::temp_dir();
+    let err = tesim_scenario::load(dir.to_str().unwrap()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cannot read scenario {}", dir.display())
+    );
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+}
+
+#[test]
+fn mistakes_of_every_stage_are_reported_together() {
+    let text = format!(
+        "start = \"2024-13-45 00:00:00\"\n{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"trigger\"\nalert = \"a\"\nrule = 99\ntest = 1\nagents = [100]\n\n[[steps]]\nat = \"+1s\"\naction = \"explode\"\n\n[[steps]]\nat = \"+2s\"\naction = \"clear\"\nalert = \"ghost\"\n"
+    );
+    let err = Source::from_text("broken", &text)
+        .compile(Options::default())
+        .unwrap_err();
+    let fields: Vec<&str> = err
+        .diagnostics()
+        .iter()
+        .map(|diagnostic| diagnostic.field.as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "start",
+            "steps[0].rule",
+            "steps[1].action",
+            "steps[2].alert"
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn a_refused_trigger_does_not_make_its_clear_an_error_too() {
+    check(
+        "\n[[steps]]\nat = \"+0s\"\naction = \"trigger\"\nalert = \"a\"\nrule = 99\ntest = 1\nagents = [100]\n\n[[steps]]\nat = \"+5s\"\naction = \"clear\"\nalert = \"a\"\n",
+        "broken.toml:24:8: steps[0].rule: rule 99 does not exist; defined: 10",
+    );
+}
+
+#[test]
+fn shape_errors_in_several_entries_are_reported_together() {
+    let text = format!(
+        "{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"clear\"\nalret = \"a\"\n\n[[steps]]\nat = \"+1s\"\naction = \"delete-rule\"\nrule = \"ten\"\n"
+    );
+    let err = Source::from_text("broken", &text)
+        .compile(Options::default())
+        .unwrap_err();
+    let message = err.to_string();
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(lines.len(), 2, "{message}");
+    assert!(
+        lines[0].starts_with("broken.toml:23:1: steps[0].alret: unknown field `alret`"),
         "{message}"
     );
     assert!(
-        message.contains("give a built-in name (default, webhook-test, page-load"),
+        lines[1].starts_with(
+            "broken.toml:28:8: steps[1].rule: invalid type: string \"ten\", expected u64"
+        ),
         "{message}"
+    );
+}
+
+#[test]
+fn bytes_are_checked_like_a_file() {
+    let err = tesim_scenario::Source::from_bytes("b", b"description = \"\xff\"\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "b.toml:1:16: not UTF-8: byte 0xFF (byte offset 15) is invalid; save the file as UTF-8"
     );
 }

@@ -110,6 +110,13 @@ proptest! {
     fn arbitrary_bytes_never_panic(text in ".{0,300}") {
         let _ = Source::from_text("fuzz", &text).compile(Options::default());
     }
+
+    #[test]
+    fn raw_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        if let Ok(source) = Source::from_bytes("fuzz", &bytes) {
+            let _ = source.compile(Options::default());
+        }
+    }
 }
 
 #[test]

@@ -19,9 +19,14 @@
 //!   `source.asn` present only for BGP monitors (agents carry no ASN in tesim's lifecycle);
 //!   the organization id equal to the account-group id; `rule.notes` and `test.description`
 //!   empty (the lifecycle has no such text; the template checker fills them for edge cases);
-//!   `rule.expression` is the lifecycle's human-readable expression (real expressions are
-//!   machine-readable, e.g. `((responseCode >= 400))`, and `formatExpression` turns them into
-//!   text); agent notifications carry `alertType` `agent` and one detail, their agent.
+//!   `rule.expression` is machine-readable, e.g. `((responseCode >= 400))` (documented, §6.4),
+//!   translated from the lifecycle's human-readable expression by [`machine_expression`] (the
+//!   translation is inferred), while classic webhooks keep the human-readable
+//!   `ruleExpression`; agent notifications carry `alertType` `agent` and one detail, their
+//!   agent.
+//! - Inapplicable variables are passed as null (documented, §6.4): `alert.timeCleared` while
+//!   active, `alert.test` for agent alerts, `source.asn` for agents. A null renders as nothing,
+//!   as Handlebars renders it (whether ThousandEyes prints `null` instead is undocumented).
 //! - Two id eras (§2.2: the docs list `id`, `alert.id`, `alert.rule.id` as String in one
 //!   version and Numeric in another): [`IdEra::Text`] writes every id as a string (UUIDs for
 //!   the notification and test alerts), [`IdEra::Numeric`] as numbers. `type.id` is numeric in
@@ -152,13 +157,13 @@ pub struct CustomAlert {
     /// `alert.firstSeen`.
     #[serde(rename = "firstSeen")]
     pub first_seen: Instant,
-    /// `alert.timeCleared`: absent while the alert is active.
-    #[serde(rename = "timeCleared", skip_serializing_if = "Option::is_none")]
+    /// `alert.timeCleared`: null while the alert is active ("the inapplicable variable is
+    /// passed as a null value", reference §6.4).
+    #[serde(rename = "timeCleared")]
     pub time_cleared: Option<Instant>,
     /// `alert.rule`.
     pub rule: CustomRule,
-    /// `alert.test`: absent for agent alerts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `alert.test`: null for agent alerts.
     pub test: Option<CustomTest>,
     /// `alert.details[]`: one per agent or BGP monitor.
     pub details: Vec<Detail>,
@@ -271,8 +276,7 @@ pub struct Source {
     pub id: Id,
     /// Agent or monitor name.
     pub name: String,
-    /// The monitor's network (BGP only, inferred).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The monitor's network (BGP only, inferred); null for agents.
     pub asn: Option<Asn>,
 }
 
@@ -452,7 +456,7 @@ fn test_alert(era: IdEra, alert: &TestAlert) -> CustomAlert {
         rule: CustomRule {
             id: era.number(alert.rule.id),
             name: alert.rule.name.clone(),
-            expression: alert.rule.expression.clone(),
+            expression: machine_expression(&alert.rule.expression),
             notes: String::new(),
             alert_type: alert_type(alert.test.kind),
             account: account(era, &alert.account),
@@ -484,6 +488,97 @@ fn test_alert(era: IdEra, alert: &TestAlert) -> CustomAlert {
     }
 }
 
+/// A rule expression in ThousandEyes' machine-readable form, as custom webhooks carry it
+/// (reference §6.4: `((responseCode >= 400))`): each condition in parentheses, joined by `||`
+/// or `&&`, the whole in parentheses. Scenario rules are written in the human-readable form
+/// classic webhooks show (`Response Code is client error (4xx)`), so this translates them; an
+/// expression already in parentheses is kept. The translation of each condition is inferred:
+/// `is any` / `is present` → `!= ""`, `is server error (5xx)` → `>= 500`, `is client error
+/// (4xx)` → `>= 400`, `is X` → `== "X"`, `≥`/`≤` → `>=`/`<=`, metric names in camel case; a
+/// condition without an operator keeps its words.
+pub fn machine_expression(expression: &str) -> String {
+    let text = expression.trim();
+    if text.is_empty() || text.starts_with('(') {
+        return text.to_owned();
+    }
+    let mut parts = Vec::new();
+    let mut rest = text;
+    loop {
+        let or = rest.find(" or ");
+        let and = rest.find(" and ");
+        let next = match (or, and) {
+            (Some(or), Some(and)) if and < or => Some((and, " && ", 5)),
+            (Some(or), _) => Some((or, " || ", 4)),
+            (None, Some(and)) => Some((and, " && ", 5)),
+            (None, None) => None,
+        };
+        match next {
+            Some((at, joiner, skip)) => {
+                parts.push(machine_condition(&rest[..at]));
+                parts.push(joiner.to_owned());
+                rest = &rest[at + skip..];
+            }
+            None => {
+                parts.push(machine_condition(rest));
+                break;
+            }
+        }
+    }
+    format!("({})", parts.concat())
+}
+
+fn machine_condition(condition: &str) -> String {
+    let condition = condition.trim();
+    for (word, operator) in [
+        ("≥", ">="),
+        ("≤", "<="),
+        (">=", ">="),
+        ("<=", "<="),
+        ("!=", "!="),
+        ("==", "=="),
+        (">", ">"),
+        ("<", "<"),
+        ("=", "=="),
+    ] {
+        if let Some((metric, value)) = condition.split_once(&format!(" {word} ")) {
+            return format!("({} {operator} {})", camel_case(metric), value.trim());
+        }
+    }
+    if let Some((metric, value)) = condition.split_once(" is ") {
+        let metric = camel_case(metric);
+        let value = value.trim();
+        return match value {
+            "any" | "present" => format!("({metric} != \"\")"),
+            "server error (5xx)" => format!("({metric} >= 500)"),
+            "client error (4xx)" => format!("({metric} >= 400)"),
+            quoted if quoted.starts_with('"') => format!("({metric} == {quoted})"),
+            word => format!("({metric} == \"{word}\")"),
+        };
+    }
+    // No operator (agent rules: "Agent has not contacted ThousandEyes in 10 minutes"): the
+    // machine form is unknown, keep the words.
+    format!("({condition})")
+}
+
+fn camel_case(words: &str) -> String {
+    let mut out = String::new();
+    for word in words
+        .split(|ch: char| !ch.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+    {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            if out.is_empty() {
+                out.extend(first.to_lowercase());
+            } else {
+                out.extend(first.to_uppercase());
+            }
+            out.push_str(chars.as_str());
+        }
+    }
+    out
+}
+
 /// The AS number of a BGP monitor: the `AS 174` written in its location when there is one
 /// (`Cogent Communications (AS 174)`), else a public 16-bit ASN derived from the monitor id,
 /// so a scenario is stable (inferred; the lifecycle has no ASN).
@@ -510,7 +605,7 @@ fn agent_alert(era: IdEra, notice: &AgentNotification) -> CustomAlert {
         rule: CustomRule {
             id: era.number(notice.rule.id),
             name: notice.rule.name.clone(),
-            expression: notice.rule.expression.clone(),
+            expression: machine_expression(&notice.rule.expression),
             notes: String::new(),
             alert_type: EnumValue::text("agent", "Agent"),
             account: account(era, &notice.account),
@@ -916,49 +1011,62 @@ impl GenericConnector {
     }
 }
 
+/// Checks `authentication` against [`ConnectorAuth`] itself: the serde enum is the one
+/// statement of which types exist and which fields each requires, so the checks cannot drift
+/// from it. On top of what serde says, a required string must not be empty.
 fn check_auth(auth: &Value) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    let Some(object) = auth.as_object() else {
+    if !auth.is_object() {
         return vec![invalid(
             "authentication",
             "`authentication` must be an object".into(),
         )];
-    };
-    let fields: &[&str] = match object.get("type").and_then(Value::as_str) {
-        Some("basic") => &["username", "password"],
-        Some("bearer-token") | Some("other-token") => &["token"],
-        Some("oauth-client-credentials") => {
-            &["oauthClientId", "oauthClientSecret", "oauthTokenUrl"]
-        }
-        Some("oauth-auth-code") => &[
-            "oauthClientId",
-            "oauthClientSecret",
-            "oauthAuthUrl",
-            "oauthTokenUrl",
-            "code",
-            "redirectUri",
-        ],
-        _ => {
-            return vec![invalid(
-                "authentication.type",
-                "`authentication.type` must be one of basic, bearer-token, other-token, \
-                 oauth-client-credentials, oauth-auth-code"
-                    .into(),
-            )];
-        }
-    };
-    for field in fields {
-        let mut inner = Vec::new();
-        check_string(object, field, &mut inner);
-        for mut error in inner {
-            error.field = format!("authentication.{}", error.field);
-            error.message = error
-                .message
-                .replace(&format!("`{field}`"), &format!("`{}`", error.field));
-            errors.push(error);
-        }
     }
-    errors
+    let parsed = match ConnectorAuth::deserialize(auth) {
+        Ok(parsed) => parsed,
+        Err(err) => return vec![auth_error(&err.to_string())],
+    };
+    let Ok(Value::Object(fields)) = serde_json::to_value(&parsed) else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .filter(|(_, value)| value.as_str().is_some_and(|text| text.trim().is_empty()))
+        .map(|(field, _)| {
+            let field = format!("authentication.{field}");
+            invalid(&field, format!("`{field}` must not be empty"))
+        })
+        .collect()
+}
+
+/// A serde error about `authentication` as a field error: which field, in the API's words.
+fn auth_error(message: &str) -> FieldError {
+    let field = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match field {
+        Some("type") => invalid(
+            "authentication.type",
+            format!(
+                "`authentication.type` is required; use one of {}",
+                auth_types()
+            ),
+        ),
+        Some(field) => required(&format!("authentication.{field}")),
+        None if message.starts_with("unknown variant") => invalid(
+            "authentication.type",
+            format!("`authentication.type` must be one of {}", auth_types()),
+        ),
+        None => invalid("authentication", format!("`authentication`: {message}")),
+    }
+}
+
+/// The `type`s [`ConnectorAuth`] accepts, as serde lists them: `basic, bearer-token, …`.
+fn auth_types() -> String {
+    let probe = ConnectorAuth::deserialize(serde_json::json!({"type": ""}));
+    let message = probe.err().map(|err| err.to_string()).unwrap_or_default();
+    message
+        .split_once("expected one of ")
+        .map_or(String::new(), |(_, expected)| expected.replace('`', ""))
 }
 
 impl WebhookOperation {
@@ -1081,7 +1189,14 @@ mod tests {
             value["alert"]["firstSeen"]["epochMilli"],
             1_700_000_000_000_i64
         );
-        assert!(value["alert"].get("timeCleared").is_none());
+        // Inapplicable variables are passed as null (reference §6.4).
+        assert!(value["alert"]["timeCleared"].is_null());
+        assert!(value["alert"].get("timeCleared").is_some());
+        assert!(value["alert"]["details"][0]["source"]["asn"].is_null());
+        assert_eq!(
+            value["alert"]["rule"]["expression"],
+            "((responseCode >= 400))"
+        );
         assert_eq!(
             value["alert"]["rule"]["account"]["organization"]["timezone"]["id"],
             "UTC"
@@ -1136,6 +1251,73 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
         assert_eq!(fields, ["name", "target", "authentication.password"]);
+    }
+
+    #[test]
+    fn auth_checks_come_from_the_enum() {
+        let check = |auth: Value| {
+            let errors = check_auth(&auth);
+            errors
+                .iter()
+                .map(|error| format!("{}: {}", error.field, error.message))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            check(serde_json::json!({"type": "nope"})),
+            [
+                "authentication.type: `authentication.type` must be one of basic, bearer-token, \
+              other-token, oauth-client-credentials, oauth-auth-code"
+            ]
+        );
+        assert!(check(serde_json::json!({}))[0].contains("is required; use one of basic"));
+        assert_eq!(
+            check(serde_json::json!({"type": "bearer-token", "token": " "})),
+            ["authentication.token: `authentication.token` must not be empty"]
+        );
+        assert_eq!(
+            check(
+                serde_json::json!({"type": "oauth-client-credentials", "oauthClientId": "i",
+                "oauthClientSecret": "s"})
+            ),
+            ["authentication.oauthTokenUrl: `authentication.oauthTokenUrl` is required"]
+        );
+        assert!(
+            check(serde_json::json!({"type": "basic", "username": "u", "password": "p"}))
+                .is_empty()
+        );
+        assert_eq!(check(serde_json::json!([])).len(), 1);
+    }
+
+    #[test]
+    fn expressions_are_machine_readable() {
+        for (human, machine) in [
+            (
+                "Error Type is \"Connect\" or Response Code is client error (4xx)",
+                "((errorType == \"Connect\") || (responseCode >= 400))",
+            ),
+            (
+                "Response Code is server error (5xx)",
+                "((responseCode >= 500))",
+            ),
+            (
+                "Loss ≥ 10% or Latency ≥ 300 ms",
+                "((loss >= 10%) || (latency >= 300 ms))",
+            ),
+            ("Error is present", "((error != \"\"))"),
+            ("Page Load is incomplete", "((pageLoad == \"incomplete\"))"),
+            (
+                "Availability < 90% and Loss > 1%",
+                "((availability < 90%) && (loss > 1%))",
+            ),
+            ("((responseCode >= 400))", "((responseCode >= 400))"),
+            (
+                "Agent has not contacted ThousandEyes",
+                "((Agent has not contacted ThousandEyes))",
+            ),
+            ("", ""),
+        ] {
+            assert_eq!(machine_expression(human), machine, "{human}");
+        }
     }
 
     #[test]

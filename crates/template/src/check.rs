@@ -1107,6 +1107,25 @@ mod tests {
     }
 
     #[test]
+    fn format_date_renders() {
+        let operation = operation(
+            "{\"start\": \"{{formatDate alert.firstSeen.epochMilli \"yyyy-MM-dd HH:mm:ss z\"}}\", \
+             \"iso\": \"{{formatDate alert.firstSeen}}\", \"end\": \"{{formatDate alert.timeCleared}}\"}",
+        );
+        let events = events::edge_case_events();
+        let clear = &events[2].by_era[0].1;
+        let rendered: Value = serde_json::from_str(&operation.render(clear).unwrap().body).unwrap();
+        assert_eq!(rendered["start"], "2024-05-02 10:15:20 UTC");
+        assert_eq!(rendered["iso"], "2024-05-02T10:15:20Z");
+        assert_eq!(rendered["end"], "2024-05-02T10:30:20Z");
+        assert!(check(&operation, &events).is_ok());
+        let report = check_edge("\"{{formatDate alert.firstSeen.epochMili}}\"");
+        assert_eq!(report.problems[0].kind, ProblemKind::UnknownVariable);
+        let report = check_edge("\"{{formatDate alert.rule.name}}\"");
+        assert_eq!(report.problems[0].kind, ProblemKind::Render);
+    }
+
+    #[test]
     fn excerpt_points_at_the_error() {
         assert_eq!(excerpt("{\"a\": ,}", 6), "{\"a\": ,}\n      ^");
     }

@@ -44,6 +44,7 @@ pub(crate) fn registry(strict: bool) -> Handlebars<'static> {
     // name, and `formatExpression` is ThousandEyes' own.
     handlebars.register_helper("eq", Box::new(EqHelper));
     handlebars.register_helper("formatExpression", Box::new(FormatExpressionHelper));
+    handlebars.register_helper("formatDate", Box::new(FormatDateHelper));
     handlebars.register_helper(VALUE_HELPER, Box::new(ValueHelper));
     handlebars.register_helper(TICK_HELPER, Box::new(TickHelper));
     handlebars.register_helper(PARTIAL_GUARD, Box::new(PartialGuard));
@@ -614,6 +615,43 @@ impl HelperDef for FormatExpressionHelper {
         Ok(ScopedJson::Derived(Value::String(format_expression(
             &param.value().render(),
         ))))
+    }
+}
+
+/// `formatDate`: ThousandEyes' date helper; see [`crate::format_date`] for the arguments
+/// tesim assumes. An absent date renders nothing (strict mode: is an error naming it); a value
+/// that is not a date is a render error.
+#[derive(Clone, Copy)]
+struct FormatDateHelper;
+
+impl HelperDef for FormatDateHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        Budget::step().map_err(limit_error)?;
+        let param = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("formatDate", 0))?;
+        if param.is_value_missing() || param.value().is_null() {
+            if r.strict_mode() && param.is_value_missing() {
+                return Err(missing(param));
+            }
+            return Ok(ScopedJson::Derived(Value::Null));
+        }
+        let millis = crate::format_date::epoch_millis(param.value()).ok_or_else(|| {
+            RenderErrorReason::Other(format!(
+                "formatDate: `{}` is not a date; give an instant (alert.firstSeen) or epoch milliseconds or seconds",
+                param.value()
+            ))
+        })?;
+        let pattern = h.param(1).and_then(|pattern| pattern.value().as_str());
+        Ok(ScopedJson::Derived(Value::String(
+            crate::format_date::format(millis, pattern),
+        )))
     }
 }
 

@@ -24,6 +24,7 @@
 pub mod check;
 mod engine;
 pub mod events;
+mod format_date;
 pub mod limits;
 mod operation;
 

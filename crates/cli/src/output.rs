@@ -183,7 +183,7 @@ mod tests {
                 event_type: "ALERT_NOTIFICATION_TRIGGER",
                 event_id: Some("49-1"),
                 alert_id: Some("1"),
-                latency_ms: Some(3.14),
+                latency_ms: Some(3.12),
                 attempt: 1,
             },
             "POST /hook -> 200  ALERT_NOTIFICATION_TRIGGER eventId=49-1 alertId=1  3.1 ms",

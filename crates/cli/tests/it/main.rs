@@ -83,8 +83,13 @@ pub struct Receiver {
     _runtime: tokio::runtime::Runtime,
 }
 
-/// Starts a [`Receiver`].
+/// Starts a [`Receiver`] answering 200.
 pub fn receiver() -> Receiver {
+    receiver_answering(200)
+}
+
+/// Starts a [`Receiver`] answering every delivery with `status`.
+pub fn receiver_answering(status: u16) -> Receiver {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -93,8 +98,11 @@ pub fn receiver() -> Receiver {
     let url = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let receiver =
-            tesim_receiver::spawn(listener, tesim_receiver::ReceiverConfig::default(), tx).unwrap();
+        let config = tesim_receiver::ReceiverConfig {
+            status: tesim_receiver::status_from_u16(status).unwrap(),
+            ..tesim_receiver::ReceiverConfig::default()
+        };
+        let receiver = tesim_receiver::spawn(listener, config, tx).unwrap();
         // Drain captures so the channel never grows; the receiver lives as long as the runtime.
         tokio::spawn(async move { while rx.recv().await.is_some() {} });
         let url = receiver.url("/hook");

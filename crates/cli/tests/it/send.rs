@@ -187,3 +187,47 @@ fn listen_address_forms_are_explained() {
         "{text}"
     );
 }
+
+#[test]
+fn a_404_names_the_path_to_fix() {
+    let receiver = crate::receiver_answering(404);
+    let output = tesim(&["send", "--target", &receiver.url, "--scenario", "page-load"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the receiver serves nothing at /hook; check the path of the webhook URL"),
+        "{text}"
+    );
+    assert!(!text.contains("check the receiver's logs"), "{text}");
+}
+
+#[test]
+fn verbose_shows_payloads_and_quiet_hides_successes() {
+    let receiver = receiver();
+    let verbose = stdout(&tesim(&["send", "--target", &receiver.url, "-v"]));
+    assert!(verbose.contains("\"eventType\""), "{verbose}");
+    let quiet = stdout(&tesim(&["send", "--target", &receiver.url, "-q"]));
+    assert!(!quiet.contains("-> 200"), "{quiet}");
+    assert!(
+        quiet.contains("7 events: 7 delivered (2xx), 0 failed"),
+        "{quiet}"
+    );
+}
+
+#[test]
+fn custom_dry_run_prints_renderings_and_sends_nothing() {
+    let (dir, operation, connector) = custom_files("custom-dry", &crate::dead_url());
+    let output = tesim(&[
+        "send",
+        "--operation",
+        &operation,
+        "--connector",
+        &connector,
+        "--dry-run",
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    assert!(text.contains("# +0s test eventId="), "{text}");
+    assert!(text.contains("path=/te"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -20,6 +20,57 @@ pub const DEFAULT_RATE_LIMIT: u32 = 240;
 /// server-chosen, §4.1; 100 keeps the usual lists on one page).
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
+/// How long a client may take to send a request's head: from the moment the connection
+/// opens, or the previous answer is sent, until the blank line after the headers. It also
+/// closes keep-alive connections idle that long (hyper's header-read timer). 30 s is hyper's
+/// own default.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection may make no progress while not waiting for a request head: a
+/// request body that stops arriving, or an answer the client does not read.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connections served at once; past it, new ones wait in the kernel's accept queue until one
+/// closes (half of the usual 1024 open-file limit).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// What the server tolerates from a connection, so slow or idle clients (slowloris) cannot
+/// hold sockets forever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// See [`DEFAULT_HEADER_TIMEOUT`].
+    pub header_timeout: Duration,
+    /// See [`DEFAULT_IDLE_TIMEOUT`].
+    pub idle_timeout: Duration,
+    /// See [`DEFAULT_MAX_CONNECTIONS`]; at least 1.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// One answered request, as the access log sees it.
+#[derive(Clone, Debug)]
+pub struct Access<'a> {
+    /// The method.
+    pub method: &'a http::Method,
+    /// Path and query, with the values of secret-looking query parameters masked.
+    pub target: &'a str,
+    /// The status sent; `None` when the connection was closed without an answer
+    /// (`--reset-rate`).
+    pub status: Option<http::StatusCode>,
+    /// From the request head's arrival to the answer.
+    pub latency: Duration,
+}
+
+/// Called once per answered request (the CLI prints one line); libraries do not print.
+pub type AccessLog = std::sync::Arc<dyn Fn(&Access<'_>) + Send + Sync>;
+
 /// The account's credentials: v6 Basic takes both, v7 Bearer takes the token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -66,6 +117,10 @@ pub struct Config {
     pub profile: Profile,
     /// `/v7/alerts` page size when the request gives no `max`.
     pub page_size: usize,
+    /// Timeouts and the connection cap.
+    pub limits: Limits,
+    /// Called for every request; `None` logs nothing.
+    pub access_log: Option<AccessLog>,
 }
 
 impl Default for Config {
@@ -78,6 +133,8 @@ impl Default for Config {
             public_url: None,
             profile: Profile::default(),
             page_size: DEFAULT_PAGE_SIZE,
+            limits: Limits::default(),
+            access_log: None,
         }
     }
 }
@@ -91,6 +148,8 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("profile", &self.profile)
             .field("page_size", &self.page_size)
+            .field("limits", &self.limits)
+            .field("access_log", &self.access_log.is_some())
             .finish_non_exhaustive()
     }
 }

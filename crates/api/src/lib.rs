@@ -17,6 +17,7 @@
 
 pub mod clock;
 pub mod config;
+mod conn;
 pub mod faults;
 pub mod handlers;
 pub mod integrations;
@@ -25,8 +26,9 @@ mod server;
 
 pub use clock::{Clock, WallClock, system_wall_clock};
 pub use config::{
-    Config, Credentials, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, DEFAULT_TOKEN, DEFAULT_USER,
-    FaultConfig, FaultError, Faults, Latency,
+    Access, AccessLog, Config, Credentials, DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, DEFAULT_TOKEN, DEFAULT_USER,
+    FaultConfig, FaultError, Faults, Latency, Limits,
 };
 pub use routes::{ROUTES, RouteId};
 pub use server::{Api, OPENAPI, instant_at, serve};

@@ -14,13 +14,15 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tesim_model::TeDate;
 use tesim_scenario::Timeline;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Access, Config};
+use crate::conn::{Activity, Watched};
 use crate::faults;
 use crate::handlers::{self, Body, View};
 use crate::integrations::{self, IntegrationStore};
@@ -154,7 +156,10 @@ impl Api {
 ///
 /// Links in bodies use [`Config::public_url`], or `http://` + the listener's address.
 /// Accept errors (out of file descriptors, aborted handshakes) are logged and the loop
-/// goes on.
+/// goes on. [`Config::limits`] bounds what a connection may hold: the request head must
+/// arrive within the header timeout, a connection making no progress is closed after the
+/// idle timeout, and at most `max_connections` are served at once (the rest wait to be
+/// accepted).
 pub async fn serve(listener: TcpListener, api: Api) -> std::io::Result<()> {
     let address = listener.local_addr()?;
     let inner = api.inner;
@@ -166,7 +171,14 @@ pub async fn serve(listener: TcpListener, api: Api) -> std::io::Result<()> {
     let _ = inner
         .base_url
         .set(configured.unwrap_or_else(|| format!("http://{address}")));
+    let limits = inner.config.limits;
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     loop {
+        // Waiting for a slot before accepting leaves extra connections in the kernel's
+        // queue, as nginx does at `worker_connections`, instead of holding their sockets.
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return Ok(());
+        };
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(err) => {
@@ -179,21 +191,90 @@ pub async fn serve(listener: TcpListener, api: Api) -> std::io::Result<()> {
         let _ = stream.set_nodelay(true);
         let inner = Arc::clone(&inner);
         tokio::spawn(async move {
+            let _slot = slot;
+            let activity = Activity::new();
+            let in_service = Arc::clone(&activity);
             let service = service_fn(move |req| {
                 let inner = Arc::clone(&inner);
-                async move { inner.handle(req).await }
+                let serving = in_service.serving();
+                async move {
+                    let answered = inner.handle_logged(req).await;
+                    drop(serving);
+                    answered
+                }
             });
+            let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
             let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
                 .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(err) = connection.await {
-                tracing::debug!(%err, "connection ended");
+                .serve_connection(io, service);
+            tokio::select! {
+                ended = connection => {
+                    if let Err(err) = ended {
+                        tracing::debug!(%err, "connection ended");
+                    }
+                }
+                () = activity.idle_for(limits.idle_timeout) => {
+                    tracing::debug!("connection idle for {:?}; closed", limits.idle_timeout);
+                }
             }
         });
     }
 }
 
+/// Values of query parameters whose names suggest a secret are masked in the access log.
+fn masked_target(req: &Request<Incoming>) -> String {
+    let path = req.uri().path();
+    let Some(query) = req.uri().query() else {
+        return path.to_owned();
+    };
+    let secret = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        [
+            "token",
+            "secret",
+            "key",
+            "auth",
+            "credential",
+            "session",
+            "password",
+        ]
+        .iter()
+        .any(|pattern| name.contains(pattern))
+    };
+    let masked: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if secret(name) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", masked.join("&"))
+}
+
 impl Inner {
+    /// [`Inner::handle`], reported to the access log when there is one.
+    async fn handle_logged(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, InjectedReset> {
+        let Some(log) = self.config.access_log.clone() else {
+            return self.handle(req).await;
+        };
+        let started = tokio::time::Instant::now();
+        let method = req.method().clone();
+        let target = masked_target(&req);
+        let answered = self.handle(req).await;
+        log(&Access {
+            method: &method,
+            target: &target,
+            status: answered.as_ref().ok().map(Response::status),
+            latency: started.elapsed(),
+        });
+        answered
+    }
+
     fn base_url(&self) -> &str {
         self.base_url.get_or_init(|| {
             self.config
@@ -355,7 +436,20 @@ impl Inner {
         }
         let method = req.method().clone();
         let limited = Limited::new(req.into_body(), MAX_BODY_BYTES);
-        let Ok(collected) = limited.collect().await else {
+        // A body that stops arriving holds the request in service, where the idle watchdog
+        // does not look: bound it here.
+        let idle = self.config.limits.idle_timeout;
+        let Ok(collected) = tokio::time::timeout(idle, limited.collect()).await else {
+            let body = handlers::problem(
+                StatusCode::REQUEST_TIMEOUT,
+                "Request timeout",
+                &format!("the request body did not arrive within {idle:?}"),
+                &path,
+                None,
+            );
+            return Ok(finish(body, rate, None));
+        };
+        let Ok(collected) = collected else {
             let body = handlers::problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Payload too large",

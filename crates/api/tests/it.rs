@@ -8,6 +8,7 @@ mod it {
     pub mod errors;
     pub mod faults;
     pub mod integrations;
+    pub mod limits;
     pub mod links;
     pub mod openapi;
     pub mod paging;

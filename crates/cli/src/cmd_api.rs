@@ -2,20 +2,21 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use tesim_api::config::{parse_rate, parse_route_faults};
 use tesim_api::{
-    Api, Clock, Config, Credentials, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, DEFAULT_TOKEN,
-    DEFAULT_USER, FaultConfig, Faults, Latency, RouteId,
+    Access, AccessLog, Api, Clock, Config, Credentials, DEFAULT_MAX_CONNECTIONS, DEFAULT_PAGE_SIZE,
+    DEFAULT_RATE_LIMIT, DEFAULT_TOKEN, DEFAULT_USER, FaultConfig, Faults, Latency, Limits, RouteId,
 };
 use tesim_model::Profile;
 
 /// Arguments of `tesim api`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
-    tesim api                                  # default scenario, http://127.0.0.1:8080\n  \
+    tesim api                                  # default scenario, http://127.0.0.1:8080, clock running from the first alert\n  \
     tesim api --scenario page-load --at end    # every alert of the scenario has happened\n  \
     curl -u tesim@example.com:tesim-token 'http://127.0.0.1:8080/v6/alerts.json?window=5d'\n  \
     curl -H 'Authorization: Bearer tesim-token' http://127.0.0.1:8080/v7/alerts")]
@@ -36,6 +37,8 @@ pub struct ApiArgs {
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
     /// Fix the scenario clock at an offset (`+8m`, `90s`, `start`, `end`) instead of running it.
+    /// Without it the clock runs from the scenario's first alert, so the API is never empty
+    /// at first.
     #[arg(long, value_name = "OFFSET")]
     at: Option<String>,
     /// Seed of the scenario's generated ids and of fault injection.
@@ -68,6 +71,46 @@ pub struct ApiArgs {
     /// `/v7/alerts` page size when a request gives no `max`.
     #[arg(long, default_value_t = DEFAULT_PAGE_SIZE, value_name = "N")]
     page_size: usize,
+    /// Time a client has to send a request's headers (and that a keep-alive connection may
+    /// sit idle) before it is closed.
+    #[arg(long, value_parser = parse_timeout, default_value = "30s", value_name = "DURATION")]
+    header_timeout: Duration,
+    /// Time a connection may make no progress (a stalled body, an unread answer) before it
+    /// is closed.
+    #[arg(long, value_parser = parse_timeout, default_value = "60s", value_name = "DURATION")]
+    idle_timeout: Duration,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections, value_name = "N")]
+    max_connections: usize,
+    /// No access log (by default one line per request on stderr: method, path, status,
+    /// latency).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match tesim_api::config::parse_duration(text) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err("use a duration above zero, e.g. `30s`".to_owned()),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+fn parse_max_connections(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("use a whole number of connections above zero, e.g. 512".to_owned()),
+    }
+}
+
+/// One access-log line: `GET /v7/alerts?window=1d 200 1.3ms`.
+#[allow(clippy::print_stderr)] // the access log is this command's output
+fn log_access(access: &Access<'_>) {
+    let status = access
+        .status
+        .map_or_else(|| "reset".to_owned(), |status| status.as_u16().to_string());
+    let millis = access.latency.as_secs_f64() * 1000.0;
+    eprintln!("{} {} {status} {millis:.1}ms", access.method, access.target);
 }
 
 /// Runs `tesim api` until Ctrl-C.
@@ -79,8 +122,16 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             start: None,
         })
         .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;
+    // With no `--at`, start where the first alert triggers: a new user's first request
+    // shows the scenario's alerts rather than an empty account.
+    let first_alert = timeline
+        .history
+        .iter()
+        .map(|change| change.offset)
+        .min()
+        .unwrap_or(Duration::ZERO);
     let clock = match args.at.as_deref() {
-        None => Clock::running(Duration::ZERO, args.speed),
+        None => Clock::running(first_alert, args.speed),
         Some("start") => Clock::manual(Duration::ZERO),
         Some("end") => Clock::manual(timeline.duration()),
         Some(offset) => Clock::manual(
@@ -113,6 +164,12 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         public_url: args.public_url,
         profile: args.profile,
         page_size: args.page_size.max(1),
+        limits: Limits {
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+            max_connections: args.max_connections,
+        },
+        access_log: (!args.quiet).then(|| Arc::new(log_access) as AccessLog),
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -137,7 +194,11 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         tesim_scenario::offset::display(timeline.duration()),
         match &args.at {
             Some(at) => format!("fixed at {at}"),
-            None => format!("running at {}x from the start", args.speed),
+            None => format!(
+                "running at {}x from {} (the first alert; --at fixes it)",
+                args.speed,
+                tesim_scenario::offset::display(first_alert)
+            ),
         },
         args.user,
     );

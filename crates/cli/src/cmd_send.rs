@@ -203,14 +203,13 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
             ),
             deliveries,
             config: SendConfig {
-                target,
                 auth,
                 client,
                 speed: args.scenario.speed(),
                 concurrency,
                 retry: retry_policy(args.delivery.retries),
                 log: args.delivery.log.clone(),
-                before_send: None,
+                ..SendConfig::new(target)
             },
             problems: 0,
             timeline: None,

@@ -3,17 +3,8 @@
 //! summary is printed (exit 130). A second one exits at once. SIGTERM acts like the first
 //! Ctrl-C: CI runners and `timeout` send it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
 /// Exit code after an interrupt (128 + SIGINT), as shells report it.
 pub const EXIT_INTERRUPTED: u8 = 130;
-
-/// Whether a stop signal arrived.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
 
 /// Completes at the first SIGINT or SIGTERM and arms the second: that one exits the process
 /// with 130 at once. Never completes if the handlers cannot be installed (the run then goes
@@ -23,7 +14,6 @@ pub async fn first_stop_signal() {
         return std::future::pending().await;
     };
     signals.next().await;
-    INTERRUPTED.store(true, Ordering::SeqCst);
     eprintln!(
         "tesim: stopping: no new deliveries; those in flight are cancelled shortly (interrupt again to exit now)"
     );

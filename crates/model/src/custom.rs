@@ -1034,6 +1034,7 @@ mod tests {
             account: Arc::new(Account {
                 aid: 9,
                 name: "Acme".into(),
+                time_zone: crate::date::AccountZone::utc(),
             }),
             test: Arc::new(Test {
                 id: 3,
@@ -1051,6 +1052,7 @@ mod tests {
                 name: "Default HTTP".into(),
                 expression: "((responseCode >= 400))".into(),
                 severity: Severity::Major,
+                notify_on_clear: true,
             }),
             start,
             state,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::TeDate;
+use crate::date::{AccountZone, TeDate};
 
 /// Alert severity (reference §1.5 for webhooks, §3.2 and §4.4 for the APIs, each with its
 /// own spelling).
@@ -227,6 +227,9 @@ pub struct Rule {
     pub expression: String,
     /// Severity of the alerts it raises.
     pub severity: Severity,
+    /// Whether webhooks announce the clear (reference §6.3): `false` sends the trigger only,
+    /// while the API still shows the alert cleared.
+    pub notify_on_clear: bool,
 }
 
 /// A ThousandEyes agent (Cloud or Enterprise).
@@ -251,6 +254,9 @@ pub struct Account {
     pub aid: u64,
     /// Account-group name.
     pub name: String,
+    /// The account's time zone: classic webhook dates are its wall-clock time (reference
+    /// §6.1); the APIs answer in UTC.
+    pub time_zone: AccountZone,
 }
 
 /// The lifecycle state of an alert.

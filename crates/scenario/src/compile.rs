@@ -72,6 +72,7 @@ pub fn compile(
     let account = Arc::new(Account {
         aid: file.account.aid,
         name: file.account.name.clone(),
+        time_zone: tesim_model::AccountZone::utc(),
     });
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let world = World::build(&mut ctx, file);
@@ -214,6 +215,7 @@ impl World {
                     &def.severity,
                     Severity::Major,
                 ),
+                notify_on_clear: true,
             };
             if world.rules.insert(rule.id, Arc::new(rule)).is_some() {
                 ctx.error(

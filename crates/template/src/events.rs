@@ -121,6 +121,7 @@ fn test_alert(spec: AlertSpec<'_>, state: AlertState) -> TestAlert {
         account: Arc::new(Account {
             aid: 2_067_002,
             name: "Acme Corp".to_owned(),
+            time_zone: tesim_model::AccountZone::utc(),
         }),
         test: Arc::new(Test {
             id: 100 + spec.number,
@@ -147,6 +148,7 @@ fn test_alert(spec: AlertSpec<'_>, state: AlertState) -> TestAlert {
             name: spec.rule_name.to_owned(),
             expression: spec.expression.to_owned(),
             severity: Severity::Major,
+            notify_on_clear: true,
         }),
         start,
         state,
@@ -297,6 +299,7 @@ pub fn edge_case_events() -> Vec<Event> {
         account: Arc::new(Account {
             aid: 2_067_002,
             name: "Acme Corp".to_owned(),
+            time_zone: tesim_model::AccountZone::utc(),
         }),
         rule: Arc::new(AgentRule {
             id: 43_587,

@@ -17,6 +17,7 @@ fn account() -> Arc<Account> {
     Arc::new(Account {
         aid: 236091,
         name: "Acme".into(),
+        time_zone: tesim_model::AccountZone::utc(),
     })
 }
 
@@ -53,6 +54,7 @@ pub fn test_alert(state: AlertState) -> TestAlert {
             name: "Caliope Connect Error".into(),
             expression: "Error Type is \"Connect\" or Response Code is client error (4xx)".into(),
             severity: Severity::Major,
+            notify_on_clear: true,
         }),
         start,
         state,

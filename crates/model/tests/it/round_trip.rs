@@ -40,7 +40,13 @@ fn agent() -> impl Strategy<Value = Arc<Agent>> {
 }
 
 fn account() -> impl Strategy<Value = Arc<Account>> {
-    (any::<u64>(), text()).prop_map(|(aid, name)| Arc::new(Account { aid, name }))
+    (any::<u64>(), text()).prop_map(|(aid, name)| {
+        Arc::new(Account {
+            aid,
+            name,
+            time_zone: tesim_model::AccountZone::utc(),
+        })
+    })
 }
 
 fn severity() -> impl Strategy<Value = Severity> {
@@ -84,6 +90,7 @@ fn test_alert() -> impl Strategy<Value = TestAlert> {
                 name,
                 expression,
                 severity,
+                notify_on_clear: true,
             })
         });
     (

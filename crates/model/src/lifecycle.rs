@@ -394,6 +394,73 @@ pub struct AgentNotification {
     pub state: AlertState,
 }
 
+/// The kinds of device notification (reference §6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceRuleKind {
+    /// Device Data: a metric of a monitored device or interface crossed a threshold.
+    Data,
+    /// Device Status: the device stopped answering (or came back).
+    Status,
+}
+
+impl DeviceRuleKind {
+    /// The classic `type` label (`"Device Data"`, `"Device Status"`).
+    pub fn label(self) -> &'static str {
+        match self {
+            DeviceRuleKind::Data => "Device Data",
+            DeviceRuleKind::Status => "Device Status",
+        }
+    }
+}
+
+/// A device notification rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceRule {
+    /// `ruleId`.
+    pub id: u64,
+    /// `ruleName`.
+    pub name: String,
+    /// `ruleExpression`.
+    pub expression: String,
+    /// Data or Status.
+    pub kind: DeviceRuleKind,
+    /// Severity.
+    pub severity: Severity,
+}
+
+/// A monitored network device.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Device {
+    /// `deviceId`.
+    pub id: u64,
+    /// `deviceName`.
+    pub name: String,
+    /// `ipAddress`.
+    pub ip_address: String,
+}
+
+/// A Device Data or Device Status notification at one moment of its life.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceNotification {
+    /// The notification's id (`alertId`).
+    pub number: u64,
+    /// The account.
+    pub account: Arc<Account>,
+    /// The rule.
+    pub rule: Arc<DeviceRule>,
+    /// The device concerned.
+    pub device: Arc<Device>,
+    /// When it triggered.
+    pub start: TeDate,
+    /// `metricsAtStart`, e.g. `"CPU Load: 97%"`.
+    pub metrics_at_start: String,
+    /// `metricsAtEnd` once cleared.
+    pub metrics_at_end: String,
+    /// Active, or cleared with its end.
+    pub state: AlertState,
+}
+
 /// What a notification says happened.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Notification {
@@ -407,6 +474,10 @@ pub enum Notification {
     AgentTrigger(AgentNotification),
     /// An agent notification cleared.
     AgentClear(AgentNotification),
+    /// A Device Data or Device Status notification triggered.
+    DeviceTrigger(DeviceNotification),
+    /// A Device Data or Device Status notification cleared.
+    DeviceClear(DeviceNotification),
 }
 
 impl Notification {
@@ -418,6 +489,8 @@ impl Notification {
             Notification::AlertClear(_) => "alert-clear",
             Notification::AgentTrigger(_) => "agent-trigger",
             Notification::AgentClear(_) => "agent-clear",
+            Notification::DeviceTrigger(_) => "device-trigger",
+            Notification::DeviceClear(_) => "device-clear",
         }
     }
 
@@ -430,6 +503,9 @@ impl Notification {
             }
             Notification::AgentTrigger(notice) | Notification::AgentClear(notice) => {
                 Some(format!("agent-{}", notice.number))
+            }
+            Notification::DeviceTrigger(notice) | Notification::DeviceClear(notice) => {
+                Some(format!("device-{}", notice.number))
             }
         }
     }

@@ -7,15 +7,16 @@
 
 use crate::date::{AccountZone, AgentDate, TeDate, ZonedDate};
 use crate::lifecycle::{
-    Account, AgentNotification, AlertSource, AlertState, Label, Notification, TestAlert,
-    TimedNotification,
+    Account, AgentNotification, AlertSource, AlertState, DeviceNotification, DeviceRuleKind, Label,
+    Notification, TestAlert, TimedNotification,
 };
 use crate::profile::{
-    ActiveMetrics, AgentEvents, AlertIdKind, Era, LinkVersion, PermalinkForm, Profile, RuleAid,
+    ActiveMetrics, AgentEvents, AlertIdKind, DeviceEvents, Era, LinkVersion, PermalinkForm,
+    Profile, RuleAid,
 };
 use crate::webhook::{
-    Active, AgentAlert, Alert, AlertAgent, AlertBody, AlertId, ApiLink, EventBody, TitleSeverity,
-    WebhookEvent,
+    Active, AgentAlert, Alert, AlertAgent, AlertBody, AlertId, ApiLink, DeviceAlert, EventBody,
+    TitleSeverity, WebhookEvent,
 };
 
 /// What ThousandEyes writes in `metricsAtEnd` when the rule went away mid-alert [tebot].
@@ -44,6 +45,8 @@ pub fn render(profile: Profile, timed: &TimedNotification) -> WebhookEvent {
             Some(body) => EventBody::AlertClear(body),
             None => EventBody::AgentClear(agent_alert(era, notice)),
         },
+        Notification::DeviceTrigger(notice) => EventBody::AlertTrigger(device_body(era, notice)),
+        Notification::DeviceClear(notice) => EventBody::AlertClear(device_body(era, notice)),
     };
     WebhookEvent {
         event_id: event_id(era, timed),
@@ -65,6 +68,14 @@ fn event_id(era: &Era, timed: &TimedNotification) -> String {
                 format!("{}-{}", timed.sequence, era.ids.id(alert.number))
             }
         },
+        // As agent notifications of the same era (no device capture is known).
+        Notification::DeviceTrigger(notice) | Notification::DeviceClear(notice) => {
+            format!(
+                "{}-{}",
+                era.ids.id(timed.sequence),
+                era.ids.id(notice.number)
+            )
+        }
         // KB: `"164522-5744505"`; 2025: `"562949953436734-562949955000593"` [keep].
         Notification::AgentTrigger(notice) | Notification::AgentClear(notice) => {
             match era.agent_events {
@@ -302,5 +313,64 @@ fn agent_alert(era: &Era, notice: &AgentNotification) -> AgentAlert {
                 _ => notice.metrics_at_end.clone(),
             }),
         },
+    }
+}
+
+/// The Device Topology link of a device notification. The page is named in the release note
+/// (§6.1); its URL is tesim's guess, built like the alert list's.
+pub fn device_permalink(profile: Profile, aid: u64, device_id: u64) -> String {
+    let ids = profile.era().ids;
+    format!(
+        "https://app.thousandeyes.com/network-devices/topology/?__a={}&deviceId={}",
+        ids.id(aid),
+        ids.id(device_id)
+    )
+}
+
+fn device_body(era: &Era, notice: &DeviceNotification) -> AlertBody {
+    let zone = &notice.account.time_zone;
+    let end = notice.state.end();
+    let standard = era.device_events == DeviceEvents::Standard;
+    // §6.1: "Device Status notifications gained dateEnd" in October 2021; Device Data clears
+    // carried it before (inferred).
+    let end = end.filter(|_| standard || notice.rule.kind == DeviceRuleKind::Data);
+    let date = |date: TeDate| {
+        if standard {
+            AgentDate::Classic(wall(zone, date))
+        } else {
+            AgentDate::Epoch(date)
+        }
+    };
+    let device = DeviceAlert {
+        alert_id: era.ids.id(notice.number),
+        rule_id: era.ids.id(notice.rule.id),
+        alert_type: notice.rule.kind.label().to_owned(),
+        device_id: era.ids.id(notice.device.id),
+        device_name: notice.device.name.clone(),
+        ip_address: notice.device.ip_address.clone(),
+        active: active(notice.state),
+        rule_expression: notice.rule.expression.clone(),
+        rule_name: notice.rule.name.clone(),
+        rule_aid: (era.rule_aid != RuleAid::Absent).then(|| era.ids.id(notice.account.aid)),
+        severity: era.severity.then_some(TitleSeverity(notice.rule.severity)),
+        date_start: date(notice.start),
+        date_start_zoned: zoned(era, zone, Some(notice.start)),
+        date_end: end.map(date),
+        date_end_zoned: zoned(era, zone, end),
+        metrics_at_start: notice.metrics_at_start.clone(),
+        metrics_at_end: match notice.state {
+            AlertState::Active => String::new(),
+            _ => notice.metrics_at_end.clone(),
+        },
+        permalink: Some(device_permalink(
+            era.profile,
+            notice.account.aid,
+            notice.device.id,
+        )),
+    };
+    if standard {
+        AlertBody::Device(device)
+    } else {
+        AlertBody::LegacyDevice(device)
     }
 }

@@ -279,12 +279,15 @@ impl ZonedDate {
 impl<'de> Deserialize<'de> for ZonedDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
+        // `get`, not indexing: arbitrary text may put a multi-byte character across byte 19.
         let valid = text.len() > 20
-            && TeDate::parse_classic(&text[..19]).is_ok()
+            && text
+                .get(..19)
+                .is_some_and(|date| TeDate::parse_classic(date).is_ok())
             && text.as_bytes()[19] == b' '
-            && text[20..]
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || b"+-:/_".contains(&byte));
+            && text.as_bytes()[20..]
+                .iter()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"+-:/_".contains(byte));
         if valid {
             Ok(ZonedDate(text))
         } else {

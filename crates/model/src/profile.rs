@@ -303,9 +303,12 @@ pub const ERAS: [Era; 4] = [
     },
 ];
 
+/// One row of the README table: its label and how each era fills the cell.
+type TableRow = (&'static str, fn(&Era) -> String);
+
 /// The README's era table, one column per era, generated from [`ERAS`].
 pub fn markdown_table() -> String {
-    let rows: Vec<(&str, fn(&Era) -> String)> = vec![
+    let rows: Vec<TableRow> = vec![
         ("sent", |era| era.applied.to_owned()),
         ("sources", |era| era.sources.to_owned()),
         ("`alertId` of test alerts", |era| {

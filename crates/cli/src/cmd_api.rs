@@ -76,7 +76,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let timeline = source
         .compile(tesim_scenario::Options {
             seed: args.seed,
-            start: None,
+            ..tesim_scenario::Options::default()
         })
         .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;
     let clock = match args.at.as_deref() {

@@ -38,6 +38,10 @@ pub struct SendArgs {
     /// `now`, or the instant of the scenario's start (`YYYY-MM-DD hh:mm:ss`).
     #[arg(long)]
     pub start: Option<String>,
+    /// The account's IANA time zone (`America/New_York`): webhook `dateStart`/`dateEnd` in its
+    /// wall-clock time, `*Zoned` dates with its abbreviation; overrides the scenario's.
+    #[arg(long)]
+    pub timezone: Option<String>,
     /// `max` (no waiting, order per alert kept), `realtime`, or a factor N (N× real time).
     #[arg(long, default_value = "max", conflicts_with = "realtime")]
     pub speed: Speed,
@@ -165,7 +169,12 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         )
         .await;
     }
-    let timeline = plan::timeline(&scenario, args.seed, args.start.as_deref())?;
+    let timeline = plan::timeline_in(
+        &scenario,
+        args.seed,
+        args.start.as_deref(),
+        args.timezone.as_deref(),
+    )?;
     let deliveries = plan::deliveries(&timeline, args.profile);
     if args.dry_run {
         print_payloads(&deliveries, args.json)?;

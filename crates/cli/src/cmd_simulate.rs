@@ -26,6 +26,10 @@ pub struct SimulateArgs {
     /// `now`, or the instant of the scenario's start (`YYYY-MM-DD hh:mm:ss`).
     #[arg(long)]
     pub start: Option<String>,
+    /// The account's IANA time zone (`America/New_York`): webhook `dateStart`/`dateEnd` in its
+    /// wall-clock time, `*Zoned` dates with its abbreviation; overrides the scenario's.
+    #[arg(long)]
+    pub timezone: Option<String>,
     /// `max` (no waiting), `realtime`, or a factor such as 60.
     #[arg(long, default_value = "max")]
     pub speed: Speed,
@@ -44,7 +48,12 @@ pub struct SimulateArgs {
 
 /// Runs `tesim simulate`.
 pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
-    let timeline = plan::timeline(&args.scenario, args.seed, args.start.as_deref())?;
+    let timeline = plan::timeline_in(
+        &args.scenario,
+        args.seed,
+        args.start.as_deref(),
+        args.timezone.as_deref(),
+    )?;
     let deliveries = plan::deliveries(&timeline, args.profile);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -181,8 +181,12 @@ pub async fn send_custom(
                 order_key: timed.notification.order_key().map(Arc::from),
                 kind: match timed.notification {
                     Notification::WebhookTest => "test",
-                    Notification::AlertTrigger(_) | Notification::AgentTrigger(_) => "trigger",
-                    Notification::AlertClear(_) | Notification::AgentClear(_) => "clear",
+                    Notification::AlertTrigger(_)
+                    | Notification::AgentTrigger(_)
+                    | Notification::DeviceTrigger(_) => "trigger",
+                    Notification::AlertClear(_)
+                    | Notification::AgentClear(_)
+                    | Notification::DeviceClear(_) => "clear",
                 },
                 notification: custom::notification(timed),
             })

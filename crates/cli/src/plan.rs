@@ -26,10 +26,25 @@ pub fn start(text: Option<&str>) -> anyhow::Result<Option<TeDate>> {
 
 /// Loads and compiles a scenario by built-in name or path.
 pub fn timeline(scenario: &str, seed: u64, start_text: Option<&str>) -> anyhow::Result<Timeline> {
+    timeline_in(scenario, seed, start_text, None)
+}
+
+/// [`timeline`] with `--timezone` (an IANA name) overriding the scenario's account zone.
+pub fn timeline_in(
+    scenario: &str,
+    seed: u64,
+    start_text: Option<&str>,
+    timezone: Option<&str>,
+) -> anyhow::Result<Timeline> {
     let source = tesim_scenario::load(scenario)?;
+    let time_zone = timezone
+        .map(tesim_model::AccountZone::parse)
+        .transpose()
+        .context("--timezone")?;
     Ok(source.compile(Options {
         seed,
         start: start(start_text)?,
+        time_zone,
     })?)
 }
 

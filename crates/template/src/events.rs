@@ -49,6 +49,13 @@ pub fn scenario_events(timeline: &Timeline) -> Vec<Event> {
                 Notification::AlertTrigger(alert) | Notification::AlertClear(alert) => {
                     format!("{}, alert {}", timed.notification.kind_name(), alert.number)
                 }
+                Notification::DeviceTrigger(notice) | Notification::DeviceClear(notice) => {
+                    format!(
+                        "{}, device alert {}",
+                        timed.notification.kind_name(),
+                        notice.number
+                    )
+                }
                 Notification::AgentTrigger(notice) | Notification::AgentClear(notice) => {
                     format!(
                         "{}, agent alert {}",

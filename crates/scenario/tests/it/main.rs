@@ -1,5 +1,6 @@
 //! Integration tests of the scenario compiler.
 
 mod errors;
+mod faithful;
 mod properties;
 mod shipped;

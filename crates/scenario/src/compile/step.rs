@@ -1,0 +1,102 @@
+//! Primitive steps: what `read` produces and `play` consumes, after generators are expanded.
+
+use std::ops::Range;
+use std::time::Duration;
+
+/// A primitive step.
+#[derive(Debug)]
+pub(super) struct Step {
+    pub(super) at: Duration,
+    /// Index of the `[[steps]]` entry it comes from, for messages.
+    pub(super) origin: usize,
+    pub(super) span: Range<usize>,
+    pub(super) action: Action,
+}
+
+#[derive(Debug)]
+pub(super) enum Action {
+    WebhookTest,
+    Trigger(Trigger),
+    Violate(SourceChange),
+    Recover(SourceChange),
+    Clear {
+        alert: String,
+        metrics: Option<String>,
+    },
+    DeleteRule {
+        rule: u64,
+    },
+    UnassignRule {
+        rule: u64,
+        test: u64,
+    },
+    AgentTrigger(AgentTrigger),
+    AgentClear {
+        notification: String,
+        metrics: Option<String>,
+    },
+    DeviceTrigger(DeviceTrigger),
+    DeviceClear {
+        notification: String,
+        metrics: Option<String>,
+    },
+}
+
+/// A Device Data or Device Status notification starts.
+#[derive(Debug)]
+pub(super) struct DeviceTrigger {
+    pub(super) notification: String,
+    pub(super) rule: u64,
+    pub(super) device: u64,
+    pub(super) metrics: Option<String>,
+    pub(super) number: Option<u64>,
+}
+
+/// A test alert starts.
+#[derive(Debug)]
+pub(super) struct Trigger {
+    pub(super) alert: String,
+    pub(super) rule: u64,
+    pub(super) test: u64,
+    pub(super) agents: Vec<u64>,
+    pub(super) metrics: Option<String>,
+    pub(super) alert_id: Option<u64>,
+}
+
+/// One agent of an active test alert starts or stops violating.
+#[derive(Debug)]
+pub(super) struct SourceChange {
+    pub(super) alert: String,
+    pub(super) agent: u64,
+    pub(super) metrics: Option<String>,
+}
+
+/// An agent notification starts.
+#[derive(Debug)]
+pub(super) struct AgentTrigger {
+    pub(super) notification: String,
+    pub(super) rule: u64,
+    pub(super) agent: u64,
+    pub(super) metrics: Option<String>,
+    pub(super) number: Option<u64>,
+}
+
+pub(super) const ACTIONS: &str = "webhook-test, trigger, violate, recover, clear, delete-rule, unassign-rule, agent-trigger, agent-clear, device-trigger, device-clear, burst, flap";
+
+/// Collects the primitive steps of one `[[steps]]` entry.
+pub(super) struct StepSink<'a> {
+    pub(super) steps: &'a mut Vec<Step>,
+    pub(super) origin: usize,
+    pub(super) span: Range<usize>,
+}
+
+impl StepSink<'_> {
+    pub(super) fn push(&mut self, action: Action, at: Duration) {
+        self.steps.push(Step {
+            at,
+            origin: self.origin,
+            span: self.span.clone(),
+            action,
+        });
+    }
+}

@@ -275,7 +275,12 @@ fn check_aid(ctx: &Ctx<'_>, query: &Query<'_>, route: RouteId) -> Result<(), Bod
     };
     let is_number = !aid.is_empty() && aid.bytes().all(|byte| byte.is_ascii_digit());
     match aid.parse::<u64>() {
-        Ok(number) if number == ctx.account.aid => Ok(()),
+        Ok(number)
+            if number == ctx.account.aid
+                || number == tesim_model::render::account_id(ctx.profile, ctx.account) =>
+        {
+            Ok(())
+        }
         // A well-formed id (even one too large for any group) of a group the user is not in.
         Ok(_) => Err(forbidden(ctx, route, aid)),
         Err(_) if is_number => Err(forbidden(ctx, route, aid)),
@@ -540,7 +545,9 @@ fn v6_tests(ctx: &Ctx<'_>, query: &Query<'_>, id: Option<&str>) -> Body {
         None => api_v6::TestList {
             test: tests.iter().map(|test| info(test)).collect(),
         },
-        Some(id) => match tests.iter().find(|test| test.id.to_string() == id) {
+        Some(id) => match tests.iter().find(|test| {
+            test.id.to_string() == id || ctx.profile.era().ids.id(test.id).to_string() == id
+        }) {
             Some(test) => api_v6::TestList {
                 test: vec![info(test)],
             },
@@ -746,6 +753,7 @@ fn v7_rules(ctx: &Ctx<'_>, id: Option<&str>) -> Body {
         }
         api_v7::alert_rule(
             ctx.base,
+            ctx.profile,
             rule,
             test_type.unwrap_or("http-server"),
             &test_ids,
@@ -765,7 +773,9 @@ fn v7_rules(ctx: &Ctx<'_>, id: Option<&str>) -> Body {
             };
             json_body(StatusCode::OK, HAL, &body)
         }
-        Some(id) => match rules.iter().find(|each| each.id.to_string() == id) {
+        Some(id) => match rules.iter().find(|each| {
+            each.id.to_string() == id || ctx.profile.era().ids.id(each.id).to_string() == id
+        }) {
             Some(found) => json_body(StatusCode::OK, HAL, &rule(found)),
             None => problem(
                 StatusCode::NOT_FOUND,
@@ -782,7 +792,10 @@ fn v7_alert(ctx: &Ctx<'_>, view: &View, id: &str) -> Body {
     let notice = || {
         view.entries.iter().find_map(|entry| match entry {
             Entry::Agent(notice)
-                if api_v7::agent_alert_uuid(notice) == id || notice.number.to_string() == id =>
+                if api_v7::agent_alert_uuid(notice) == id
+                    || notice.number.to_string() == id
+                    || tesim_model::render::agent_alert_id(ctx.profile, notice).to_string()
+                        == id =>
             {
                 Some(notice)
             }

@@ -12,7 +12,8 @@ pub struct ScenarioArgs {
     /// Built-in scenario name or path to a .toml file [default: `default`, `storm` with --load].
     #[arg(long, value_name = "NAME|PATH")]
     pub scenario: Option<String>,
-    /// Payload era of classic webhooks: kb2014, v6-2021 or modern-2025.
+    /// Payload era of classic webhooks: kb2014, v6-2021, v6-2022, modern-2025, or `current`
+    /// (the newest).
     #[arg(long, default_value = "kb2014")]
     pub profile: Profile,
     /// Seed for generated ids: the same seed sends the same bytes. `random` picks a new seed
@@ -25,6 +26,10 @@ pub struct ScenarioArgs {
     /// `now`, or the instant of the scenario's start (`YYYY-MM-DD hh:mm:ss`).
     #[arg(long)]
     pub start: Option<String>,
+    /// The account's IANA time zone (`America/New_York`): webhook `dateStart`/`dateEnd` in its
+    /// wall-clock time, `*Zoned` dates with its abbreviation; overrides the scenario's.
+    #[arg(long, value_name = "IANA_ZONE")]
+    pub timezone: Option<String>,
     /// `max` (no waiting, order per alert kept), `realtime`, or a factor N (N× real time).
     #[arg(long, default_value = "max", conflicts_with = "realtime")]
     pub speed: Speed,

@@ -119,7 +119,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let timeline = source
         .compile(tesim_scenario::Options {
             seed: args.seed,
-            start: None,
+            ..tesim_scenario::Options::default()
         })
         .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;
     // With no `--at`, start where the first alert triggers: a new user's first request

@@ -162,7 +162,12 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let scenario = args
         .scenario
         .scenario_or(if args.load { "storm" } else { "default" });
-    let timeline = plan::timeline(&scenario, seed, args.scenario.start.as_deref())
+    let timeline = plan::timeline_in(
+        &scenario,
+        seed,
+        args.scenario.start.as_deref(),
+        args.scenario.timezone.as_deref(),
+    )
         .with_context(|| start_context(&args.scenario))?;
     let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
 

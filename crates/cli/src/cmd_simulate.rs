@@ -71,7 +71,12 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     }
     let scenario = args.scenario.scenario_or("default");
     let timeline =
-        plan::timeline(&scenario, seed, args.scenario.start.as_deref()).context("--scenario")?;
+        plan::timeline_in(
+        &scenario,
+        seed,
+        args.scenario.start.as_deref(),
+        args.scenario.timezone.as_deref(),
+    ).context("--scenario")?;
     let deliveries = plan::deliveries(&timeline, args.scenario.profile);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

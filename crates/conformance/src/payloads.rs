@@ -301,6 +301,7 @@ pub(crate) fn profile_alert(
         account: Arc::new(Account {
             aid: 11,
             name: "tesim check".to_owned(),
+            time_zone: tesim_model::AccountZone::utc(),
         }),
         test: Arc::new(Test {
             id: 5370,
@@ -315,6 +316,7 @@ pub(crate) fn profile_alert(
             name: "Default Page Load Alert Rule".to_owned(),
             expression: "Page Load is incomplete".to_owned(),
             severity: Severity::Minor,
+            notify_on_clear: true,
         }),
         start,
         state,

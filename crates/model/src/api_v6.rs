@@ -157,15 +157,15 @@ pub struct ErrorBody {
     pub error_message: String,
 }
 
-/// The v6 alert of `alert` in `profile`'s id scheme (UUID for modern-2025, integer before).
+/// The v6 alert of `alert` in `profile`'s ids (UUID `alertId` and 15-digit ids in
+/// modern-2025, small integers before), always in UTC (§3.1): the webhook of the same alert
+/// shows the same instants in the account's zone.
 ///
 /// `permalink` points at the ThousandEyes app as the webhook's does (the same text for the
 /// same alert); `api_links` are the webhook's (§3.2 shows the same `related`/`data` pair).
 pub fn alert(profile: Profile, alert: &TestAlert) -> Alert {
-    let alert_id = match profile {
-        Profile::Modern2025 => AlertId::Uuid(alert.uuid.clone()),
-        _ => AlertId::Number(alert.number),
-    };
+    let ids = profile.era().ids;
+    let alert_id = crate::render::alert_id(profile, alert);
     let link = permalink(profile, alert.account.aid, &alert_id);
     Alert {
         agents: alert
@@ -174,8 +174,8 @@ pub fn alert(profile: Profile, alert: &TestAlert) -> Alert {
             .map(|source| agent(alert.state, source, &link))
             .collect(),
         alert_id,
-        test_id: alert.test.id,
-        rule_id: alert.rule.id,
+        test_id: ids.id(alert.test.id),
+        rule_id: ids.id(alert.rule.id),
         test_name: alert.test.name.clone(),
         active: active(alert.state),
         rule_expression: alert.rule.expression.clone(),

@@ -11,7 +11,7 @@ use crate::api_v6::{UpperSeverity, source_state};
 use crate::date::{IsoDate, TeDate};
 use crate::lifecycle::{AgentNotification, AlertState, Rule, Severity, TestAlert};
 use crate::profile::Profile;
-use crate::render::{api_links, permalink};
+use crate::render::{agent_alert_id, api_links, permalink};
 use crate::webhook::{AlertId, ApiLink};
 
 /// The v7 alert state enum (§4.4).
@@ -310,14 +310,21 @@ pub struct SelfLinks {
     pub self_link: Link,
 }
 
-/// The v7 form of `rule`, applying to tests of `test_type` (the `alertType` enum value) and
-/// assigned to `test_ids`.
-pub fn alert_rule(base: &str, rule: &Rule, test_type: &str, test_ids: &[u64]) -> AlertRule {
+/// The v7 form of `rule` in `profile`'s ids, applying to tests of `test_type` (the
+/// `alertType` enum value) and assigned to `test_ids` (scenario ids).
+pub fn alert_rule(
+    base: &str,
+    profile: Profile,
+    rule: &Rule,
+    test_type: &str,
+    test_ids: &[u64],
+) -> AlertRule {
+    let ids = profile.era().ids;
     AlertRule {
-        rule_id: rule.id.to_string(),
+        rule_id: ids.id(rule.id).to_string(),
         rule_name: rule.name.clone(),
         expression: rule.expression.clone(),
-        notify_on_clear: true,
+        notify_on_clear: rule.notify_on_clear,
         is_default: rule.name.starts_with("Default "),
         alert_type: test_type.to_owned(),
         alert_group_type: "cloud-enterprise".to_owned(),
@@ -326,10 +333,10 @@ pub fn alert_rule(base: &str, rule: &Rule, test_type: &str, test_ids: &[u64]) ->
         rounds_violating_out_of: 1,
         rounds_violating_required: 1,
         severity: rule.severity,
-        test_ids: test_ids.iter().map(u64::to_string).collect(),
+        test_ids: test_ids.iter().map(|id| ids.id(*id).to_string()).collect(),
         links: SelfLinks {
             self_link: Link {
-                href: format!("{base}/v7/alerts/rules/{}", rule.id),
+                href: format!("{base}/v7/alerts/rules/{}", ids.id(rule.id)),
             },
         },
     }
@@ -337,10 +344,7 @@ pub fn alert_rule(base: &str, rule: &Rule, test_type: &str, test_ids: &[u64]) ->
 
 /// The webhook `alertId` of `alert` in `profile`, as v7's string `alertId`.
 pub fn legacy_alert_id(profile: Profile, alert: &TestAlert) -> AlertId {
-    match profile {
-        Profile::Modern2025 => AlertId::Uuid(alert.uuid.clone()),
-        _ => AlertId::Number(alert.number),
-    }
+    crate::render::alert_id(profile, alert)
 }
 
 fn duration(alert: &TestAlert, now: TeDate) -> u64 {
@@ -350,9 +354,13 @@ fn duration(alert: &TestAlert, now: TeDate) -> u64 {
 
 fn links(base: &str, profile: Profile, alert: &TestAlert) -> AlertLinks {
     let link = |href: String| Link { href };
+    let ids = profile.era().ids;
     AlertLinks {
-        test: Some(link(format!("{base}/v7/tests/{}", alert.test.id))),
-        rule: Some(link(format!("{base}/v7/alerts/rules/{}", alert.rule.id))),
+        test: Some(link(format!("{base}/v7/tests/{}", ids.id(alert.test.id)))),
+        rule: Some(link(format!(
+            "{base}/v7/alerts/rules/{}",
+            ids.id(alert.rule.id)
+        ))),
         app_link: link(permalink(
             profile,
             alert.account.aid,
@@ -376,7 +384,11 @@ fn agent_links(base: &str, profile: Profile, notice: &AgentNotification) -> Aler
         test: None,
         rule: None,
         app_link: Link {
-            href: permalink(profile, notice.account.aid, &AlertId::Number(notice.number)),
+            href: permalink(
+                profile,
+                notice.account.aid,
+                &AlertId::Number(agent_alert_id(profile, notice)),
+            ),
         },
         self_link: Link {
             href: format!("{base}/v7/alerts/{}", agent_alert_uuid(notice)),
@@ -406,17 +418,17 @@ pub fn agent_alert(base: &str, profile: Profile, notice: &AgentNotification, now
         meta: Meta { version: 1 },
         permalink: links.app_link.href.clone(),
         links,
-        alert_id: notice.number.to_string(),
+        alert_id: agent_alert_id(profile, notice).to_string(),
         date_start: notice.start,
         date_end: end,
-        rule_id: notice.rule.id,
+        rule_id: profile.era().ids.id(notice.rule.id),
         state: match notice.state {
             AlertState::Active => LegacyState::Active,
             _ => LegacyState::Cleared,
         },
         severity: UpperSeverity(notice.rule.severity),
         api_links: Vec::new(),
-        alert_rule_id: notice.rule.id.to_string(),
+        alert_rule_id: profile.era().ids.id(notice.rule.id).to_string(),
         alert_state: State::of(notice.state),
         alert_severity: notice.rule.severity,
     }
@@ -477,14 +489,14 @@ pub fn alert(base: &str, profile: Profile, alert: &TestAlert, now: TeDate) -> Al
         alert_id: legacy_id.to_string(),
         date_start: alert.start,
         date_end: end,
-        rule_id: alert.rule.id,
+        rule_id: profile.era().ids.id(alert.rule.id),
         state: match alert.state {
             AlertState::Active => LegacyState::Active,
             _ => LegacyState::Cleared,
         },
         severity: UpperSeverity(alert.rule.severity),
         api_links: api_links(profile, alert),
-        alert_rule_id: alert.rule.id.to_string(),
+        alert_rule_id: profile.era().ids.id(alert.rule.id).to_string(),
         alert_state: State::of(alert.state),
         alert_severity: alert.rule.severity,
     }

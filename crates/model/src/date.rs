@@ -1,9 +1,11 @@
 //! ThousandEyes' date formats.
 //!
-//! Classic webhooks and the v6 API write `YYYY-MM-DD hh:mm:ss` in UTC, with no `T` and no zone
-//! (reference §1.5, §5.1.5). The `*Zoned` variants add an account time-zone abbreviation, KB-era
-//! agent notifications use epoch seconds, and v7 uses ISO 8601 with `Z`. [`TeDate`] is the one
-//! instant type; the wire formats are views of it, so a value can never be half-valid.
+//! Classic webhooks write `YYYY-MM-DD hh:mm:ss` with no `T` and no zone, in the account's time
+//! zone (reference §6.1); the v6 API writes the same form in UTC (§3.2). The `*Zoned` variants
+//! add the account zone's abbreviation, KB-era agent notifications use epoch seconds, and v7
+//! uses ISO 8601 with `Z`. [`TeDate`] is the one instant type; the wire formats are views of it
+//! (through an [`AccountZone`] for the webhook's wall-clock forms), so a value can never be
+//! half-valid and webhook and API always agree on the instant.
 
 use std::fmt;
 use std::str::FromStr;
@@ -250,7 +252,7 @@ impl<'de> Deserialize<'de> for AgentDate {
 /// A `*Zoned` date: `YYYY-MM-DD hh:mm:ss TZ` (e.g. `2022-02-17 23:43:00 EST`).
 ///
 /// Kept as text when parsing, because the abbreviation alone does not fix the offset
-/// (`CST` is three different zones); tesim emits only `UTC`.
+/// (`CST` is three different zones).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct ZonedDate(String);
@@ -259,6 +261,13 @@ impl ZonedDate {
     /// The zoned form of `date` for a UTC account.
     pub fn utc(date: TeDate) -> Self {
         ZonedDate(date.zoned_utc())
+    }
+
+    /// The zoned form of `date` in `zone`: its wall-clock time and the abbreviation in force at
+    /// that instant (`EST` in January, `EDT` in July for New York).
+    pub fn in_zone(date: TeDate, zone: &AccountZone) -> Self {
+        let (wall, abbreviation) = zone.wall_clock(date);
+        ZonedDate(format!("{} {abbreviation}", wall.classic()))
     }
 
     /// The wire text.
@@ -270,12 +279,15 @@ impl ZonedDate {
 impl<'de> Deserialize<'de> for ZonedDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
+        // `get`, not indexing: arbitrary text may put a multi-byte character across byte 19.
         let valid = text.len() > 20
-            && TeDate::parse_classic(&text[..19]).is_ok()
+            && text
+                .get(..19)
+                .is_some_and(|date| TeDate::parse_classic(date).is_ok())
             && text.as_bytes()[19] == b' '
-            && text[20..]
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || b"+-:/_".contains(&byte));
+            && text.as_bytes()[20..]
+                .iter()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"+-:/_".contains(byte));
         if valid {
             Ok(ZonedDate(text))
         } else {
@@ -283,6 +295,90 @@ impl<'de> Deserialize<'de> for ZonedDate {
                 "invalid zoned date `{text}`: expected `YYYY-MM-DD hh:mm:ss TZ`, e.g. `2022-02-17 23:43:00 EST`"
             )))
         }
+    }
+}
+
+/// The account's time zone (IANA name), in which classic webhooks write their dates.
+///
+/// The zone database is the one bundled into the binary (jiff's `tzdb-bundle-always`), so
+/// conversions read no file and give the same answer on every machine.
+#[derive(Clone, Debug)]
+pub struct AccountZone {
+    name: String,
+    zone: jiff::tz::TimeZone,
+}
+
+/// A time-zone name the bundled database does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown time zone `{0}`; use an IANA name such as `UTC`, `America/New_York` or `Europe/Paris`"
+)]
+pub struct UnknownZone(pub String);
+
+impl AccountZone {
+    /// UTC, the default.
+    pub fn utc() -> Self {
+        AccountZone {
+            name: "UTC".to_owned(),
+            zone: jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    /// The zone of an IANA name (`America/New_York`).
+    pub fn parse(name: &str) -> Result<Self, UnknownZone> {
+        jiff::tz::TimeZone::get(name)
+            .map(|zone| AccountZone {
+                name: name.to_owned(),
+                zone,
+            })
+            .map_err(|_| UnknownZone(name.to_owned()))
+    }
+
+    /// The IANA name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether this is UTC (no conversion happens).
+    pub fn is_utc(&self) -> bool {
+        self.name == "UTC"
+    }
+
+    /// The wall-clock time of `date` in this zone, as a naive [`TeDate`] (the zone's local
+    /// date and time read as if it were UTC: what a classic `dateStart` shows), and the zone's
+    /// abbreviation at that instant.
+    pub fn wall_clock(&self, date: TeDate) -> (TeDate, String) {
+        let Ok(timestamp) = jiff::Timestamp::from_second(date.epoch()) else {
+            return (date, "UTC".to_owned());
+        };
+        let info = self.zone.to_offset_info(timestamp);
+        let offset = i64::from(info.offset().seconds());
+        (date.plus_seconds(offset), info.abbreviation().to_owned())
+    }
+
+    /// The classic `YYYY-MM-DD hh:mm:ss` wall-clock form of `date` in this zone.
+    pub fn classic(&self, date: TeDate) -> TeDate {
+        self.wall_clock(date).0
+    }
+}
+
+impl Default for AccountZone {
+    fn default() -> Self {
+        AccountZone::utc()
+    }
+}
+
+impl PartialEq for AccountZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for AccountZone {}
+
+impl std::hash::Hash for AccountZone {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
     }
 }
 
@@ -343,6 +439,50 @@ mod tests {
         assert_eq!(classic.date(), epoch.date());
         assert!(serde_json::from_str::<AgentDate>("\"2016-10-20\"").is_err());
         assert!(serde_json::from_str::<AgentDate>("-5").is_err());
+    }
+
+    fn new_york(text: &str) -> (String, String) {
+        let zone = AccountZone::parse("America/New_York").unwrap();
+        let date = TeDate::parse_classic(text).unwrap();
+        (
+            zone.classic(date).classic(),
+            ZonedDate::in_zone(date, &zone).as_str().to_owned(),
+        )
+    }
+
+    #[test]
+    fn new_york_is_five_hours_behind_in_january_and_four_in_july() {
+        assert_eq!(
+            new_york("2022-01-15 12:00:00"),
+            (
+                "2022-01-15 07:00:00".into(),
+                "2022-01-15 07:00:00 EST".into()
+            )
+        );
+        assert_eq!(
+            new_york("2022-07-15 12:00:00"),
+            (
+                "2022-07-15 08:00:00".into(),
+                "2022-07-15 08:00:00 EDT".into()
+            )
+        );
+        // The DST switch: 2022-03-13 07:00 UTC is 03:00 EDT, one second before is 01:59:59 EST.
+        assert_eq!(new_york("2022-03-13 06:59:59").1, "2022-03-13 01:59:59 EST");
+        assert_eq!(new_york("2022-03-13 07:00:00").1, "2022-03-13 03:00:00 EDT");
+    }
+
+    #[test]
+    fn utc_is_the_identity_and_unknown_zones_are_refused() {
+        let date = TeDate::parse_classic("2022-07-15 12:00:00").unwrap();
+        assert_eq!(AccountZone::utc().classic(date), date);
+        assert_eq!(
+            ZonedDate::in_zone(date, &AccountZone::utc()),
+            ZonedDate::utc(date)
+        );
+        assert_eq!(
+            AccountZone::parse("Mars/Olympus").unwrap_err().to_string(),
+            "unknown time zone `Mars/Olympus`; use an IANA name such as `UTC`, `America/New_York` or `Europe/Paris`"
+        );
     }
 
     proptest! {

@@ -21,11 +21,12 @@ pub mod render;
 pub mod samples;
 pub mod webhook;
 
-pub use date::{AgentDate, DateError, IsoDate, TeDate, ZonedDate};
+pub use date::{AccountZone, AgentDate, DateError, IsoDate, TeDate, UnknownZone, ZonedDate};
 pub use lifecycle::{
-    Account, Agent, AgentNotification, AgentRule, AgentRuleKind, AlertSource, AlertState, Label,
-    Notification, Rule, Severity, Test, TestAlert, TestType, TimedNotification,
+    Account, Agent, AgentNotification, AgentRule, AgentRuleKind, AlertSource, AlertState, Device,
+    DeviceNotification, DeviceRule, DeviceRuleKind, Label, Notification, Rule, Severity, Test,
+    TestAlert, TestType, TimedNotification,
 };
-pub use profile::Profile;
+pub use profile::{Era, Profile};
 pub use render::render;
 pub use webhook::{EventType, ParseError, WebhookEvent, parse_event};

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::TeDate;
+use crate::date::{AccountZone, TeDate};
 
 /// Alert severity (reference §1.5 for webhooks, §3.2 and §4.4 for the APIs, each with its
 /// own spelling).
@@ -227,6 +227,9 @@ pub struct Rule {
     pub expression: String,
     /// Severity of the alerts it raises.
     pub severity: Severity,
+    /// Whether webhooks announce the clear (reference §6.3): `false` sends the trigger only,
+    /// while the API still shows the alert cleared.
+    pub notify_on_clear: bool,
 }
 
 /// A ThousandEyes agent (Cloud or Enterprise).
@@ -251,6 +254,9 @@ pub struct Account {
     pub aid: u64,
     /// Account-group name.
     pub name: String,
+    /// The account's time zone: classic webhook dates are its wall-clock time (reference
+    /// §6.1); the APIs answer in UTC.
+    pub time_zone: AccountZone,
 }
 
 /// The lifecycle state of an alert.
@@ -388,6 +394,73 @@ pub struct AgentNotification {
     pub state: AlertState,
 }
 
+/// The kinds of device notification (reference §6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceRuleKind {
+    /// Device Data: a metric of a monitored device or interface crossed a threshold.
+    Data,
+    /// Device Status: the device stopped answering (or came back).
+    Status,
+}
+
+impl DeviceRuleKind {
+    /// The classic `type` label (`"Device Data"`, `"Device Status"`).
+    pub fn label(self) -> &'static str {
+        match self {
+            DeviceRuleKind::Data => "Device Data",
+            DeviceRuleKind::Status => "Device Status",
+        }
+    }
+}
+
+/// A device notification rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceRule {
+    /// `ruleId`.
+    pub id: u64,
+    /// `ruleName`.
+    pub name: String,
+    /// `ruleExpression`.
+    pub expression: String,
+    /// Data or Status.
+    pub kind: DeviceRuleKind,
+    /// Severity.
+    pub severity: Severity,
+}
+
+/// A monitored network device.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Device {
+    /// `deviceId`.
+    pub id: u64,
+    /// `deviceName`.
+    pub name: String,
+    /// `ipAddress`.
+    pub ip_address: String,
+}
+
+/// A Device Data or Device Status notification at one moment of its life.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceNotification {
+    /// The notification's id (`alertId`).
+    pub number: u64,
+    /// The account.
+    pub account: Arc<Account>,
+    /// The rule.
+    pub rule: Arc<DeviceRule>,
+    /// The device concerned.
+    pub device: Arc<Device>,
+    /// When it triggered.
+    pub start: TeDate,
+    /// `metricsAtStart`, e.g. `"CPU Load: 97%"`.
+    pub metrics_at_start: String,
+    /// `metricsAtEnd` once cleared.
+    pub metrics_at_end: String,
+    /// Active, or cleared with its end.
+    pub state: AlertState,
+}
+
 /// What a notification says happened.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Notification {
@@ -401,6 +474,10 @@ pub enum Notification {
     AgentTrigger(AgentNotification),
     /// An agent notification cleared.
     AgentClear(AgentNotification),
+    /// A Device Data or Device Status notification triggered.
+    DeviceTrigger(DeviceNotification),
+    /// A Device Data or Device Status notification cleared.
+    DeviceClear(DeviceNotification),
 }
 
 impl Notification {
@@ -412,6 +489,8 @@ impl Notification {
             Notification::AlertClear(_) => "alert-clear",
             Notification::AgentTrigger(_) => "agent-trigger",
             Notification::AgentClear(_) => "agent-clear",
+            Notification::DeviceTrigger(_) => "device-trigger",
+            Notification::DeviceClear(_) => "device-clear",
         }
     }
 
@@ -424,6 +503,9 @@ impl Notification {
             }
             Notification::AgentTrigger(notice) | Notification::AgentClear(notice) => {
                 Some(format!("agent-{}", notice.number))
+            }
+            Notification::DeviceTrigger(notice) | Notification::DeviceClear(notice) => {
+                Some(format!("device-{}", notice.number))
             }
         }
     }

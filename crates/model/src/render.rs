@@ -1,16 +1,22 @@
 //! Writes a lifecycle [`Notification`] as the classic webhook payload of one [`Profile`].
 //!
-//! Every difference between payload eras lives in this file, so the eras can be compared
-//! side by side. Sources for each choice are in the reference (§1.4–§1.7, §5.1).
+//! The renderers never ask which era they write: they read the era's traits
+//! ([`crate::profile::Era`], one row of [`crate::profile::ERAS`]), so an era is a row of data
+//! and this file, [`crate::api_v6`] and [`crate::api_v7`] stay free of per-era arms. Sources for
+//! each trait are in the reference (§1.4–§1.7, §5.1, §6).
 
-use crate::date::{AgentDate, ZonedDate};
+use crate::date::{AccountZone, AgentDate, TeDate, ZonedDate};
 use crate::lifecycle::{
-    AgentNotification, AlertSource, AlertState, Notification, TestAlert, TimedNotification,
+    Account, AgentNotification, AlertSource, AlertState, DeviceNotification, DeviceRuleKind, Label,
+    Notification, TestAlert, TimedNotification,
 };
-use crate::profile::Profile;
+use crate::profile::{
+    ActiveMetrics, AgentEvents, AlertIdKind, DeviceEvents, Era, LinkVersion, PermalinkForm,
+    Profile, RuleAid,
+};
 use crate::webhook::{
-    Active, AgentAlert, Alert, AlertAgent, AlertBody, AlertId, ApiLink, EventBody, TitleSeverity,
-    WebhookEvent,
+    Active, AgentAlert, Alert, AlertAgent, AlertBody, AlertId, ApiLink, DeviceAlert, EventBody,
+    TitleSeverity, WebhookEvent,
 };
 
 /// What ThousandEyes writes in `metricsAtEnd` when the rule went away mid-alert [tebot].
@@ -18,70 +24,98 @@ pub const RULE_REMOVED_METRICS: &str = "N/A (rule modified or removed from test)
 
 /// The classic payload of `timed` in `profile`.
 pub fn render(profile: Profile, timed: &TimedNotification) -> WebhookEvent {
+    let era = profile.era();
+    let agent_body = |notice: &AgentNotification| match era.agent_events {
+        AgentEvents::AgentTypes => None,
+        AgentEvents::AlertTypes => Some(AlertBody::Agent(agent_alert(era, notice))),
+    };
     let body = match &timed.notification {
         Notification::WebhookTest => EventBody::WebhookTest,
         Notification::AlertTrigger(alert) => {
-            EventBody::AlertTrigger(AlertBody::Test(test_alert(profile, alert)))
+            EventBody::AlertTrigger(AlertBody::Test(test_alert(era, alert)))
         }
         Notification::AlertClear(alert) => {
-            EventBody::AlertClear(AlertBody::Test(test_alert(profile, alert)))
+            EventBody::AlertClear(AlertBody::Test(test_alert(era, alert)))
         }
-        Notification::AgentTrigger(notice) => match profile {
-            Profile::Modern2025 => {
-                EventBody::AlertTrigger(AlertBody::Agent(agent_alert(profile, notice)))
-            }
-            _ => EventBody::AgentTrigger(agent_alert(profile, notice)),
+        Notification::AgentTrigger(notice) => match agent_body(notice) {
+            Some(body) => EventBody::AlertTrigger(body),
+            None => EventBody::AgentTrigger(agent_alert(era, notice)),
         },
-        Notification::AgentClear(notice) => match profile {
-            Profile::Modern2025 => {
-                EventBody::AlertClear(AlertBody::Agent(agent_alert(profile, notice)))
-            }
-            _ => EventBody::AgentClear(agent_alert(profile, notice)),
+        Notification::AgentClear(notice) => match agent_body(notice) {
+            Some(body) => EventBody::AlertClear(body),
+            None => EventBody::AgentClear(agent_alert(era, notice)),
         },
+        Notification::DeviceTrigger(notice) => EventBody::AlertTrigger(device_body(era, notice)),
+        Notification::DeviceClear(notice) => EventBody::AlertClear(device_body(era, notice)),
     };
     WebhookEvent {
-        event_id: event_id(profile, timed),
+        event_id: event_id(era, timed),
         body,
     }
 }
 
-/// `eventId` as each era writes it (reference §1.4).
-fn event_id(profile: Profile, timed: &TimedNotification) -> String {
-    match (&timed.notification, profile) {
+/// `eventId` as each era writes it (reference §1.4, §6.2).
+fn event_id(era: &Era, timed: &TimedNotification) -> String {
+    match &timed.notification {
         // Epoch milliseconds of the press of the Test button; the sub-second part comes from
         // the sequence so two tests in one second still get distinct ids.
-        (Notification::WebhookTest, _) => {
+        Notification::WebhookTest => {
             (timed.at.epoch_millis() + (timed.sequence % 1000) as i64).to_string()
         }
-        (
-            Notification::AlertTrigger(alert) | Notification::AlertClear(alert),
-            Profile::Modern2025,
-        ) => {
-            format!("{}--{}", timed.uuid, alert.uuid)
+        Notification::AlertTrigger(alert) | Notification::AlertClear(alert) => match era.alert_id {
+            AlertIdKind::Uuid => format!("{}--{}", timed.uuid, alert.uuid),
+            AlertIdKind::Integer => {
+                format!("{}-{}", timed.sequence, era.ids.id(alert.number))
+            }
+        },
+        // As agent notifications of the same era (no device capture is known).
+        Notification::DeviceTrigger(notice) | Notification::DeviceClear(notice) => {
+            format!(
+                "{}-{}",
+                era.ids.id(timed.sequence),
+                era.ids.id(notice.number)
+            )
         }
-        (Notification::AlertTrigger(alert) | Notification::AlertClear(alert), _) => {
-            format!("{}-{}", timed.sequence, alert.number)
-        }
-        (Notification::AgentTrigger(notice) | Notification::AgentClear(notice), _) => {
-            format!("{}-{}", timed.sequence, notice.number)
+        // KB: `"164522-5744505"`; 2025: `"562949953436734-562949955000593"` [keep].
+        Notification::AgentTrigger(notice) | Notification::AgentClear(notice) => {
+            match era.agent_events {
+                AgentEvents::AgentTypes => format!("{}-{}", timed.sequence, notice.number),
+                AgentEvents::AlertTypes => format!(
+                    "{}-{}",
+                    era.ids.id(timed.sequence),
+                    era.ids.id(notice.number)
+                ),
+            }
         }
     }
 }
 
-/// The app link of an alert: the KB writes `/alerts/list?`, later eras `/alerts/list/?`.
+/// The account-group id as `profile` writes it (`__a=`, `ruleAid`, the API's `aid`).
+pub fn account_id(profile: Profile, account: &Account) -> u64 {
+    profile.era().ids.id(account.aid)
+}
+
+/// The app link of an alert: the KB writes `/alerts/list?`, later eras `/alerts/list/?`; `aid`
+/// is the scenario's account id, written in the era's id size.
 pub fn permalink(profile: Profile, aid: u64, alert_id: &AlertId) -> String {
-    let slash = if profile == Profile::Kb2014 { "" } else { "/" };
+    let era = profile.era();
+    let slash = match era.permalink {
+        PermalinkForm::NoSlash => "",
+        PermalinkForm::Slash => "/",
+    };
+    let aid = era.ids.id(aid);
     format!("https://app.thousandeyes.com/alerts/list{slash}?__a={aid}&alertId={alert_id}")
 }
 
 /// `apiLinks` of a test alert: the KB's unversioned `http://` links, then `/v4/` over https
 /// (still v4 in 2025 captures).
 pub fn api_links(profile: Profile, alert: &TestAlert) -> Vec<ApiLink> {
-    let base = match profile {
-        Profile::Kb2014 => "http://api.thousandeyes.com",
-        _ => "https://api.thousandeyes.com/v4",
+    let era = profile.era();
+    let base = match era.api_links {
+        LinkVersion::Unversioned => "http://api.thousandeyes.com",
+        LinkVersion::V4 => "https://api.thousandeyes.com/v4",
     };
-    let test_id = alert.test.id;
+    let test_id = era.ids.id(alert.test.id);
     vec![
         ApiLink {
             rel: "related".into(),
@@ -94,10 +128,21 @@ pub fn api_links(profile: Profile, alert: &TestAlert) -> Vec<ApiLink> {
     ]
 }
 
-fn alert_id(profile: Profile, alert: &TestAlert) -> AlertId {
-    match profile {
-        Profile::Modern2025 => AlertId::Uuid(alert.uuid.clone()),
-        _ => AlertId::Number(alert.number),
+/// The `alertId` of a test alert in `profile`.
+pub fn alert_id(profile: Profile, alert: &TestAlert) -> AlertId {
+    let era = profile.era();
+    match era.alert_id {
+        AlertIdKind::Uuid => AlertId::Uuid(alert.uuid.clone()),
+        AlertIdKind::Integer => AlertId::Number(era.ids.id(alert.number)),
+    }
+}
+
+/// The integer `alertId` of an agent notification in `profile` (KB: `agentNotificationId`).
+pub fn agent_alert_id(profile: Profile, notice: &AgentNotification) -> u64 {
+    let era = profile.era();
+    match era.agent_events {
+        AgentEvents::AgentTypes => notice.number,
+        AgentEvents::AlertTypes => era.ids.id(notice.number),
     }
 }
 
@@ -109,75 +154,91 @@ fn active(state: AlertState) -> Active {
     }
 }
 
-fn test_alert(profile: Profile, alert: &TestAlert) -> Alert {
-    let id = alert_id(profile, alert);
-    let link = permalink(profile, alert.account.aid, &id);
+/// A classic date string: the account zone's wall-clock time, no identifier (§6.1).
+fn wall(zone: &AccountZone, date: TeDate) -> TeDate {
+    zone.classic(date)
+}
+
+fn zoned(era: &Era, zone: &AccountZone, date: Option<TeDate>) -> Option<ZonedDate> {
+    date.filter(|_| era.zoned_dates)
+        .map(|date| ZonedDate::in_zone(date, zone))
+}
+
+fn test_alert(era: &Era, alert: &TestAlert) -> Alert {
+    let id = alert_id(era.profile, alert);
+    let link = permalink(era.profile, alert.account.aid, &id);
+    let zone = &alert.account.time_zone;
     let end = alert.state.end();
-    let modern = profile == Profile::Modern2025;
-    let since_2021 = profile != Profile::Kb2014;
     Alert {
-        rule_id: alert.rule.id,
+        rule_id: era.ids.id(alert.rule.id),
         alert_id: id,
-        test_id: alert.test.id,
+        test_id: era.ids.id(alert.test.id),
         test_name: alert.test.name.clone(),
-        active: since_2021.then(|| active(alert.state)),
+        active: era.top_level_active.then(|| active(alert.state)),
         rule_expression: alert.rule.expression.clone(),
-        date_start: alert.start,
-        date_start_zoned: modern.then(|| ZonedDate::utc(alert.start)),
-        date_end: end,
-        date_end_zoned: end.filter(|_| modern).map(ZonedDate::utc),
+        date_start: wall(zone, alert.start),
+        date_start_zoned: zoned(era, zone, Some(alert.start)),
+        date_end: end.map(|end| wall(zone, end)),
+        date_end_zoned: zoned(era, zone, end),
         violation_count: u32::try_from(alert.violation_count()).unwrap_or(u32::MAX),
         rule_name: alert.rule.name.clone(),
         // 2021 captures show 0 [tebot]; 2022 and later the account group's id [ezabala][keep].
-        rule_aid: match profile {
-            Profile::Kb2014 => None,
-            Profile::V6_2021 => Some(0),
-            Profile::Modern2025 => Some(alert.account.aid),
+        rule_aid: match era.rule_aid {
+            RuleAid::Absent => None,
+            RuleAid::Zero => Some(0),
+            RuleAid::Account => Some(era.ids.id(alert.account.aid)),
         },
-        severity: modern.then_some(TitleSeverity(alert.rule.severity)),
+        severity: era.severity.then_some(TitleSeverity(alert.rule.severity)),
         agents: Some(
             alert
                 .sources
                 .iter()
-                .map(|source| alert_agent(profile, alert, source, &link))
+                .map(|source| alert_agent(era, alert, source, &link))
                 .collect(),
         ),
         test_type: alert.test.kind.label().to_owned(),
-        test_labels: since_2021.then(|| alert.test.labels.clone()),
-        test_targets_description: since_2021.then(|| alert.test.targets.clone()),
+        test_labels: era.test_context.then(|| {
+            alert
+                .test
+                .labels
+                .iter()
+                .map(|label| Label {
+                    id: era.ids.id(label.id),
+                    name: label.name.clone(),
+                })
+                .collect()
+        }),
+        test_targets_description: era.test_context.then(|| alert.test.targets.clone()),
         permalink: Some(link),
-        api_links: Some(api_links(profile, alert)),
+        api_links: Some(api_links(era.profile, alert)),
     }
 }
 
-fn alert_agent(
-    profile: Profile,
-    alert: &TestAlert,
-    source: &AlertSource,
-    link: &str,
-) -> AlertAgent {
+fn alert_agent(era: &Era, alert: &TestAlert, source: &AlertSource, link: &str) -> AlertAgent {
     // Once the alert is over, every agent is over too: "forced 0 after alert clears" (v6 docs),
     // and 2 with the N/A text when the rule went away [tebot].
     let state = match alert.state {
         AlertState::Active => source.state,
         over => over_for_source(over, source.state),
     };
-    let metrics_at_end = match (profile, state) {
+    let metrics_at_end = match (era.active_metrics, state) {
         (_, AlertState::RuleRemoved { .. }) => RULE_REMOVED_METRICS.to_owned(),
         // The KB samples carry the latest round even while active; 2021 on, "" while active.
-        (Profile::Kb2014, _) => source.metrics_latest.clone(),
-        (_, AlertState::Active) => String::new(),
-        (_, AlertState::Cleared { .. }) => source.metrics_latest.clone(),
+        (ActiveMetrics::LatestRound, _) => source.metrics_latest.clone(),
+        (ActiveMetrics::Empty, AlertState::Active) => String::new(),
+        (ActiveMetrics::Empty, AlertState::Cleared { .. }) => source.metrics_latest.clone(),
     };
+    let zone = &alert.account.time_zone;
     AlertAgent {
-        date_start: source.start,
-        date_end: state.end(),
+        date_start: wall(zone, source.start),
+        date_end: state.end().map(|end| wall(zone, end)),
         active: active(state),
         metrics_at_start: source.metrics_at_start.clone(),
         metrics_at_end,
+        // Cloud-agent ids stay small even in 15-digit accounts (`4503` in [keep]).
         agent_id: source.agent.id,
         agent_name: source.agent.name.clone(),
-        location_name: (profile == Profile::Kb2014).then(|| source.agent.location.clone()),
+        location_name: era.location_name.then(|| source.agent.location.clone()),
         permalink: Some(format!("{link}&agentId={}", source.agent.id)),
     }
 }
@@ -194,17 +255,20 @@ fn over_for_source(alert_state: AlertState, source_state: AlertState) -> AlertSt
     }
 }
 
-fn agent_alert(profile: Profile, notice: &AgentNotification) -> AgentAlert {
+fn agent_alert(era: &Era, notice: &AgentNotification) -> AgentAlert {
     let end = notice.state.end();
-    match profile {
-        // The 2025 shape [keep]: classic date strings, zoned dates, numeric alertId, no
-        // metrics. `dateEnd`/`dateEndZoned` on a clear are inferred.
-        Profile::Modern2025 => AgentAlert {
+    let zone = &notice.account.time_zone;
+    match era.agent_events {
+        // The October 2021 shape [rn-2021-10], seen in 2025 [keep]: classic date strings,
+        // zoned dates, integer alertId, no metrics. `dateEnd`/`dateEndZoned` on a clear are
+        // inferred; v6-2022 repeats the 2025 body with its own id size and no capture.
+        AgentEvents::AlertTypes => AgentAlert {
             agent_rule_id: None,
             agent_notification_id: None,
-            alert_id: Some(AlertId::Number(notice.number)),
-            rule_id: Some(notice.rule.id),
-            agent_id: notice.agent.id,
+            alert_id: Some(AlertId::Number(era.ids.id(notice.number))),
+            rule_id: Some(era.ids.id(notice.rule.id)),
+            // Enterprise agents of modern accounts have 15-digit ids (562949953424211 [keep]).
+            agent_id: era.ids.id(notice.agent.id),
             hostname: notice.agent.hostname.clone(),
             agent_name: notice.agent.name.clone(),
             ip_address: notice.agent.ip_address.clone(),
@@ -212,18 +276,19 @@ fn agent_alert(profile: Profile, notice: &AgentNotification) -> AgentAlert {
             alert_type: Some("Agent".to_owned()),
             rule_expression: notice.rule.expression.clone(),
             rule_name: notice.rule.name.clone(),
-            rule_aid: Some(notice.account.aid),
-            severity: Some(TitleSeverity(notice.rule.severity)),
-            date_start: AgentDate::Classic(notice.start),
-            date_start_zoned: Some(ZonedDate::utc(notice.start)),
-            date_end: end.map(AgentDate::Classic),
-            date_end_zoned: end.map(ZonedDate::utc),
+            rule_aid: Some(era.ids.id(notice.account.aid)),
+            severity: era.severity.then_some(TitleSeverity(notice.rule.severity)),
+            date_start: AgentDate::Classic(wall(zone, notice.start)),
+            date_start_zoned: zoned(era, zone, Some(notice.start)),
+            date_end: end.map(|end| AgentDate::Classic(wall(zone, end))),
+            date_end_zoned: zoned(era, zone, end),
             metrics_at_start: None,
             metrics_at_end: None,
         },
         // The KB (2019) shape, also used for v6-2021: no 2021 capture of an agent
-        // notification is known, so that era repeats the KB's (a documented guess).
-        Profile::Kb2014 | Profile::V6_2021 => AgentAlert {
+        // notification is known, so that era repeats the KB's (a documented guess). Epoch
+        // seconds are an instant: no zone applies.
+        AgentEvents::AgentTypes => AgentAlert {
             agent_rule_id: Some(notice.rule.id),
             agent_notification_id: Some(notice.number),
             alert_id: None,
@@ -248,5 +313,64 @@ fn agent_alert(profile: Profile, notice: &AgentNotification) -> AgentAlert {
                 _ => notice.metrics_at_end.clone(),
             }),
         },
+    }
+}
+
+/// The Device Topology link of a device notification. The page is named in the release note
+/// (§6.1); its URL is tesim's guess, built like the alert list's.
+pub fn device_permalink(profile: Profile, aid: u64, device_id: u64) -> String {
+    let ids = profile.era().ids;
+    format!(
+        "https://app.thousandeyes.com/network-devices/topology/?__a={}&deviceId={}",
+        ids.id(aid),
+        ids.id(device_id)
+    )
+}
+
+fn device_body(era: &Era, notice: &DeviceNotification) -> AlertBody {
+    let zone = &notice.account.time_zone;
+    let end = notice.state.end();
+    let standard = era.device_events == DeviceEvents::Standard;
+    // §6.1: "Device Status notifications gained dateEnd" in October 2021; Device Data clears
+    // carried it before (inferred).
+    let end = end.filter(|_| standard || notice.rule.kind == DeviceRuleKind::Data);
+    let date = |date: TeDate| {
+        if standard {
+            AgentDate::Classic(wall(zone, date))
+        } else {
+            AgentDate::Epoch(date)
+        }
+    };
+    let device = DeviceAlert {
+        alert_id: era.ids.id(notice.number),
+        rule_id: era.ids.id(notice.rule.id),
+        alert_type: notice.rule.kind.label().to_owned(),
+        device_id: era.ids.id(notice.device.id),
+        device_name: notice.device.name.clone(),
+        ip_address: notice.device.ip_address.clone(),
+        active: active(notice.state),
+        rule_expression: notice.rule.expression.clone(),
+        rule_name: notice.rule.name.clone(),
+        rule_aid: (era.rule_aid != RuleAid::Absent).then(|| era.ids.id(notice.account.aid)),
+        severity: era.severity.then_some(TitleSeverity(notice.rule.severity)),
+        date_start: date(notice.start),
+        date_start_zoned: zoned(era, zone, Some(notice.start)),
+        date_end: end.map(date),
+        date_end_zoned: zoned(era, zone, end),
+        metrics_at_start: notice.metrics_at_start.clone(),
+        metrics_at_end: match notice.state {
+            AlertState::Active => String::new(),
+            _ => notice.metrics_at_end.clone(),
+        },
+        permalink: Some(device_permalink(
+            era.profile,
+            notice.account.aid,
+            notice.device.id,
+        )),
+    };
+    if standard {
+        AlertBody::Device(device)
+    } else {
+        AlertBody::LegacyDevice(device)
     }
 }

@@ -312,6 +312,60 @@ pub struct AgentAlert {
     pub metrics_at_end: Option<String>,
 }
 
+/// The body of a Device Data or Device Status notification (reference §6.1). No capture is
+/// known: the field names follow the agent notification's where they mean the same, and
+/// `deviceId`/`deviceName` are tesim's guess.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceAlert {
+    /// Correlates trigger and clear.
+    pub alert_id: u64,
+    /// Rule id.
+    pub rule_id: u64,
+    /// `"Device Data"` or `"Device Status"`.
+    #[serde(rename = "type")]
+    pub alert_type: String,
+    /// Device id.
+    pub device_id: u64,
+    /// Device name.
+    pub device_name: String,
+    /// Device IP address.
+    #[serde(default)]
+    pub ip_address: String,
+    /// 1 active, 0 cleared.
+    pub active: Active,
+    /// Rule expression.
+    pub rule_expression: String,
+    /// Rule name.
+    pub rule_name: String,
+    /// Account-group id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_aid: Option<u64>,
+    /// Severity (eras that write it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<TitleSeverity>,
+    /// When it triggered: a date string since October 2021, epoch seconds before.
+    pub date_start: AgentDate,
+    /// `dateStart` in the account's zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_start_zoned: Option<ZonedDate>,
+    /// When it cleared (on Device Status clears only since October 2021).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_end: Option<AgentDate>,
+    /// `dateEnd` in the account's zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_end_zoned: Option<ZonedDate>,
+    /// Metrics when it triggered.
+    #[serde(default)]
+    pub metrics_at_start: String,
+    /// Metrics when it cleared, `""` on a trigger.
+    #[serde(default)]
+    pub metrics_at_end: String,
+    /// Link to the device in the Device Topology page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permalink: Option<String>,
+}
+
 /// What an `ALERT_NOTIFICATION_*` carries under `alert`: a test alert, or (2025 era) an
 /// agent notification, which is then repeated under `agentAlert`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -320,6 +374,11 @@ pub enum AlertBody {
     Test(Alert),
     /// An agent notification in the 2025 shape (`alert.type` is `"Agent"`).
     Agent(AgentAlert),
+    /// A device notification from October 2021: under `alert` and the deprecated
+    /// `deviceAlert`.
+    Device(DeviceAlert),
+    /// A device notification before October 2021: under `deviceAlert` only.
+    LegacyDevice(DeviceAlert),
 }
 
 /// What an event carries, by event type.
@@ -376,6 +435,12 @@ impl WebhookEvent {
             | EventBody::AlertClear(AlertBody::Agent(agent))
             | EventBody::AgentTrigger(agent)
             | EventBody::AgentClear(agent) => agent_key(agent),
+            EventBody::AlertTrigger(
+                AlertBody::Device(device) | AlertBody::LegacyDevice(device),
+            )
+            | EventBody::AlertClear(AlertBody::Device(device) | AlertBody::LegacyDevice(device)) => {
+                Some(device.alert_id.to_string())
+            }
         }
     }
 
@@ -400,6 +465,12 @@ impl Serialize for WebhookEvent {
                     map.serialize_entry("alert", agent)?;
                     map.serialize_entry("agentAlert", agent)?;
                 }
+                // §6.1: the same content under `alert` and the deprecated `deviceAlert`.
+                AlertBody::Device(device) => {
+                    map.serialize_entry("alert", device)?;
+                    map.serialize_entry("deviceAlert", device)?;
+                }
+                AlertBody::LegacyDevice(device) => map.serialize_entry("deviceAlert", device)?,
             },
             EventBody::AgentTrigger(agent) | EventBody::AgentClear(agent) => {
                 map.serialize_entry("agentAlert", agent)?
@@ -480,8 +551,19 @@ fn from_value(value: serde_json::Value) -> Result<WebhookEvent, ParseError> {
     };
     let body = match event_type {
         EventType::WebhookTest => EventBody::WebhookTest,
-        EventType::AlertNotificationTrigger => EventBody::AlertTrigger(alert_body(take("alert")?)?),
-        EventType::AlertNotificationClear => EventBody::AlertClear(alert_body(take("alert")?)?),
+        // Before October 2021 a device notification came under `deviceAlert` alone (guess).
+        EventType::AlertNotificationTrigger | EventType::AlertNotificationClear => {
+            let body = match (object.remove("alert"), object.remove("deviceAlert")) {
+                (Some(alert), _) => alert_body(alert)?,
+                (None, Some(device)) => AlertBody::LegacyDevice(decode("deviceAlert", device)?),
+                (None, None) => return Err(field_error("alert", "missing field")),
+            };
+            if event_type == EventType::AlertNotificationTrigger {
+                EventBody::AlertTrigger(body)
+            } else {
+                EventBody::AlertClear(body)
+            }
+        }
         EventType::AgentAlertNotificationTrigger => {
             EventBody::AgentTrigger(decode("agentAlert", take("agentAlert")?)?)
         }
@@ -493,11 +575,10 @@ fn from_value(value: serde_json::Value) -> Result<WebhookEvent, ParseError> {
 }
 
 fn alert_body(value: serde_json::Value) -> Result<AlertBody, ParseError> {
-    let is_agent = value.get("type").and_then(serde_json::Value::as_str) == Some("Agent");
-    if is_agent {
-        decode("alert", value).map(AlertBody::Agent)
-    } else {
-        decode("alert", value).map(AlertBody::Test)
+    match value.get("type").and_then(serde_json::Value::as_str) {
+        Some("Agent") => decode("alert", value).map(AlertBody::Agent),
+        Some("Device Data" | "Device Status") => decode("alert", value).map(AlertBody::Device),
+        _ => decode("alert", value).map(AlertBody::Test),
     }
 }
 

@@ -143,8 +143,12 @@ pub fn scenario_events(timeline: &Timeline) -> Vec<CustomEvent> {
             order_key: timed.notification.order_key().map(Arc::from),
             kind: match timed.notification {
                 Notification::WebhookTest => "test",
-                Notification::AlertTrigger(_) | Notification::AgentTrigger(_) => "trigger",
-                Notification::AlertClear(_) | Notification::AgentClear(_) => "clear",
+                Notification::AlertTrigger(_)
+                | Notification::AgentTrigger(_)
+                | Notification::DeviceTrigger(_) => "trigger",
+                Notification::AlertClear(_)
+                | Notification::AgentClear(_)
+                | Notification::DeviceClear(_) => "clear",
             },
             notification: custom::notification(timed),
         })

@@ -19,6 +19,9 @@ pub enum PlanError {
         /// What was given.
         text: String,
     },
+    /// The account time zone is not an IANA name tesim knows.
+    #[error(transparent)]
+    TimeZone(#[from] tesim_model::date::UnknownZone),
     /// The system clock cannot be read as a date.
     #[error("the system clock is outside the dates ThousandEyes can write (before 1970?)")]
     Clock,
@@ -52,10 +55,23 @@ pub fn timeline(
     seed: u64,
     start_text: Option<&str>,
 ) -> Result<Timeline, PlanError> {
+    timeline_in(scenario, seed, start_text, None)
+}
+
+/// [`timeline`] with an IANA time zone (`America/New_York`) overriding the scenario's account
+/// zone.
+pub fn timeline_in(
+    scenario: &str,
+    seed: u64,
+    start_text: Option<&str>,
+    time_zone: Option<&str>,
+) -> Result<Timeline, PlanError> {
     let source = tesim_scenario::load(scenario)?;
+    let time_zone = time_zone.map(tesim_model::AccountZone::parse).transpose()?;
     Ok(source.compile(Options {
         seed,
         start: start(start_text)?,
+        time_zone,
     })?)
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use tesim_model::{Account, TeDate};
+use tesim_model::{Account, AccountZone, TeDate};
 
 use crate::error::Diagnostic;
 use crate::file::ScenarioFile;
@@ -26,12 +26,14 @@ use play::Player;
 use world::World;
 
 /// Inputs that are not in the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// Seeds every generated id and every random choice.
     pub seed: u64,
     /// Instant of offset zero; the file's `start`, or [`DEFAULT_START`], when `None`.
     pub start: Option<TeDate>,
+    /// The account's time zone (`--timezone`); the file's `timezone`, or UTC, when `None`.
+    pub time_zone: Option<AccountZone>,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
         Options {
             seed: DEFAULT_SEED,
             start: None,
+            time_zone: None,
         }
     }
 }
@@ -62,7 +65,8 @@ pub fn compile(
         text,
         diagnostics: Vec::new(),
     };
-    let start = start_date(&mut ctx, file, options);
+    let start = start_date(&mut ctx, file, &options);
+    let time_zone = time_zone(&mut ctx, file, options.time_zone);
     if let Some(first_extra) = file.steps.get(MAX_STEPS) {
         let message = format!(
             "{} steps; at most {MAX_STEPS} per scenario: use `burst` or `flap` to generate many",
@@ -74,6 +78,7 @@ pub fn compile(
     let account = Arc::new(Account {
         aid: file.account.aid,
         name: file.account.name.clone(),
+        time_zone,
     });
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let world = World::build(&mut ctx, file);
@@ -110,7 +115,7 @@ pub fn compile(
 }
 
 /// Offset zero: the caller's, else the file's, else [`DEFAULT_START`].
-fn start_date(ctx: &mut Ctx<'_>, file: &ScenarioFile, options: Options) -> TeDate {
+fn start_date(ctx: &mut Ctx<'_>, file: &ScenarioFile, options: &Options) -> TeDate {
     match (options.start, &file.start) {
         (Some(start), _) => start,
         (None, Some(start)) => match TeDate::parse_classic(start.get_ref()) {
@@ -142,6 +147,18 @@ fn check_end_date(ctx: &mut Ctx<'_>, file: &ScenarioFile, start: TeDate, steps: 
         offset::display(last)
     );
     ctx.error(span, "start", message);
+}
+
+/// The account's zone: the caller's, else the file's, else UTC.
+fn time_zone(ctx: &mut Ctx<'_>, file: &ScenarioFile, given: Option<AccountZone>) -> AccountZone {
+    match (given, &file.timezone) {
+        (Some(zone), _) => zone,
+        (None, Some(name)) => AccountZone::parse(name.get_ref()).unwrap_or_else(|err| {
+            ctx.error(name.span(), "timezone", err.to_string());
+            AccountZone::utc()
+        }),
+        (None, None) => AccountZone::utc(),
+    }
 }
 
 /// The text being compiled and the problems found so far.

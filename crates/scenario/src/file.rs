@@ -15,6 +15,9 @@ pub struct ScenarioFile {
     pub description: String,
     /// Instant of offset zero (`YYYY-MM-DD hh:mm:ss`, UTC); a fixed default otherwise.
     pub start: Option<Spanned<String>>,
+    /// The account's IANA time zone (`America/New_York`): classic webhook dates are written in
+    /// its wall-clock time. UTC otherwise.
+    pub timezone: Option<Spanned<String>>,
     /// The account group.
     #[serde(default)]
     pub account: AccountDef,
@@ -32,6 +35,12 @@ pub struct ScenarioFile {
     /// Agent notification rules.
     #[serde(default)]
     pub agent_rules: Vec<AgentRuleDef>,
+    /// Monitored network devices.
+    #[serde(default)]
+    pub devices: Vec<DeviceDef>,
+    /// Device Data and Device Status notification rules.
+    #[serde(default)]
+    pub device_rules: Vec<DeviceRuleDef>,
     /// The timeline.
     #[serde(default)]
     pub steps: Vec<StepDef>,
@@ -114,6 +123,13 @@ pub struct RuleDef {
     pub expression: String,
     /// `info`, `minor`, `major` or `critical`.
     pub severity: Option<Spanned<String>>,
+    /// `false`: webhooks announce the trigger only, never the clear (reference §6.3).
+    #[serde(default = "yes")]
+    pub notify_on_clear: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[[agents]]`
@@ -148,6 +164,34 @@ pub struct AgentRuleDef {
     pub severity: Option<Spanned<String>>,
 }
 
+/// `[[devices]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceDef {
+    /// `deviceId`.
+    pub id: Spanned<u64>,
+    /// `deviceName`.
+    pub name: String,
+    /// IP address; generated from the id otherwise.
+    pub ip: Option<String>,
+}
+
+/// `[[device-rules]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRuleDef {
+    /// `ruleId`.
+    pub id: Spanned<u64>,
+    /// `data` (Device Data) or `status` (Device Status).
+    pub kind: Spanned<String>,
+    /// Rule name.
+    pub name: String,
+    /// Rule expression.
+    pub expression: String,
+    /// Severity.
+    pub severity: Option<Spanned<String>>,
+}
+
 /// `[[steps]]`: one thing that happens. Which keys apply depends on `action`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -168,6 +212,8 @@ pub struct StepDef {
     pub agents: Option<Spanned<Vec<u64>>>,
     /// One agent id.
     pub agent: Option<Spanned<u64>>,
+    /// One device id (device-trigger).
+    pub device: Option<Spanned<u64>>,
     /// Metrics text for the agents concerned.
     pub metrics: Option<String>,
     /// Fixed numeric alert id (to reproduce a real sample); generated otherwise.

@@ -49,6 +49,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "day-in-the-life",
         include_str!("../../../scenarios/day-in-the-life.toml"),
     ),
+    (
+        "device-notifications",
+        include_str!("../../../scenarios/device-notifications.toml"),
+    ),
+    (
+        "trigger-only",
+        include_str!("../../../scenarios/trigger-only.toml"),
+    ),
 ];
 
 /// A scenario's text and where it came from, before compiling.

@@ -49,6 +49,13 @@ pub fn scenario_events(timeline: &Timeline) -> Vec<Event> {
                 Notification::AlertTrigger(alert) | Notification::AlertClear(alert) => {
                     format!("{}, alert {}", timed.notification.kind_name(), alert.number)
                 }
+                Notification::DeviceTrigger(notice) | Notification::DeviceClear(notice) => {
+                    format!(
+                        "{}, device alert {}",
+                        timed.notification.kind_name(),
+                        notice.number
+                    )
+                }
                 Notification::AgentTrigger(notice) | Notification::AgentClear(notice) => {
                     format!(
                         "{}, agent alert {}",
@@ -121,6 +128,7 @@ fn test_alert(spec: AlertSpec<'_>, state: AlertState) -> TestAlert {
         account: Arc::new(Account {
             aid: 2_067_002,
             name: "Acme Corp".to_owned(),
+            time_zone: tesim_model::AccountZone::utc(),
         }),
         test: Arc::new(Test {
             id: 100 + spec.number,
@@ -147,6 +155,7 @@ fn test_alert(spec: AlertSpec<'_>, state: AlertState) -> TestAlert {
             name: spec.rule_name.to_owned(),
             expression: spec.expression.to_owned(),
             severity: Severity::Major,
+            notify_on_clear: true,
         }),
         start,
         state,
@@ -321,6 +330,7 @@ pub fn edge_case_events() -> Vec<Event> {
         account: Arc::new(Account {
             aid: 2_067_002,
             name: "Acme Corp".to_owned(),
+            time_zone: tesim_model::AccountZone::utc(),
         }),
         rule: Arc::new(AgentRule {
             id: 43_587,

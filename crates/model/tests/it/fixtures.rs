@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tesim_model::{
-    Account, Agent, AgentNotification, AgentRule, AgentRuleKind, AlertSource, AlertState, Label,
-    Notification, Rule, Severity, TeDate, Test, TestAlert, TestType, TimedNotification,
+    Account, Agent, AgentNotification, AgentRule, AgentRuleKind, AlertSource, AlertState, Device,
+    DeviceNotification, DeviceRule, DeviceRuleKind, Label, Notification, Rule, Severity, TeDate,
+    Test, TestAlert, TestType, TimedNotification,
 };
 
 pub fn date(text: &str) -> TeDate {
@@ -17,6 +18,7 @@ fn account() -> Arc<Account> {
     Arc::new(Account {
         aid: 236091,
         name: "Acme".into(),
+        time_zone: tesim_model::AccountZone::utc(),
     })
 }
 
@@ -53,6 +55,7 @@ pub fn test_alert(state: AlertState) -> TestAlert {
             name: "Caliope Connect Error".into(),
             expression: "Error Type is \"Connect\" or Response Code is client error (4xx)".into(),
             severity: Severity::Major,
+            notify_on_clear: true,
         }),
         start,
         state,
@@ -109,6 +112,73 @@ pub fn agent_notification(state: AlertState) -> AgentNotification {
     }
 }
 
+/// An account in New York, to show zone-converted dates.
+pub fn new_york_account() -> Arc<Account> {
+    Arc::new(Account {
+        aid: 415786,
+        name: "Acme NY".into(),
+        time_zone: tesim_model::AccountZone::parse("America/New_York").unwrap(),
+    })
+}
+
+/// A test alert of an account in New York that starts at 12:00 UTC in January (07:00 EST)
+/// and clears half an hour later.
+pub fn new_york_alert() -> TestAlert {
+    let start = date("2022-01-15 12:00:00");
+    let end = date("2022-01-15 12:30:00");
+    let base = test_alert(AlertState::Cleared { end });
+    TestAlert {
+        account: new_york_account(),
+        start,
+        sources: vec![AlertSource {
+            agent: agent(20739, "Guadalajara, Mexico (Trial)"),
+            start,
+            metrics_at_start: "Error: \"502 Bad Gateway\"".into(),
+            metrics_latest: "Error: \"\"".into(),
+            state: AlertState::Cleared { end },
+        }],
+        ..base
+    }
+}
+
+/// A device notification of an account in New York, in July (EDT).
+pub fn device_notification(kind: DeviceRuleKind, state: AlertState) -> DeviceNotification {
+    let (name, expression, metrics_at_start, metrics_at_end) = match kind {
+        DeviceRuleKind::Data => (
+            "Interface Errors",
+            "Input Errors > 100",
+            "Input Errors: 250",
+            "Input Errors: 0",
+        ),
+        DeviceRuleKind::Status => (
+            "Device Unreachable",
+            "Device Status is Down",
+            "Status: Down",
+            "Status: Up",
+        ),
+    };
+    DeviceNotification {
+        number: 7100200,
+        account: new_york_account(),
+        rule: Arc::new(DeviceRule {
+            id: 88001,
+            name: name.into(),
+            expression: expression.into(),
+            kind,
+            severity: Severity::Major,
+        }),
+        device: Arc::new(Device {
+            id: 3301,
+            name: "core-sw-01".into(),
+            ip_address: "10.20.0.1".into(),
+        }),
+        start: date("2022-07-15 12:00:00"),
+        metrics_at_start: metrics_at_start.into(),
+        metrics_at_end: metrics_at_end.into(),
+        state,
+    }
+}
+
 pub fn timed(notification: Notification) -> TimedNotification {
     TimedNotification {
         offset: Duration::from_secs(0),
@@ -151,6 +221,33 @@ pub fn canonical() -> Vec<(&'static str, TimedNotification)> {
             timed(Notification::AgentClear(agent_notification(
                 AlertState::Cleared {
                     end: date("2016-10-20 20:22:28"),
+                },
+            ))),
+        ),
+        (
+            "alert-clear-new-york-january",
+            timed(Notification::AlertClear(new_york_alert())),
+        ),
+        (
+            "device-data-trigger",
+            timed(Notification::DeviceTrigger(device_notification(
+                DeviceRuleKind::Data,
+                AlertState::Active,
+            ))),
+        ),
+        (
+            "device-status-trigger",
+            timed(Notification::DeviceTrigger(device_notification(
+                DeviceRuleKind::Status,
+                AlertState::Active,
+            ))),
+        ),
+        (
+            "device-status-clear",
+            timed(Notification::DeviceClear(device_notification(
+                DeviceRuleKind::Status,
+                AlertState::Cleared {
+                    end: date("2022-07-15 12:45:00"),
                 },
             ))),
         ),

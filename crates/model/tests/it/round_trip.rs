@@ -40,7 +40,13 @@ fn agent() -> impl Strategy<Value = Arc<Agent>> {
 }
 
 fn account() -> impl Strategy<Value = Arc<Account>> {
-    (any::<u64>(), text()).prop_map(|(aid, name)| Arc::new(Account { aid, name }))
+    (any::<u64>(), text()).prop_map(|(aid, name)| {
+        Arc::new(Account {
+            aid,
+            name,
+            time_zone: tesim_model::AccountZone::utc(),
+        })
+    })
 }
 
 fn severity() -> impl Strategy<Value = Severity> {
@@ -84,6 +90,7 @@ fn test_alert() -> impl Strategy<Value = TestAlert> {
                 name,
                 expression,
                 severity,
+                notify_on_clear: true,
             })
         });
     (
@@ -160,6 +167,55 @@ fn agent_notification() -> impl Strategy<Value = AgentNotification> {
         )
 }
 
+fn device_notification() -> impl Strategy<Value = tesim_model::DeviceNotification> {
+    let rule = (
+        any::<u64>(),
+        text(),
+        prop::sample::select(vec![
+            tesim_model::DeviceRuleKind::Data,
+            tesim_model::DeviceRuleKind::Status,
+        ]),
+        severity(),
+    )
+        .prop_map(|(id, name, kind, severity)| {
+            Arc::new(tesim_model::DeviceRule {
+                id,
+                name: name.clone(),
+                expression: name,
+                kind,
+                severity,
+            })
+        });
+    let device = (any::<u64>(), text()).prop_map(|(id, name)| {
+        Arc::new(tesim_model::Device {
+            id,
+            name,
+            ip_address: "10.0.0.1".into(),
+        })
+    });
+    (
+        any::<u64>(),
+        account(),
+        rule,
+        device,
+        date(),
+        text(),
+        state(),
+    )
+        .prop_map(|(number, account, rule, device, start, metrics, state)| {
+            tesim_model::DeviceNotification {
+                number,
+                account,
+                rule,
+                device,
+                start,
+                metrics_at_start: metrics.clone(),
+                metrics_at_end: metrics,
+                state,
+            }
+        })
+}
+
 fn notification() -> impl Strategy<Value = Notification> {
     prop_oneof![
         Just(Notification::WebhookTest),
@@ -167,6 +223,8 @@ fn notification() -> impl Strategy<Value = Notification> {
         test_alert().prop_map(Notification::AlertClear),
         agent_notification().prop_map(Notification::AgentTrigger),
         agent_notification().prop_map(Notification::AgentClear),
+        device_notification().prop_map(Notification::DeviceTrigger),
+        device_notification().prop_map(Notification::DeviceClear),
     ]
 }
 

@@ -9,7 +9,9 @@ use toml::Spanned;
 
 use super::Ctx;
 use super::generate;
-use super::step::{ACTIONS, Action, AgentTrigger, SourceChange, Step, StepSink, Trigger};
+use super::step::{
+    ACTIONS, Action, AgentTrigger, DeviceTrigger, SourceChange, Step, StepSink, Trigger,
+};
 use super::world::World;
 use crate::file::{ScenarioFile, StepDef};
 use crate::offset;
@@ -20,6 +22,8 @@ pub(super) struct Known {
     pub(super) rules: BTreeSet<u64>,
     pub(super) agents: BTreeSet<u64>,
     pub(super) agent_rules: BTreeSet<u64>,
+    pub(super) devices: BTreeSet<u64>,
+    pub(super) device_rules: BTreeSet<u64>,
 }
 
 impl Known {
@@ -29,6 +33,8 @@ impl Known {
             rules: world.rules.keys().copied().collect(),
             agents: world.agents.keys().copied().collect(),
             agent_rules: world.agent_rules.keys().copied().collect(),
+            devices: world.devices.keys().copied().collect(),
+            device_rules: world.device_rules.keys().copied().collect(),
         }
     }
 }
@@ -136,6 +142,22 @@ fn read_action(reader: &mut StepReader<'_, '_>, known: &Known) -> Option<Action>
         }
         "agent-trigger" => Action::AgentTrigger(read_agent_trigger(reader, known)),
         "agent-clear" => Action::AgentClear {
+            notification: reader.name("notification", &def.notification),
+            metrics: def.metrics.clone(),
+        },
+        "device-trigger" => {
+            let notification = reader.name("notification", &def.notification);
+            let rule = reader.id("rule", &def.rule, &known.device_rules, "device rule");
+            let device = reader.id("device", &def.device, &known.devices, "device");
+            Action::DeviceTrigger(DeviceTrigger {
+                notification,
+                rule,
+                device,
+                metrics: def.metrics.clone(),
+                number: def.alert_id,
+            })
+        }
+        "device-clear" => Action::DeviceClear {
             notification: reader.name("notification", &def.notification),
             metrics: def.metrics.clone(),
         },

@@ -35,6 +35,21 @@ pub(super) enum Action {
         notification: String,
         metrics: Option<String>,
     },
+    DeviceTrigger(DeviceTrigger),
+    DeviceClear {
+        notification: String,
+        metrics: Option<String>,
+    },
+}
+
+/// A Device Data or Device Status notification starts.
+#[derive(Debug)]
+pub(super) struct DeviceTrigger {
+    pub(super) notification: String,
+    pub(super) rule: u64,
+    pub(super) device: u64,
+    pub(super) metrics: Option<String>,
+    pub(super) number: Option<u64>,
 }
 
 impl Action {
@@ -46,7 +61,9 @@ impl Action {
             | Action::Recover(SourceChange { alert, .. })
             | Action::Clear { alert, .. } => Some(alert),
             Action::AgentTrigger(AgentTrigger { notification, .. })
-            | Action::AgentClear { notification, .. } => Some(notification),
+            | Action::AgentClear { notification, .. }
+            | Action::DeviceTrigger(DeviceTrigger { notification, .. })
+            | Action::DeviceClear { notification, .. } => Some(notification),
             Action::WebhookTest | Action::DeleteRule { .. } | Action::UnassignRule { .. } => None,
         }
     }
@@ -81,7 +98,7 @@ pub(super) struct AgentTrigger {
     pub(super) number: Option<u64>,
 }
 
-pub(super) const ACTIONS: &str = "webhook-test, trigger, violate, recover, clear, delete-rule, unassign-rule, agent-trigger, agent-clear, burst, flap";
+pub(super) const ACTIONS: &str = "webhook-test, trigger, violate, recover, clear, delete-rule, unassign-rule, agent-trigger, agent-clear, device-trigger, device-clear, burst, flap";
 
 /// Collects the primitive steps of one `[[steps]]` entry.
 pub(super) struct StepSink<'a> {

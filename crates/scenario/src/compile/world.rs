@@ -3,11 +3,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tesim_model::{Agent, AgentRule, AgentRuleKind, Label, Rule, Severity, Test, TestType};
+use tesim_model::{
+    Agent, AgentRule, AgentRuleKind, Device, DeviceRule, DeviceRuleKind, Label, Rule, Severity,
+    Test, TestType,
+};
 use toml::Spanned;
 
 use super::Ctx;
-use crate::file::{AgentDef, AgentRuleDef, RuleDef, ScenarioFile, TestDef};
+use crate::file::{AgentDef, AgentRuleDef, DeviceRuleDef, RuleDef, ScenarioFile, TestDef};
 use crate::limits::{MAX_FLEET_AGENTS, MAX_FLEET_TESTS};
 
 /// The account's tests, rules and agents, by id, in id order (so output does not depend on
@@ -17,6 +20,8 @@ pub(super) struct World {
     pub(super) rules: BTreeMap<u64, Arc<Rule>>,
     pub(super) agents: BTreeMap<u64, Arc<Agent>>,
     pub(super) agent_rules: BTreeMap<u64, Arc<AgentRule>>,
+    pub(super) devices: BTreeMap<u64, Arc<Device>>,
+    pub(super) device_rules: BTreeMap<u64, Arc<DeviceRule>>,
 }
 
 impl World {
@@ -26,6 +31,8 @@ impl World {
             rules: BTreeMap::new(),
             agents: BTreeMap::new(),
             agent_rules: BTreeMap::new(),
+            devices: BTreeMap::new(),
+            device_rules: BTreeMap::new(),
         };
         for (index, def) in file.tests.iter().enumerate() {
             world.add_test(ctx, index, def);
@@ -44,7 +51,67 @@ impl World {
         for (index, def) in file.agent_rules.iter().enumerate() {
             world.add_agent_rule(ctx, index, def);
         }
+        for (index, def) in file.devices.iter().enumerate() {
+            let id = *def.id.get_ref();
+            let device = Device {
+                id,
+                name: def.name.clone(),
+                ip_address: def.ip.clone().unwrap_or_else(|| {
+                    format!(
+                        "10.{}.{}.{}",
+                        (id >> 16) & 0xff,
+                        (id >> 8) & 0xff,
+                        id & 0xff
+                    )
+                }),
+            };
+            if world.devices.insert(id, Arc::new(device)).is_some() {
+                ctx.error(
+                    def.id.span(),
+                    format!("devices[{index}].id"),
+                    format!("duplicate device id {id}"),
+                );
+            }
+        }
+        for (index, def) in file.device_rules.iter().enumerate() {
+            world.add_device_rule(ctx, index, def);
+        }
         world
+    }
+
+    fn add_device_rule(&mut self, ctx: &mut Ctx<'_>, index: usize, def: &DeviceRuleDef) {
+        let field = format!("device-rules[{index}]");
+        let kind = match def.kind.get_ref().as_str() {
+            "data" => DeviceRuleKind::Data,
+            "status" => DeviceRuleKind::Status,
+            other => {
+                ctx.error(
+                    def.kind.span(),
+                    format!("{field}.kind"),
+                    format!("unknown device rule kind `{other}`; use data or status"),
+                );
+                return;
+            }
+        };
+        let rule = DeviceRule {
+            id: *def.id.get_ref(),
+            name: def.name.clone(),
+            expression: def.expression.clone(),
+            kind,
+            severity: severity(
+                ctx,
+                format!("{field}.severity"),
+                &def.severity,
+                Severity::Major,
+            ),
+        };
+        if self.device_rules.insert(rule.id, Arc::new(rule)).is_some() {
+            ctx.error(
+                def.id.span(),
+                format!("{field}.id"),
+                format!("duplicate device rule id {}", def.id.get_ref()),
+            );
+        }
     }
 
     fn add_test(&mut self, ctx: &mut Ctx<'_>, index: usize, def: &TestDef) {
@@ -103,6 +170,7 @@ impl World {
                 &def.severity,
                 Severity::Major,
             ),
+            notify_on_clear: def.notify_on_clear,
         };
         if self.rules.insert(rule.id, Arc::new(rule)).is_some() {
             ctx.error(

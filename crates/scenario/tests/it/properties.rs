@@ -58,7 +58,10 @@ fn scenario() -> impl Strategy<Value = String> {
 
 fn rendered(text: &str, seed: u64, profile: Profile) -> Vec<String> {
     let timeline = Source::from_text("p", text)
-        .compile(Options { seed, start: None })
+        .compile(Options {
+            seed,
+            ..Options::default()
+        })
         .unwrap();
     timeline
         .notifications
@@ -72,7 +75,7 @@ proptest! {
 
     #[test]
     fn valid_scenarios_compile_with_sound_ids(text in scenario(), seed in any::<u64>()) {
-        let timeline = Source::from_text("p", &text).compile(Options { seed, start: None })
+        let timeline = Source::from_text("p", &text).compile(Options { seed, ..Options::default() })
             .map_err(|err| TestCaseError::fail(format!("{err}\n{text}")))?;
         // Offsets never go backwards, event ids are never reused, a trigger and its clear share
         // the alert id and the clear comes later.

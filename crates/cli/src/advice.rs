@@ -8,7 +8,7 @@ use tesim_sender::{DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};
 /// The command-line advice for `error`, empty when there is nothing to add (the library's
 /// message already says what to do, e.g. fix the receiver).
 pub fn advice(error: &DeliveryError) -> String {
-    let text = match error.kind() {
+    match error.kind() {
         ErrorKind::Redirect => match error.location_url() {
             Some(location) => format!("run again with --target {location}"),
             None => String::new(),
@@ -41,8 +41,7 @@ pub fn advice(error: &DeliveryError) -> String {
         ErrorKind::Token => "check the oauth2 settings in --auth".to_owned(),
         _ if error.is_not_http() => "check the scheme, host and port in --target".to_owned(),
         _ => String::new(),
-    };
-    text
+    }
 }
 
 /// `error`'s message followed by the advice, if any.

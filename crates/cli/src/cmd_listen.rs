@@ -47,6 +47,22 @@ pub struct ListenArgs {
     /// Also print the request body under each line.
     #[arg(long, short = 'v')]
     verbose: bool,
+    /// Close a connection that has not sent a request's headers within this time (it also
+    /// closes silent keep-alive connections), e.g. `30s`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+    header_timeout: Duration,
+    /// Close a connection on which no byte moved for this long while no request was being
+    /// answered (a half-sent body), e.g. `60s`.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    idle_timeout: Duration,
+    /// Most connections served at once; further ones wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    max_connections: usize,
+}
+
+/// `30s`, `500ms`, `1m30s`.
+fn duration(text: &str) -> Result<Duration, String> {
+    tesim_scenario::offset::parse(text)
 }
 
 /// Runs `tesim listen` until Ctrl-C (exit 0).
@@ -81,6 +97,11 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         status,
         auth,
         oauth,
+        limits: tesim_receiver::ConnectionLimits {
+            header_read_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+            max_connections: args.max_connections,
+        },
         ..ReceiverConfig::default()
     };
     let describe_auth = match &config.auth {

@@ -68,6 +68,13 @@ impl ScenarioArgs {
         }
     }
 
+    /// The compiled scenario, with `--start` applied.
+    pub fn timeline(&self, scenario: &str, seed: u64) -> anyhow::Result<tesim_scenario::Timeline> {
+        use anyhow::Context as _;
+        let start = tesim_pipeline::plan::start(self.start.as_deref()).context("--start")?;
+        tesim_pipeline::plan::timeline(scenario, seed, start).context("--scenario")
+    }
+
     /// The seed of this run, and whether it was picked at random (then the caller prints it).
     pub fn seed(&self) -> (u64, bool) {
         match (self.seed, self.fresh_ids) {

@@ -169,8 +169,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let scenario = args
         .scenario
         .scenario_or(if args.load { "storm" } else { "default" });
-    let timeline = plan::timeline(&scenario, seed, args.scenario.start.as_deref())
-        .with_context(|| start_context(&args.scenario))?;
+    let timeline = args.scenario.timeline(&scenario, seed)?;
     let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
 
     let pipeline = if let (Some(operation), Some(connector)) = (&args.operation, &args.connector) {
@@ -243,13 +242,6 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         ..pipeline
     };
     deliver(pipeline, &args.api).await
-}
-
-fn start_context(scenario: &ScenarioArgs) -> String {
-    match &scenario.start {
-        Some(_) => "--scenario/--start".to_owned(),
-        None => "--scenario".to_owned(),
-    }
 }
 
 fn retry_policy(retries: u32) -> RetryPolicy {

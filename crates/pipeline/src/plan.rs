@@ -46,17 +46,10 @@ pub fn start(text: Option<&str>) -> Result<Option<TeDate>, PlanError> {
     }
 }
 
-/// Loads and compiles a scenario by built-in name or path.
-pub fn timeline(
-    scenario: &str,
-    seed: u64,
-    start_text: Option<&str>,
-) -> Result<Timeline, PlanError> {
+/// Loads and compiles a scenario by built-in name or path; `start` moves its first instant.
+pub fn timeline(scenario: &str, seed: u64, start: Option<TeDate>) -> Result<Timeline, PlanError> {
     let source = tesim_scenario::load(scenario)?;
-    Ok(source.compile(Options {
-        seed,
-        start: start(start_text)?,
-    })?)
+    Ok(source.compile(Options { seed, start })?)
 }
 
 /// Every notification of `timeline`, rendered once in `profile`, ready to send.

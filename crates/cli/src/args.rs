@@ -73,6 +73,19 @@ impl ScenarioArgs {
         }
     }
 
+    /// The compiled scenario, with `--start` and `--timezone` applied.
+    pub fn timeline(&self, scenario: &str, seed: u64) -> anyhow::Result<tesim_scenario::Timeline> {
+        use anyhow::Context as _;
+        let start = tesim_pipeline::plan::start(self.start.as_deref()).context("--start")?;
+        let time_zone = self
+            .timezone
+            .as_deref()
+            .map(tesim_model::AccountZone::parse)
+            .transpose()
+            .context("--timezone")?;
+        tesim_pipeline::plan::timeline_in(scenario, seed, start, time_zone).context("--scenario")
+    }
+
     /// The seed of this run, and whether it was picked at random (then the caller prints it).
     pub fn seed(&self) -> (u64, bool) {
         match (self.seed, self.fresh_ids) {

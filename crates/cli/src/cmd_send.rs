@@ -162,13 +162,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let scenario = args
         .scenario
         .scenario_or(if args.load { "storm" } else { "default" });
-    let timeline = plan::timeline_in(
-        &scenario,
-        seed,
-        args.scenario.start.as_deref(),
-        args.scenario.timezone.as_deref(),
-    )
-        .with_context(|| start_context(&args.scenario))?;
+    let timeline = args.scenario.timeline(&scenario, seed)?;
     let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
 
     let pipeline = if let (Some(operation), Some(connector)) = (&args.operation, &args.connector) {
@@ -240,13 +234,6 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         ..pipeline
     };
     deliver(pipeline, &args.api).await
-}
-
-fn start_context(scenario: &ScenarioArgs) -> String {
-    match &scenario.start {
-        Some(_) => "--scenario/--start".to_owned(),
-        None => "--scenario".to_owned(),
-    }
 }
 
 fn retry_policy(retries: u32) -> RetryPolicy {

@@ -70,13 +70,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         eprintln!("tesim: seed {seed} (repeat this run with --seed {seed})");
     }
     let scenario = args.scenario.scenario_or("default");
-    let timeline =
-        plan::timeline_in(
-        &scenario,
-        seed,
-        args.scenario.start.as_deref(),
-        args.scenario.timezone.as_deref(),
-    ).context("--scenario")?;
+    let timeline = args.scenario.timeline(&scenario, seed)?;
     let deliveries = plan::deliveries(&timeline, args.scenario.profile);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -117,12 +117,9 @@ async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
     if random {
         eprintln!("tesim: seed {seed} (repeat this run with --seed {seed})");
     }
-    let timeline = tesim_pipeline::plan::timeline(
-        &args.scenario.scenario_or("default"),
-        seed,
-        args.scenario.start.as_deref(),
-    )
-    .context("--scenario")?;
+    let timeline = args
+        .scenario
+        .timeline(&args.scenario.scenario_or("default"), seed)?;
     let delivery = DeliveryArgs {
         ca_certs: args.ca_cert,
         retries: args.retries,

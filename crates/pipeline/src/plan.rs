@@ -19,9 +19,6 @@ pub enum PlanError {
         /// What was given.
         text: String,
     },
-    /// The account time zone is not an IANA name tesim knows.
-    #[error(transparent)]
-    TimeZone(#[from] tesim_model::date::UnknownZone),
     /// The system clock cannot be read as a date.
     #[error("the system clock is outside the dates ThousandEyes can write (before 1970?)")]
     Clock,
@@ -49,28 +46,22 @@ pub fn start(text: Option<&str>) -> Result<Option<TeDate>, PlanError> {
     }
 }
 
-/// Loads and compiles a scenario by built-in name or path.
-pub fn timeline(
-    scenario: &str,
-    seed: u64,
-    start_text: Option<&str>,
-) -> Result<Timeline, PlanError> {
-    timeline_in(scenario, seed, start_text, None)
+/// Loads and compiles a scenario by built-in name or path; `start` moves its first instant.
+pub fn timeline(scenario: &str, seed: u64, start: Option<TeDate>) -> Result<Timeline, PlanError> {
+    timeline_in(scenario, seed, start, None)
 }
 
-/// [`timeline`] with an IANA time zone (`America/New_York`) overriding the scenario's account
-/// zone.
+/// [`timeline`] with the account's time zone (`--timezone`) overriding the scenario's.
 pub fn timeline_in(
     scenario: &str,
     seed: u64,
-    start_text: Option<&str>,
-    time_zone: Option<&str>,
+    start: Option<TeDate>,
+    time_zone: Option<tesim_model::AccountZone>,
 ) -> Result<Timeline, PlanError> {
     let source = tesim_scenario::load(scenario)?;
-    let time_zone = time_zone.map(tesim_model::AccountZone::parse).transpose()?;
     Ok(source.compile(Options {
         seed,
-        start: start(start_text)?,
+        start,
         time_zone,
     })?)
 }

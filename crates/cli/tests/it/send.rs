@@ -231,3 +231,14 @@ fn custom_dry_run_prints_renderings_and_sends_nothing() {
     assert!(text.contains("path=/te"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_bad_start_names_the_flag_and_the_forms() {
+    let output = tesim(&["send", "--dry-run", "--start", "yesterday"]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("--start: `yesterday` is not a start instant; write `now` or a date"),
+        "{text}"
+    );
+}

@@ -1024,3 +1024,20 @@ mod tests {
         assert_eq!(SourceMap::new(&marked).text, clean);
     }
 }
+#[cfg(test)]
+mod scratch_timing {
+    #[test]
+    fn scratch_timing() {
+        for kb in [50usize, 100, 200] {
+            let line = "  \"{{alert.rule.name}}\": \"{{alert.test.name}}\",\n";
+            let source = line.repeat(kb * 1024 / line.len());
+            let t = std::time::Instant::now();
+            let _ = super::parse(&source, "t").unwrap();
+            let pieces = t.elapsed();
+            let t = std::time::Instant::now();
+            let _ = handlebars::Template::compile_with_name(&source, "t".into()).unwrap();
+            let whole = t.elapsed();
+            eprintln!("SCRATCH {kb} KB: pieces {pieces:?} whole {whole:?}");
+        }
+    }
+}

@@ -984,6 +984,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        /// Parsing in pieces is an optimisation only: same success, same rendering.
+        #[test]
+        fn pieces_never_change_a_template(
+            fragments in proptest::collection::vec(proptest::sample::select(vec![
+                "\n", "  ", "x", "{{a}}", "{{{a}}}", "{{~a}}", "{{a~}}", "{{#if t}}", "{{/if}}",
+                "{{else}}", "{{#each xs}}", "{{/each}}", "{{!c}}", "{{!-- c --}}", "\\{{a}}",
+                "{{> p}}", "{{#*inline \"p\"}}", "{{/inline}}", "{{{{raw}}}}", "{{{{/raw}}}}",
+                "{{~#if t~}}", "{{~/if~}}", "}}", "{{",
+            ]), 0..40),
+            piece_bytes in 1usize..24,
+        ) {
+            let source = fragments.concat();
+            let whole = Template::compile_with_name(&source, "t".into());
+            let pieces = parse_in_pieces(&source, "t", piece_bytes);
+            proptest::prop_assert_eq!(whole.is_ok(), pieces.is_ok(), "{}", source);
+            if whole.is_ok() {
+                let (whole, pieces) = whole_and_pieces(&source, piece_bytes);
+                proptest::prop_assert_eq!(whole, pieces, "{}", source);
+            }
+        }
+    }
+
     #[test]
     fn long_flat_templates_are_parsed_in_short_pieces() {
         // Issue 13: parsing cost grew with the square of the length, because each element's
@@ -1022,22 +1047,5 @@ mod tests {
             .render_template(&mark(source), &data)
             .unwrap();
         assert_eq!(SourceMap::new(&marked).text, clean);
-    }
-}
-#[cfg(test)]
-mod scratch_timing {
-    #[test]
-    fn scratch_timing() {
-        for kb in [50usize, 100, 200] {
-            let line = "  \"{{alert.rule.name}}\": \"{{alert.test.name}}\",\n";
-            let source = line.repeat(kb * 1024 / line.len());
-            let t = std::time::Instant::now();
-            let _ = super::parse(&source, "t").unwrap();
-            let pieces = t.elapsed();
-            let t = std::time::Instant::now();
-            let _ = handlebars::Template::compile_with_name(&source, "t".into()).unwrap();
-            let whole = t.elapsed();
-            eprintln!("SCRATCH {kb} KB: pieces {pieces:?} whole {whole:?}");
-        }
     }
 }

@@ -984,6 +984,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        /// Parsing in pieces is an optimisation only: same success, same rendering.
+        #[test]
+        fn pieces_never_change_a_template(
+            fragments in proptest::collection::vec(proptest::sample::select(vec![
+                "\n", "  ", "x", "{{a}}", "{{{a}}}", "{{~a}}", "{{a~}}", "{{#if t}}", "{{/if}}",
+                "{{else}}", "{{#each xs}}", "{{/each}}", "{{!c}}", "{{!-- c --}}", "\\{{a}}",
+                "{{> p}}", "{{#*inline \"p\"}}", "{{/inline}}", "{{{{raw}}}}", "{{{{/raw}}}}",
+                "{{~#if t~}}", "{{~/if~}}", "}}", "{{",
+            ]), 0..40),
+            piece_bytes in 1usize..24,
+        ) {
+            let source = fragments.concat();
+            let whole = Template::compile_with_name(&source, "t".into());
+            let pieces = parse_in_pieces(&source, "t", piece_bytes);
+            proptest::prop_assert_eq!(whole.is_ok(), pieces.is_ok(), "{}", source);
+            if whole.is_ok() {
+                let (whole, pieces) = whole_and_pieces(&source, piece_bytes);
+                proptest::prop_assert_eq!(whole, pieces, "{}", source);
+            }
+        }
+    }
+
     #[test]
     fn long_flat_templates_are_parsed_in_short_pieces() {
         // Issue 13: parsing cost grew with the square of the length, because each element's

@@ -17,9 +17,13 @@ pub const KB2014_AGENT_CLEAR: &str = include_str!("../samples/kb2014-agent-clear
 /// HTTP Server `ALERT_NOTIFICATION_TRIGGER`, a 2021 capture.
 pub const V6_2021_HTTP_SERVER_TRIGGER: &str =
     include_str!("../samples/v6-2021-http-server-trigger.json");
-/// Agent-offline notification as `ALERT_NOTIFICATION_TRIGGER`, a 2025 capture.
+/// Agent-offline notification as `ALERT_NOTIFICATION_TRIGGER`, a 2025 capture (keephq/keep's
+/// ThousandEyes provider mock, reference [keep]).
 pub const MODERN_2025_AGENT_TRIGGER: &str =
     include_str!("../samples/modern-2025-agent-trigger.json");
+/// HTTP Server `ALERT_NOTIFICATION_CLEAR` with test labels, the same 2025 capture.
+pub const MODERN_2025_HTTP_SERVER_CLEAR: &str =
+    include_str!("../samples/modern-2025-http-server-clear.json");
 
 /// Every sample by file stem, oldest era first.
 pub const ALL: &[(&str, &str)] = &[
@@ -30,6 +34,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("kb2014-agent-clear", KB2014_AGENT_CLEAR),
     ("v6-2021-http-server-trigger", V6_2021_HTTP_SERVER_TRIGGER),
     ("modern-2025-agent-trigger", MODERN_2025_AGENT_TRIGGER),
+    ("modern-2025-http-server-clear", MODERN_2025_HTTP_SERVER_CLEAR),
 ];
 
 #[cfg(test)]

@@ -51,6 +51,16 @@ fn the_reference_samples_match_their_eras() {
         samples::V6_2021_HTTP_SERVER_TRIGGER,
         Profile::V6_2021,
     );
+    check(
+        "2025 agent notification",
+        samples::MODERN_2025_AGENT_TRIGGER,
+        Profile::Modern2025,
+    );
+    check(
+        "2025 http server clear",
+        samples::MODERN_2025_HTTP_SERVER_CLEAR,
+        Profile::Modern2025,
+    );
     // A webhook test is the same in every era.
     assert_eq!(identify(samples::KB2014_WEBHOOK_TEST).eras, Profile::ALL);
 }

@@ -3,4 +3,5 @@
 mod errors;
 mod faithful;
 mod properties;
+mod reference_shapes;
 mod shipped;

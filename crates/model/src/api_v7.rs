@@ -457,7 +457,8 @@ pub fn agent_alert_detail(
         alert_state: state,
         alert_severity: notice.rule.severity,
         details: vec![AlertMetricDetail {
-            id: notice.agent.id.to_string(),
+            // The webhook's agentId: 15 digits for an Enterprise Agent of a modern account.
+            id: profile.era().ids.id(notice.agent.id).to_string(),
             name: notice.agent.name.clone(),
             source_type: "cea_agent".to_owned(),
             state,

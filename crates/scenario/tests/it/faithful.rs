@@ -128,7 +128,7 @@ fn device_notifications_carry_alert_and_device_alert_from_october_2021() {
                 serde_json::from_str(&render(profile, timed).to_json()).unwrap();
             let standard = profile.era().zoned_dates;
             assert_eq!(json.get("alert").is_some(), standard, "{profile} {json}");
-            assert_eq!(json["deviceAlert"]["type"].is_string(), true, "{profile}");
+            assert!(json["deviceAlert"]["type"].is_string(), "{profile}");
             if standard {
                 assert_eq!(json["alert"], json["deviceAlert"], "{profile}");
                 assert!(json["alert"]["dateStart"].is_string(), "{profile}");

@@ -4,4 +4,5 @@ mod errors;
 mod faithful;
 mod limits;
 mod properties;
+mod reference_shapes;
 mod shipped;

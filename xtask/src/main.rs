@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 
 mod bench;
 mod conformance;
+mod fuzz;
 
 const HELP: &str = "\
 cargo xtask <command> [args]
@@ -22,6 +23,7 @@ commands:
                                          the bundled correct receiver, then a broken one
   ci                                     everything CI runs: fmt, clippy, tests, API schema
                                          fuzzing, bench --quick
+  fuzz [--target NAME] [--seconds N]     run the libFuzzer targets of fuzz/, N s each (60)
   bench [--quick]                        performance side by side with wrk/oha, Prism, WireMock
 ";
 
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(&args),
         "ci" => ci(&args),
         "bench" => bench::run(&args),
+        "fuzz" => fuzz::run(&args),
         other => Err(anyhow::anyhow!("unknown xtask command `{other}`\n\n{HELP}")),
     };
     match result {
@@ -173,6 +176,10 @@ fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
             Command::new("bash").arg(&schemathesis).current_dir(root()),
         )?;
     }
+    step(
+        "fuzz (5 s per target)",
+        cargo().args(["xtask", "fuzz", "--seconds", "5"]),
+    )?;
     step("bench --quick", cargo().args(["xtask", "bench", "--quick"]))?;
     eprintln!("\nxtask ci: all steps passed");
     Ok(ExitCode::SUCCESS)

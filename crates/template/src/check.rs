@@ -29,6 +29,9 @@ pub enum ProblemKind {
     Header,
     /// The rendering has a different shape in the two id eras.
     EraShape,
+    /// The template exceeds one of tesim's limits ([`crate::limits`]): too long, nested too
+    /// deep, partials calling themselves, a rendering too long or too much work.
+    Limit,
 }
 
 impl ProblemKind {
@@ -43,6 +46,7 @@ impl ProblemKind {
             ProblemKind::QueryParams => "query-params",
             ProblemKind::Header => "header",
             ProblemKind::EraShape => "era-shape",
+            ProblemKind::Limit => "limit",
         }
     }
 }
@@ -247,10 +251,18 @@ pub fn syntax_problems(errors: &[SyntaxError]) -> Vec<Problem> {
     errors
         .iter()
         .map(|error| Problem {
-            kind: ProblemKind::Syntax,
+            kind: if error.limit {
+                ProblemKind::Limit
+            } else {
+                ProblemKind::Syntax
+            },
             part: error.part.clone(),
             position: error.position,
-            message: format!("the template does not parse: {}", error.message),
+            message: if error.limit {
+                error.message.clone()
+            } else {
+                format!("the template does not parse: {}", error.message)
+            },
             event: None,
             excerpt: None,
             also_in: 0,
@@ -302,6 +314,9 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
         }
     }
     let mut renderings = 0;
+    // Templates that hit a render limit once: rendering them again would only spend the same
+    // budget for the same problem.
+    let mut stopped = vec![false; operation.parts().count()];
     for event in events {
         let mut bodies: Vec<(IdEra, Value)> = Vec::new();
         for (era, notification) in &event.by_era {
@@ -318,6 +333,9 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
             let mut probe = data.clone();
             complete(&mut probe, &skeleton);
             for (index, part) in operation.parts().enumerate() {
+                if stopped[index] {
+                    continue;
+                }
                 if let Some(body) = check_part(
                     operation,
                     index,
@@ -326,6 +344,7 @@ pub fn check(operation: &CompiledOperation, events: &[Event]) -> Report {
                     &probe,
                     &label,
                     &mut collector,
+                    &mut stopped[index],
                 ) {
                     bodies.push((*era, body));
                 }
@@ -372,8 +391,14 @@ fn check_part(
     probe: &Value,
     label: &str,
     collector: &mut Collector,
+    stopped: &mut bool,
 ) -> Option<Value> {
     if let Err(failure) = operation.render_strict(index, probe) {
+        if failure.limit {
+            *stopped = true;
+            collector.add(from_failure(ProblemKind::Limit, failure, label));
+            return None;
+        }
         if failure
             .message
             .ends_with("is not a variable of the notification model")
@@ -388,7 +413,13 @@ fn check_part(
     let text = match operation.render_part(index, data) {
         Ok(text) => text,
         Err(failure) => {
-            collector.add(from_failure(ProblemKind::Render, failure, label));
+            let kind = if failure.limit {
+                *stopped = true;
+                ProblemKind::Limit
+            } else {
+                ProblemKind::Render
+            };
+            collector.add(from_failure(kind, failure, label));
             return None;
         }
     };
@@ -519,18 +550,60 @@ fn json_problem(
     let at = crate::engine::offset_of(text, err.line(), err.column());
     // Locate the error in the marked rendering, which can differ from the clean one in the
     // whitespace of standalone tags: parse it again and use its own error position.
+    let mut inserted = None;
     let position = operation.render_marked(index, data).and_then(|map| {
         let marked_err = serde_json::from_str::<Value>(&map.text).err()?;
         let marked_at = crate::engine::offset_of(&map.text, marked_err.line(), marked_err.column());
+        inserted = raw_insertion(&map, source, marked_at);
         map.template_offset(marked_at)
             .map(|offset| crate::engine::line_col(source, offset))
     });
+    let message = match inserted {
+        Some((variable, found)) => format!(
+            "{message}; the value of `{variable}` holds {found}, which ThousandEyes inserts as it is, \
+             without JSON escaping (reference §6.4): a name with a quote or a backslash breaks the body \
+             on ThousandEyes too; keep free-text variables (names, notes, expressions) out of JSON strings \
+             or accept that such names break delivery"
+        ),
+        None => message,
+    };
     Problem {
         message,
         position,
         excerpt: Some(excerpt(text, at)),
         ..problem(ProblemKind::InvalidJson, part, label)
     }
+}
+
+/// When the JSON error at `at` of a marked rendering lies in what a tag wrote, and that output
+/// holds a character JSON strings need escaped: the tag's expression and the character.
+fn raw_insertion(
+    map: &crate::engine::SourceMap,
+    source: &str,
+    at: usize,
+) -> Option<(String, &'static str)> {
+    // The parser stops just after the character that ended the string early.
+    let (tag_offset, output) = map
+        .tag_output(at)
+        .or_else(|| map.tag_output(at.checked_sub(1)?))?;
+    let written = &map.text[output];
+    let found = if written.contains('"') {
+        "a `\"`"
+    } else if written.contains('\\') {
+        "a `\\`"
+    } else if written.chars().any(char::is_control) {
+        "a control character"
+    } else {
+        return None;
+    };
+    let tag = source.get(tag_offset..)?;
+    let end = tag.find("}}")?;
+    let expression = tag[..end]
+        .trim_start_matches('{')
+        .trim_start_matches('~')
+        .trim_end_matches('~')
+        .trim();
+    Some((expression.to_owned(), found))
 }
 
 /// What usually causes a JSON error in a rendered template.
@@ -810,7 +883,7 @@ mod tests {
     fn good_template_passes() {
         let report = check_edge(
             r#"{"id":"{{id}}","type":{{type.id}},"severity":"{{alert.severity.id}}",
-{{#if alert.test}}"test":"{{alert.test.name}}",{{/if}}
+{{#if alert.test}}"test":"{{alert.test.id}}",{{/if}}
 "start":{{alert.firstSeen.epochMilli}},{{#if alert.timeCleared}}"end":{{alert.timeCleared.epochMilli}},{{/if}}
 "n":{{alert.details.size}},
 "details":[{{#each alert.details}}{"name":"{{source.name}}"}{{#unless @last}},{{/unless}}{{/each}}]}"#,
@@ -897,8 +970,8 @@ mod tests {
         for template in [
             "{{#each alert.details}}{{source.name}}{{else}}none{{/each}}",
             "{{#with alert.test as |t|}}{{#each t.labels}}{{name}}{{else}}-{{/each}}{{else}}-{{/with}}",
-            "{{#each alert.details}}{{#with ../alert.test}}{{name}}{{else}}-{{/with}}{{/each}}",
-            "{{#each alert.details}}{{#with @root.alert.rule}}{{name}}{{else}}-{{/with}}{{/each}}",
+            "{{#each alert.details}}{{#with ../alert.test}}{{id}}{{else}}-{{/with}}{{/each}}",
+            "{{#each alert.details}}{{#with @root.alert.rule}}{{id}}{{else}}-{{/with}}{{/each}}",
         ] {
             let template = format!("\"{template}\"");
             let report = check_edge(&template);
@@ -909,9 +982,8 @@ mod tests {
 
     #[test]
     fn absent_but_known_variables_are_not_unknown() {
-        let report = check_edge(
-            "{\"t\":\"{{alert.test.name}}\",\"c\":\"{{alert.timeCleared.epochMilli}}\"}",
-        );
+        let report =
+            check_edge("{\"t\":\"{{alert.test.id}}\",\"c\":\"{{alert.timeCleared.epochMilli}}\"}");
         assert!(report.is_ok(), "{:#?}", report.problems);
     }
 
@@ -992,6 +1064,47 @@ mod tests {
             report.problems
         );
         assert_eq!(report.problems[0].position, Some((3, 9)));
+    }
+
+    #[test]
+    fn names_with_quotes_break_json_as_on_thousandeyes() {
+        // Valid only while names hold no `"` or `\\`: ThousandEyes does not escape them.
+        let report = check_edge("{\"rule\": \"{{alert.rule.name}}\", \"id\": \"{{alert.id}}\"}");
+        assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+        let problem = &report.problems[0];
+        assert_eq!(problem.kind, ProblemKind::InvalidJson);
+        assert_eq!(problem.position, Some((1, 11)), "{problem}");
+        assert!(
+            problem.message.contains("`alert.rule.name` holds a `\"`"),
+            "{problem}"
+        );
+        assert!(
+            problem
+                .event
+                .as_deref()
+                .unwrap()
+                .contains("quotes-in-names"),
+            "{problem}"
+        );
+        // The same with triple braces: there is no escaping to turn off.
+        let report = check_edge("{\"test\": \"{{{alert.test.name}}}\"}");
+        assert_eq!(report.problems[0].kind, ProblemKind::InvalidJson);
+        assert!(
+            report.problems[0]
+                .message
+                .contains("`{alert.test.name` holds")
+                || report.problems[0].message.contains("alert.test.name"),
+            "{}",
+            report.problems[0]
+        );
+        // Safe: ids, enums, numbers and times only.
+        assert!(
+            check_edge(
+                "{\"rule\": \"{{alert.rule.id}}\", \"type\": {{type.id}}, \"severity\": \"{{alert.severity.id}}\", \
+                 \"start\": {{alert.firstSeen.epochMilli}}}"
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -7,15 +7,22 @@
 //! notification completed with every field of the model, so the only variables it refuses are
 //! those the model does not have: misspellings, `notification.` prefixes, invented fields.
 //!
-//! Escaping: `{{…}}` output is HTML-escaped (`"` becomes `&quot;`), as in every Handlebars
-//! implementation; `{{{…}}}` is not. ThousandEyes' own escaping is not documented (inferred).
+//! Escaping: none. ThousandEyes inserts values into the body and the headers as they are
+//! (reference §6.4: URL escaping applies to query parameters only, there is no HTML escaping),
+//! so `{{x}}` and `{{{x}}}` render the same and a name holding `"` breaks a JSON string exactly
+//! as it does on ThousandEyes. Query parameters are URL-encoded when the URL is built
+//! ([`crate::path_and_query`]).
 
-use handlebars::template::{BlockParam, Parameter, TemplateElement};
+use handlebars::template::{
+    BlockParam, HelperTemplate, Parameter, TemplateElement, TemplateMapping,
+};
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, JsonRender, Output, RenderContext,
     RenderError, RenderErrorReason, ScopedJson, Template,
 };
 use serde_json::Value;
+
+use crate::limits::{self, Budget};
 
 /// Collections whose `.size` templates may use (reference §2.2).
 pub(crate) const SIZED_COLLECTIONS: [&str; 3] = ["details", "targets", "labels"];
@@ -38,6 +45,11 @@ pub(crate) fn registry(strict: bool) -> Handlebars<'static> {
     handlebars.register_helper("eq", Box::new(EqHelper));
     handlebars.register_helper("formatExpression", Box::new(FormatExpressionHelper));
     handlebars.register_helper(VALUE_HELPER, Box::new(ValueHelper));
+    handlebars.register_helper(TICK_HELPER, Box::new(TickHelper));
+    handlebars.register_helper(PARTIAL_GUARD, Box::new(PartialGuard));
+    // ThousandEyes inserts values as they are: no HTML escaping anywhere, `{{x}}` and
+    // `{{{x}}}` alike (reference §6.4).
+    handlebars.register_escape_fn(handlebars::no_escape);
     if strict {
         // Handlebars' strict mode does not look at the conditions of `if` and `unless`, so a
         // misspelled `{{#if alert.timeClered}}` would pass silently as "false".
@@ -71,47 +83,221 @@ const HELPERS: &[&str] = &[
     "not",
     "len",
     "formatExpression",
+    "formatDate",
     VALUE_HELPER,
+    TICK_HELPER,
+    PARTIAL_GUARD,
 ];
+
+/// Turns a limit's message into the error that stops a rendering.
+fn limit_error(message: String) -> RenderError {
+    RenderErrorReason::Other(message).into()
+}
+
+/// One step of the budget; see [`instrument`].
+#[derive(Clone, Copy)]
+struct TickHelper;
+
+impl HelperDef for TickHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        _: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        _: &mut dyn Output,
+    ) -> HelperResult {
+        Budget::step().map_err(limit_error)
+    }
+}
+
+/// Counts partial depth around a partial call; see [`instrument`].
+#[derive(Clone, Copy)]
+struct PartialGuard;
+
+impl HelperDef for PartialGuard {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        Budget::enter_partial().map_err(limit_error)?;
+        let result = match h.template() {
+            Some(template) => handlebars::Renderable::render(template, r, ctx, rc, out),
+            None => Ok(()),
+        };
+        Budget::leave_partial();
+        result
+    }
+}
 
 /// Parses a template and routes every plain value expression (`{{alert.severity}}`,
 /// `{{{alert.rule.name}}}`) through [`ValueHelper`], so an enum object renders as its name as
 /// in ThousandEyes (the docs list `alert.test.testType` as a string while `type.id` reads the
 /// same enum's id). The tree keeps its positions, so errors still point into the user's text.
+/// The tree is also instrumented for the render limits ([`instrument`]). Callers check
+/// [`crate::limits::scan`] first: the parser recurses once per nesting level.
 pub(crate) fn compile(source: &str, name: &str) -> Result<Template, handlebars::TemplateError> {
-    let mut template = Template::compile_with_name(source, name.to_owned())?;
+    let mut template = parse(source, name)?;
     route_values(&mut template);
+    let probes = Template::compile(&format!(
+        "{{{{{TICK_HELPER}}}}}{{{{#{PARTIAL_GUARD}}}}}{{{{/{PARTIAL_GUARD}}}}}"
+    ))?;
+    if let [tick, guard] = &probes.elements[..] {
+        instrument(&mut template, tick, guard, None);
+    }
     Ok(template)
+}
+
+/// How long the pieces a long template is parsed in are, at least (see [`parse`]).
+pub(crate) const PIECE_BYTES: usize = 4 * 1024;
+
+/// Parses a template. Handlebars computes the line and column of every element by counting
+/// from the start of the text (pest's `Position::line_col`), which made parsing quadratic in
+/// the template's length (issue 13: 100 KB took 2.9 s, 300 KB 27 s). A long template is
+/// parsed in pieces, cut where that gives the same elements ([`limits::split_points`]), so
+/// each position costs at most one piece and parsing is linear in the length of text outside
+/// blocks. (Text inside one block is parsed whole; the size limit bounds it.)
+pub(crate) fn parse(source: &str, name: &str) -> Result<Template, handlebars::TemplateError> {
+    parse_in_pieces(source, name, PIECE_BYTES)
+}
+
+fn parse_in_pieces(
+    source: &str,
+    name: &str,
+    piece_bytes: usize,
+) -> Result<Template, handlebars::TemplateError> {
+    let points = limits::split_points(source, piece_bytes);
+    if points.is_empty() {
+        return Template::compile_with_name(source, name.to_owned());
+    }
+    match parse_pieces(source, name, &points) {
+        Some(template) => Ok(template),
+        // A cut the scan misjudged (text it took for a tag, or the reverse) makes a piece fail
+        // to parse: the whole text then decides, with Handlebars' own error and position.
+        None => Template::compile_with_name(source, name.to_owned()),
+    }
+}
+
+fn parse_pieces(source: &str, name: &str, points: &[usize]) -> Option<Template> {
+    let mut whole: Option<Template> = None;
+    let mut start = 0;
+    for end in points.iter().copied().chain([source.len()]) {
+        let piece = &source[start..end];
+        let mut template = Template::compile_with_name(piece, name.to_owned()).ok()?;
+        // Every cut follows a newline, so a piece starts at column 1 of its first line.
+        let lines_before = source[..start].matches('\n').count();
+        shift_lines(&mut template, lines_before);
+        match &mut whole {
+            None => whole = Some(template),
+            Some(whole) => {
+                whole.elements.append(&mut template.elements);
+                whole.mapping.append(&mut template.mapping);
+            }
+        }
+        start = end;
+    }
+    whole
+}
+
+fn shift_lines(template: &mut Template, lines: usize) {
+    for mapping in &mut template.mapping {
+        mapping.0 += lines;
+    }
+    for element in &mut template.elements {
+        for body in bodies_mut(element) {
+            shift_lines(body, lines);
+        }
+    }
+}
+
+/// The templates nested in an element: a block's body and inverse, a partial block's
+/// fallback, an inline partial's body.
+fn bodies_mut(element: &mut TemplateElement) -> Vec<&mut Template> {
+    match element {
+        TemplateElement::HelperBlock(helper) => {
+            let HelperTemplate {
+                template, inverse, ..
+            } = helper.as_mut();
+            template.iter_mut().chain(inverse.iter_mut()).collect()
+        }
+        TemplateElement::DecoratorBlock(decorator) | TemplateElement::PartialBlock(decorator) => {
+            decorator.template.iter_mut().collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The helper a step marker calls: one [`Budget::step`], no output.
+pub(crate) const TICK_HELPER: &str = "__tesim_step";
+/// The block helper around every partial call: counts partial depth ([`Budget`]).
+pub(crate) const PARTIAL_GUARD: &str = "__tesim_partial";
+
+/// Puts a step marker (`tick`) at the start of every block body, so every body rendered (every
+/// `{{#each}}` iteration too, even of an empty body) costs a step, and wraps every partial call
+/// in `guard`, so partial depth is counted. `at` is the position of the block holding
+/// `template`, for bodies that have no element of their own.
+fn instrument(
+    template: &mut Template,
+    tick: &TemplateElement,
+    guard: &TemplateElement,
+    at: Option<&TemplateMapping>,
+) {
+    let own = template.mapping.first().or(at).cloned();
+    for index in 0..template.elements.len() {
+        let position = template.mapping.get(index).cloned();
+        let element = &mut template.elements[index];
+        for body in bodies_mut(element) {
+            instrument(body, tick, guard, position.as_ref());
+        }
+        if matches!(
+            element,
+            TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_)
+        ) {
+            if let (TemplateElement::HelperBlock(wrapper), Some(position)) = (guard, &position) {
+                let mut wrapper = wrapper.clone();
+                let mut body = Template::default();
+                body.elements.push(std::mem::replace(
+                    element,
+                    TemplateElement::Comment(String::new()),
+                ));
+                body.mapping.push(position.clone());
+                wrapper.template = Some(body);
+                *element = TemplateElement::HelperBlock(wrapper);
+            }
+        }
+    }
+    if let Some(own) = own {
+        template.elements.insert(0, tick.clone());
+        template.mapping.insert(0, own);
+    }
 }
 
 fn route_values(template: &mut Template) {
     for element in &mut template.elements {
-        match element {
-            TemplateElement::Expression(helper) | TemplateElement::HtmlExpression(helper) => {
-                let name = match &helper.name {
-                    Parameter::Path(path) if !HELPERS.contains(&path_text(path)) => {
-                        Some(Parameter::Path(path.clone()))
-                    }
-                    Parameter::Name(name) if !HELPERS.contains(&name.as_str()) => {
-                        handlebars::Path::parse(name).ok().map(Parameter::Path)
-                    }
-                    _ => None,
-                };
-                let plain = !helper.block && helper.params.is_empty() && helper.hash.is_empty();
-                if let (true, Some(path)) = (plain, name) {
-                    helper.name = Parameter::Name(VALUE_HELPER.to_owned());
-                    helper.params = vec![path];
+        if let TemplateElement::Expression(helper) | TemplateElement::HtmlExpression(helper) =
+            element
+        {
+            let name = match &helper.name {
+                Parameter::Path(path) if !HELPERS.contains(&path_text(path)) => {
+                    Some(Parameter::Path(path.clone()))
                 }
+                Parameter::Name(name) if !HELPERS.contains(&name.as_str()) => {
+                    handlebars::Path::parse(name).ok().map(Parameter::Path)
+                }
+                _ => None,
+            };
+            let plain = !helper.block && helper.params.is_empty() && helper.hash.is_empty();
+            if let (true, Some(path)) = (plain, name) {
+                helper.name = Parameter::Name(VALUE_HELPER.to_owned());
+                helper.params = vec![path];
             }
-            TemplateElement::HelperBlock(helper) => {
-                if let Some(inner) = &mut helper.template {
-                    route_values(inner);
-                }
-                if let Some(inverse) = &mut helper.inverse {
-                    route_values(inverse);
-                }
-            }
-            _ => {}
+        }
+        for body in bodies_mut(element) {
+            route_values(body);
         }
     }
 }
@@ -265,6 +451,7 @@ impl HelperDef for ValueHelper {
         _: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
+        Budget::step().map_err(limit_error)?;
         let param = h
             .param(0)
             .ok_or(RenderErrorReason::ParamNotFoundForIndex(VALUE_HELPER, 0))?;
@@ -301,6 +488,7 @@ impl HelperDef for StrictIf {
         rc: &mut RenderContext<'reg, 'rc>,
         out: &mut dyn Output,
     ) -> HelperResult {
+        Budget::step().map_err(limit_error)?;
         let name = if self.positive { "if" } else { "unless" };
         let param = h
             .param(0)
@@ -358,6 +546,7 @@ struct EqHelper;
 
 impl EqHelper {
     fn compare(h: &Helper<'_>, r: &Handlebars<'_>) -> Result<bool, RenderError> {
+        Budget::step().map_err(limit_error)?;
         let param = |index: usize| -> Result<Value, RenderError> {
             let param = h
                 .param(index)
@@ -414,6 +603,7 @@ impl HelperDef for FormatExpressionHelper {
         _: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
+        Budget::step().map_err(limit_error)?;
         let param = h
             .param(0)
             .filter(|param| !(r.strict_mode() && param.is_value_missing()))
@@ -462,45 +652,12 @@ fn balanced(text: &str) -> bool {
     depth == 0
 }
 
-/// The byte ranges of the tags (`{{…}}`, `{{{…}}}`, `{{!-- … --}}`) of a template. An escaped
-/// `\{{` opens no tag. An unclosed tag runs to the end.
-fn tags(source: &str) -> Vec<(usize, usize)> {
-    let bytes = source.as_bytes();
-    let mut ranges = Vec::new();
-    let mut index = 0;
-    while index + 1 < bytes.len() {
-        if bytes[index] == b'{' && bytes[index + 1] == b'{' {
-            if index > 0 && bytes[index - 1] == b'\\' {
-                index += 2;
-                continue;
-            }
-            let close = if source[index..].starts_with("{{!--") {
-                "--}}"
-            } else if source[index..].starts_with("{{{{") {
-                "}}}}"
-            } else if source[index..].starts_with("{{{") {
-                "}}}"
-            } else {
-                "}}"
-            };
-            let end = source[index + 2..]
-                .find(close)
-                .map_or(source.len(), |at| index + 2 + at + close.len());
-            ranges.push((index, end));
-            index = end;
-        } else {
-            index += 1;
-        }
-    }
-    ranges
-}
-
 /// Rewrites `details.size`, `targets.size` and `labels.size` inside tags to `details_size`
 /// etc., which [`with_sizes`] adds to the data. Same length, so every position in the
 /// rewritten template is the same in the user's.
 pub(crate) fn rewrite_sizes(source: &str) -> String {
     let mut text = source.to_owned();
-    for (start, end) in tags(source) {
+    for (start, end) in limits::tags(source) {
         let mut tag = source[start..end].to_owned();
         for collection in SIZED_COLLECTIONS {
             let from = format!("{collection}.size");
@@ -552,7 +709,7 @@ pub(crate) fn with_sizes(value: &mut Value) {
 pub(crate) fn mark(source: &str) -> String {
     let mut marked = String::with_capacity(source.len() * 2);
     let mut copied = 0;
-    for (start, end) in tags(source) {
+    for (start, end) in limits::tags(source) {
         let tag = &source[start..end];
         let trims_before = tag.trim_start_matches('{').starts_with('~');
         let trims_after = tag.trim_end_matches('}').ends_with('~');
@@ -607,6 +764,21 @@ impl SourceMap {
         SourceMap { text, spans }
     }
 
+    /// When the text at `offset` was written by a tag: the tag's template offset and the range
+    /// of text it wrote.
+    pub(crate) fn tag_output(&self, offset: usize) -> Option<(usize, std::ops::Range<usize>)> {
+        let index = self
+            .spans
+            .partition_point(|(at, _, _)| *at <= offset)
+            .checked_sub(1)?;
+        let (at, template_offset, raw) = *self.spans.get(index)?;
+        let end = self
+            .spans
+            .get(index + 1)
+            .map_or(self.text.len(), |(next, _, _)| *next);
+        (!raw && at < end).then_some((template_offset, at..end))
+    }
+
     /// The template byte offset that produced the text at `offset`.
     pub(crate) fn template_offset(&self, offset: usize) -> Option<usize> {
         let index = self.spans.partition_point(|(at, _, _)| *at <= offset);
@@ -655,18 +827,19 @@ mod tests {
     }
 
     #[test]
-    fn enums_render_as_their_name_and_values_as_usual() {
-        let data = json!({"type": {"id": 2, "name": "TRIGGER"}, "a": {"b": "<x>"}, "n": null});
+    fn enums_render_as_their_name_and_values_as_they_are() {
+        let data = json!({"type": {"id": 2, "name": "TRIGGER"}, "a": {"b": "<\"x\\>"}, "n": null});
+        // No escaping of any kind, as ThousandEyes (reference §6.4).
         assert_eq!(
             render("{{type}} {{type.id}} {{a.b}} {{{a.b}}} [{{n}}]", &data),
-            "TRIGGER 2 &lt;x&gt; <x> []"
+            "TRIGGER 2 <\"x\\> <\"x\\> []"
         );
         assert_eq!(
             render(
                 "{{#with a}}{{b}}{{/with}}{{#each a}}{{this}}{{@key}}{{/each}}",
                 &data
             ),
-            "&lt;x&gt;&lt;x&gt;b"
+            "<\"x\\><\"x\\>b"
         );
         assert_eq!(render("{{a}}", &data), "[object]");
         let mut strict = registry(true);
@@ -745,6 +918,61 @@ mod tests {
             Some(source.find(',').unwrap())
         );
         assert_eq!(line_col(source, source.find("\"b\"").unwrap()), (2, 2));
+    }
+
+    /// Renders `source` parsed whole and parsed in pieces of about `piece_bytes`.
+    fn whole_and_pieces(source: &str, piece_bytes: usize) -> (String, String) {
+        let data = json!({"a": "A", "xs": [1, 2], "t": true});
+        let render = |template: Template| {
+            let mut registry = registry(false);
+            registry.register_template("t", template);
+            registry
+                .render("t", &data)
+                .unwrap_or_else(|err| format!("error {err}"))
+        };
+        let whole = Template::compile_with_name(source, "t".into()).unwrap();
+        let pieces = parse_in_pieces(source, "t", piece_bytes).unwrap();
+        (render(whole), render(pieces))
+    }
+
+    #[test]
+    fn pieces_parse_like_the_whole() {
+        let source = "{\n  \"a\": \"{{a}}\",\n  {{#if t}}\n  \"b\": 1,\n  {{/if}}\n  {{!-- c --}}\n\
+                      \"xs\": [{{#each xs}}{{this}}{{#unless @last}},{{/unless}}{{/each}}],\n   {{~a~}}  \n x\n\
+                      {{#each xs}}\n  {{this}}\n{{/each}}\n  {{a}}  \n\\{{a}}\n}\n";
+        for piece_bytes in 1..source.len() {
+            let (whole, pieces) = whole_and_pieces(source, piece_bytes);
+            assert_eq!(whole, pieces, "pieces of {piece_bytes} bytes");
+        }
+    }
+
+    #[test]
+    fn long_flat_templates_are_parsed_in_short_pieces() {
+        // Issue 13: parsing cost grew with the square of the length, because each element's
+        // position is counted from the start of the text it is parsed in. Parsed in pieces,
+        // each element costs at most one piece: bound the pieces, not the clock.
+        let line = "  \"{{alert.rule.name}}\": \"{{alert.test.name}}\",\n";
+        let source = line.repeat(200 * 1024 / line.len());
+        let points = limits::split_points(&source, PIECE_BYTES);
+        let mut starts = vec![0];
+        starts.extend(&points);
+        starts.push(source.len());
+        let longest = starts
+            .windows(2)
+            .map(|pair| pair[1] - pair[0])
+            .max()
+            .unwrap();
+        assert!(points.len() > 40, "{} pieces", points.len() + 1);
+        assert!(
+            longest <= PIECE_BYTES + line.len(),
+            "a piece of {longest} bytes"
+        );
+        // Same positions as parsing whole, on the last line too.
+        let template = compile(&source, "t").unwrap();
+        let last = template.mapping.last().unwrap();
+        let whole = Template::compile_with_name(&source, "t".into()).unwrap();
+        let whole_last = whole.mapping.last().unwrap();
+        assert_eq!((last.0, last.1), (whole_last.0, whole_last.1));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The notifications a template is checked against: every event of the chosen scenarios, and
 //! a fixed set of edge cases no single scenario has (BGP alerts, empty and non-ASCII values,
-//! the Test button), each in both id eras.
+//! names with quotes and backslashes, the Test button), each in both id eras.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -243,6 +243,25 @@ fn unicode_spec() -> AlertSpec<'static> {
     }
 }
 
+fn quotes_spec() -> AlertSpec<'static> {
+    // ThousandEyes inserts names into a body as they are (reference §6.4): these break every
+    // template that writes them inside a JSON string.
+    AlertSpec {
+        number: 6,
+        kind: TestType::HttpServer,
+        test_name: "C:\\probes\\\"api\" health",
+        rule_name: "Latency on \"checkout\" \\ EU",
+        expression: "((responseTime > 500 ms))",
+        labels: &["prod"],
+        targets: &["https://shop.example/checkout"],
+        sources: vec![(
+            agent(108, "Boston, MA", "Boston, MA"),
+            "Response Time: 812 ms",
+            "Response Time: 95 ms",
+        )],
+    }
+}
+
 /// The fixed edge cases, each in both id eras.
 pub fn edge_case_events() -> Vec<Event> {
     let start = date(1_714_644_920);
@@ -281,6 +300,11 @@ pub fn edge_case_events() -> Vec<Event> {
         "non-ascii",
         unicode_spec,
         "Runbook: «wiki/DNS» — ask 東京 NOC <noc@example.com> & \"SRE\"",
+    );
+    push_alert(
+        "quotes-in-names",
+        quotes_spec,
+        "Escalate to \"payments\" (C:\\runbooks\\checkout.md)",
     );
     let removed = timed(
         end,

@@ -24,9 +24,49 @@
 pub mod check;
 mod engine;
 pub mod events;
+pub mod limits;
 mod operation;
 
 pub use check::{Problem, ProblemKind, Report, check};
+
+/// Parses `payload` as the body template of an operation, then checks and renders it against
+/// a few edge-case notifications (the Test button, a clear, an agent notification): one call
+/// for fuzz targets and quick experiments. Whatever the text, it returns a report and never
+/// panics or overflows the stack: [`limits`] bounds size, nesting, partial depth, work and
+/// output.
+pub fn check_str(payload: &str) -> Report {
+    let operation = tesim_model::custom::WebhookOperation {
+        id: None,
+        name: "check_str".to_owned(),
+        enabled: Some(true),
+        category: tesim_model::custom::OperationCategory::Alerts,
+        status: tesim_model::custom::OperationStatus::Pending,
+        kind: Some("webhook".to_owned()),
+        path: None,
+        payload: Some(payload.to_owned()),
+        headers: Vec::new(),
+        query_params: None,
+        links: None,
+    };
+    match CompiledOperation::new(operation) {
+        Ok(operation) => check(&operation, few_events()),
+        Err(errors) => Report {
+            problems: check::syntax_problems(&errors),
+            ..Report::default()
+        },
+    }
+}
+
+fn few_events() -> &'static [Event] {
+    static EVENTS: std::sync::OnceLock<Vec<Event>> = std::sync::OnceLock::new();
+    EVENTS.get_or_init(|| {
+        let all = events::edge_case_events();
+        let wanted = ["Test button", "http-server-clear", "agent-trigger"];
+        all.into_iter()
+            .filter(|event| wanted.iter().any(|name| event.label.contains(name)))
+            .collect()
+    })
+}
 pub use engine::format_expression;
 pub use events::Event;
 pub use operation::{

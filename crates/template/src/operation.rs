@@ -10,6 +10,7 @@ use serde_json::Value;
 use tesim_model::custom::{CustomNotification, FieldError, GenericConnector, WebhookOperation};
 
 use crate::engine;
+use crate::limits::{self, Budget, CappedOutput};
 
 /// Which template of an operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,15 +38,18 @@ impl fmt::Display for Part {
     }
 }
 
-/// A template that does not parse.
+/// A template that does not parse, or is beyond one of tesim's limits ([`crate::limits`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyntaxError {
     /// Which template.
     pub part: Part,
     /// 1-based line and column, when known.
     pub position: Option<(usize, usize)>,
-    /// What Handlebars said.
+    /// What Handlebars said, or which limit the template exceeds.
     pub message: String,
+    /// Whether the template exceeds a limit (too long, nested too deep) rather than being
+    /// malformed.
+    pub limit: bool,
 }
 
 impl fmt::Display for SyntaxError {
@@ -70,6 +74,8 @@ pub struct RenderFailure {
     pub position: Option<(usize, usize)>,
     /// What went wrong.
     pub message: String,
+    /// Whether a render limit stopped it (partial depth, steps, output size).
+    pub limit: bool,
 }
 
 impl fmt::Display for RenderFailure {
@@ -166,6 +172,15 @@ impl CompiledOperation {
         let mut errors = Vec::new();
         let mut trees = Vec::new();
         for (index, (part, source)) in parts.iter().enumerate() {
+            if let Err(violation) = limits::scan(source) {
+                errors.push(SyntaxError {
+                    part: part.clone(),
+                    position: Some(engine::line_col(source, violation.offset)),
+                    message: violation.message,
+                    limit: true,
+                });
+                continue;
+            }
             let rewritten = engine::rewrite_sizes(source);
             // Markers only go into raw text, so the marked template parses whenever the
             // original does.
@@ -185,6 +200,7 @@ impl CompiledOperation {
                     part: part.clone(),
                     position: err.pos(),
                     message: err.reason().to_string(),
+                    limit: false,
                 }),
             }
         }
@@ -234,21 +250,19 @@ impl CompiledOperation {
 
     /// Renders one template as ThousandEyes would (missing variables render empty).
     pub(crate) fn render_part(&self, index: usize, data: &Value) -> Result<String, RenderFailure> {
-        self.lenient
-            .render(&template_name(index), data)
+        bounded_render(&self.lenient, &template_name(index), data)
             .map_err(|err| self.failure(index, &err))
     }
 
     /// Renders one template with position markers (see [`engine::SourceMap`]).
     pub(crate) fn render_marked(&self, index: usize, data: &Value) -> Option<engine::SourceMap> {
-        let output = self.lenient.render(&marked_name(index), data).ok()?;
+        let output = bounded_render(&self.lenient, &marked_name(index), data).ok()?;
         Some(engine::SourceMap::new(&output))
     }
 
     /// Renders one template in strict mode; `Err` names the first variable the data lacks.
     pub(crate) fn render_strict(&self, index: usize, data: &Value) -> Result<(), RenderFailure> {
-        self.strict
-            .render(&template_name(index), data)
+        bounded_render(&self.strict, &template_name(index), data)
             .map(drop)
             .map_err(|err| {
                 let mut failure = self.failure(index, &err);
@@ -279,10 +293,22 @@ impl CompiledOperation {
             ),
             other => other.to_string(),
         };
+        let limit = Budget::exceeded();
+        let message = if limit {
+            // The limit's own words, not the I/O or helper wrapping around them.
+            match err.reason() {
+                RenderErrorReason::Other(text) => text.clone(),
+                RenderErrorReason::IOError(io) => io.to_string(),
+                _ => message,
+            }
+        } else {
+            message
+        };
         RenderFailure {
             part: self.parts[index].0.clone(),
             position: err.line_no.zip(err.column_no),
             message,
+            limit,
         }
     }
 
@@ -307,6 +333,7 @@ impl CompiledOperation {
                         part: part.clone(),
                         position: None,
                         message,
+                        limit: false,
                     })?
                 }
                 Part::Header { name, .. } => {
@@ -317,6 +344,7 @@ impl CompiledOperation {
                             message: format!(
                                 "header value contains the control character {bad:?}, which HTTP does not allow"
                             ),
+                            limit: false,
                         });
                     }
                     headers.push((name.clone(), text));
@@ -331,6 +359,21 @@ impl CompiledOperation {
             path_and_query,
         })
     }
+}
+
+/// Renders a registered template within the render limits: a fresh step budget on this thread
+/// and an output that stops growing at [`limits::MAX_OUTPUT_BYTES`].
+fn bounded_render(
+    registry: &Handlebars<'static>,
+    name: &str,
+    data: &Value,
+) -> Result<String, handlebars::RenderError> {
+    Budget::begin();
+    let mut output = CappedOutput::default();
+    registry.render_to_write(name, data, &mut output)?;
+    // Handlebars writes whole `&str`s, and a write past the cap is refused whole.
+    Ok(String::from_utf8(output.bytes)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()))
 }
 
 /// The `param_index`th parameter of the tag at 1-based `line` and `column` of `source`, when

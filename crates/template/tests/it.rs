@@ -3,5 +3,6 @@
 
 mod it {
     mod examples;
+    mod limits;
     mod properties;
 }

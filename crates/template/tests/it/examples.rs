@@ -81,16 +81,32 @@ fn generic_renders_and_passes() {
     check_passes("generic.operation.json");
 }
 
-#[test]
-fn slack_renders_and_passes() {
-    snapshot("slack", &renderings(&compiled("slack.operation.json")));
-    check_passes("slack.operation.json");
+/// Chat templates write rule and test names and rule expressions inside JSON strings. On
+/// ThousandEyes, which inserts them unescaped, a `"` or `\\` in one breaks the body: the check
+/// reports exactly that, and nothing else.
+fn check_reports_only_raw_names(name: &str) {
+    let operation = compiled(name);
+    let report = check::check(&operation, &check::events_for(&all_scenarios()));
+    assert!(!report.is_ok(), "{name}");
+    for problem in &report.problems {
+        assert_eq!(problem.kind, ProblemKind::InvalidJson, "{name}: {problem}");
+        assert!(
+            problem.message.contains("without JSON escaping"),
+            "{name}: {problem}"
+        );
+    }
 }
 
 #[test]
-fn teams_renders_and_passes() {
+fn slack_renders_and_breaks_only_on_quoted_names() {
+    snapshot("slack", &renderings(&compiled("slack.operation.json")));
+    check_reports_only_raw_names("slack.operation.json");
+}
+
+#[test]
+fn teams_renders_and_breaks_only_on_quoted_names() {
     snapshot("teams", &renderings(&compiled("teams.operation.json")));
-    check_passes("teams.operation.json");
+    check_reports_only_raw_names("teams.operation.json");
 }
 
 #[test]

@@ -62,6 +62,10 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         targets = TARGETS.iter().map(|name| (*name).to_owned()).collect();
     }
     ensure_cargo_fuzz()?;
+    // The fuzz crate is its own workspace; starting from the main lock file makes it fuzz the
+    // dependency versions tesim ships, not whatever is newest (cargo only adds libfuzzer-sys).
+    fs::copy(root().join("Cargo.lock"), root().join("fuzz/Cargo.lock"))
+        .context("cannot copy Cargo.lock into fuzz/")?;
     step("build fuzz targets", &mut cargo_fuzz(&["build"]))?;
     for target in &targets {
         fuzz_one(target, seconds)?;

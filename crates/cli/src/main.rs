@@ -16,6 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cmd_api;
 mod cmd_check;
+mod cmd_completions;
 mod cmd_listen;
 mod cmd_send;
 mod cmd_simulate;
@@ -47,6 +48,11 @@ enum Command {
     /// Custom-webhook templates: check and render them.
     #[command(subcommand)]
     Template(cmd_template::TemplateCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cmd_completions::CompletionsArgs),
+    /// Print the man page, or write every page into a directory.
+    #[command(hide = true)]
+    Man(cmd_completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +75,8 @@ fn main() -> ExitCode {
             Command::Api(args) => cmd_api::run(args).await,
             Command::Check(args) => cmd_check::run(args).await,
             Command::Template(command) => cmd_template::run(command).await,
+            Command::Completions(args) => cmd_completions::run(args),
+            Command::Man(args) => cmd_completions::run_man(args),
         }
     });
     match result {

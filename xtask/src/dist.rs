@@ -93,7 +93,8 @@ fn completions(tesim: &Path, dir: &Path, subcommands: &[String]) -> anyhow::Resu
     let bash = fs::read_to_string(dir.join("tesim.bash"))?;
     let missing: Vec<&String> = subcommands
         .iter()
-        .filter(|name| !bash.contains(&format!("tesim__{}", name.replace('-', "__"))))
+        // clap_complete's bash script dispatches on `tesim,SUBCOMMAND)` case patterns.
+        .filter(|name| !bash.contains(&format!("tesim,{name})")))
         .collect();
     ensure!(
         missing.is_empty(),

@@ -32,7 +32,9 @@ pub fn run(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
     let mut command = crate::Cli::command();
     let mut stdout = std::io::stdout().lock();
     clap_complete::generate(args.shell, &mut command, "tesim", &mut stdout);
-    stdout.flush().context("cannot write the completion script")?;
+    stdout
+        .flush()
+        .context("cannot write the completion script")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,6 +10,8 @@ use anyhow::{Context as _, bail};
 
 mod bench;
 mod conformance;
+mod dist;
+mod fuzz;
 
 const HELP: &str = "\
 cargo xtask <command> [args]
@@ -22,6 +24,9 @@ commands:
                                          the bundled correct receiver, then a broken one
   ci                                     everything CI runs: fmt, clippy, tests, API schema
                                          fuzzing, bench --quick
+  fuzz [--target NAME] [--seconds N]     run the libFuzzer targets of fuzz/, N s each (60)
+  dist [--no-install] [--no-wheel]       completions, man pages, cargo install, the PyPI wheel in
+                                         a fresh venv and the example receiver's tests
   bench [--quick]                        performance side by side with wrk, Prism, WireMock
 ";
 
@@ -37,6 +42,8 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(&args),
         "ci" => ci(&args),
         "bench" => bench::run(&args),
+        "fuzz" => fuzz::run(&args),
+        "dist" => dist::run(&args),
         other => Err(anyhow::anyhow!("unknown xtask command `{other}`\n\n{HELP}")),
     };
     match result {
@@ -171,6 +178,14 @@ fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
             Command::new("bash").arg(&schemathesis).current_dir(root()),
         )?;
     }
+    step(
+        "fuzz (5 s per target)",
+        cargo().args(["xtask", "fuzz", "--seconds", "5"]),
+    )?;
+    step(
+        "dist (install, wheel, example)",
+        cargo().args(["xtask", "dist"]),
+    )?;
     step("bench --quick", cargo().args(["xtask", "bench", "--quick"]))?;
     eprintln!("\nxtask ci: all steps passed");
     Ok(ExitCode::SUCCESS)

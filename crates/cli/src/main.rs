@@ -20,6 +20,7 @@ mod args;
 mod cmd_api;
 mod cmd_check;
 mod cmd_identify;
+mod cmd_completions;
 mod cmd_listen;
 mod cmd_send;
 mod cmd_simulate;
@@ -53,6 +54,11 @@ enum Command {
     /// Custom-webhook templates: check and render them.
     #[command(subcommand)]
     Template(cmd_template::TemplateCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cmd_completions::CompletionsArgs),
+    /// Print the man page, or write every page into a directory.
+    #[command(hide = true)]
+    Man(cmd_completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +82,8 @@ fn main() -> ExitCode {
             Command::Check(args) => cmd_check::run(args).await,
             Command::Template(command) => cmd_template::run(command).await,
             Command::Identify(args) => cmd_identify::run(&args),
+            Command::Completions(args) => cmd_completions::run(args),
+            Command::Man(args) => cmd_completions::run_man(args),
         }
     });
     match result {

@@ -63,6 +63,44 @@ paths["/v7/alerts/rules"] = {"get": {"operationId": "v7-rules", "tags": ["v7"], 
 paths["/v7/alerts/rules/{ruleId}"] = {"get": {"operationId": "v7-rule", "tags": ["v7"], "summary": "One alert rule",
     "security": v7_sec, "parameters": [rule_id, P("aid")],
     "responses": {"200": resp("OK", HAL, "AlertRule"), **v7_errors(400, 403, 404, 429, 500)}}}
+test_id7 = dict(test_id, schema={"type": "string", "pattern": "^[^/]+$"})
+paths["/v7/tests/{testId}"] = {"get": {"operationId": "v7-test", "tags": ["v7"],
+    "summary": "One test, with the fields every test type shares: where an alert's `_links.test` leads (the real API answers per type, `/v7/tests/{type}/{testId}`; a documented guess)",
+    "security": v7_sec, "parameters": [test_id7, P("aid")],
+    "responses": {"200": resp("OK", HAL, "V7Test"), **v7_errors(400, 403, 404, 429, 500)}}}
+# Integrations (reference §2.3): connectors, webhook operations and their assignments, kept in memory.
+def integ_errors(*codes):
+    text = {400: "The body is invalid; `errors` names every field.", 403: "`aid` is not the account group of this mock.",
+            404: "No such connector or operation.", 408: "The request body stopped arriving.",
+            413: "The body is larger than 1 MiB.", 429: "More requests than the per-minute limit.", 500: "Injected by `--error-rate`."}
+    out = {str(c): resp(text[c], PROB, "Problem") for c in codes}
+    out["401"] = resp("Missing or wrong bearer token.", "application/json", "Unauthorized")
+    return dict(sorted(out.items()))
+item_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}, "description": "The item's id."}
+def body(schema):
+    return {"required": True, "content": {"application/json": {"schema": S(schema)}}}
+def integ(path, op, method, summary, ok, ok_schema, params=(), request=None, errors=(400, 403, 404, 408, 413, 429, 500)):
+    operation = {"operationId": op, "tags": ["integrations"], "summary": summary, "security": v7_sec,
+                 "parameters": [*params, P("aid")], "responses": {**integ_errors(*errors)}}
+    if ok_schema is None:
+        operation["responses"][str(ok)] = {"description": "Deleted", "headers": RATE}
+    else:
+        operation["responses"][str(ok)] = resp("OK", HAL, ok_schema)
+    if request:
+        operation["requestBody"] = body(request)
+    paths.setdefault(path, {})[method] = operation
+for base, kind, other, noun in [("/v7/connectors/generic", "connector", "operations", "GenericConnector"),
+                                ("/v7/operations/webhooks", "operation", "connectors", "WebhookOperation")]:
+    integ(base, f"{kind}s-list", "get", f"Every {kind}", 200, f"{noun}List", errors=(403, 429, 500))
+    integ(base, f"{kind}-create", "post", f"Create a {kind}", 201, noun, request=noun, errors=(400, 403, 408, 413, 429, 500))
+    integ(base + "/{id}", f"{kind}-get", "get", f"One {kind}", 200, noun, [item_id], errors=(403, 404, 429, 500))
+    integ(base + "/{id}", f"{kind}-update", "put", f"Replace a {kind}", 200, noun, [item_id], request=noun)
+    integ(base + "/{id}", f"{kind}-delete", "delete", f"Delete a {kind} and its assignments", 204, None, [item_id],
+          errors=(403, 404, 429, 500))
+    integ(base + "/{id}/" + other, f"{kind}-{other}", "get", f"Ids of the {other} assigned to a {kind}", 200, "IdList",
+          [item_id], errors=(403, 404, 429, 500))
+    integ(base + "/{id}/" + other, f"{kind}-{other}-set", "put", f"Replace the {other} assigned to a {kind}", 200, "IdList",
+          [item_id], request="Ids")
 paths["/openapi.json"] = {"get": {"operationId": "openapi", "tags": ["meta"], "summary": "This document", "security": [],
     "responses": {"200": {"description": "OpenAPI 3 document", "headers": RATE, "content": {"application/json": {"schema": {"type": "object"}}}},
                   "429": resp("More requests than the per-minute limit.", PROB, "Problem")}}}
@@ -134,6 +172,25 @@ schemas = {
                     "roundsViolatingOutOf": integer, "roundsViolatingRequired": integer, "severity": severity_lower,
                     "testIds": {"type": "array", "items": string}, "_links": obj({"self": S("Link")})}),
   "AlertRuleList": obj({"alertRules": {"type": "array", "items": S("AlertRule")}, "_links": S("PageLinks")}),
+  "V7Test": obj({"testId": string, "testName": string, "type": string, "interval": integer, "enabled": {"type": "boolean"},
+                 "alertsEnabled": {"type": "boolean"}, "createdDate": iso, "_links": obj({"self": S("Link")})}),
+  "Header": obj({"name": string, "value": string}),
+  "GenericConnector": {"type": "object", "required": ["type", "name", "target"], "properties": {
+      "id": string, "type": {"type": "string", "enum": ["generic"]}, "name": string,
+      "target": {"type": "string", "pattern": "^https?://"},
+      "headers": {"type": "array", "items": S("Header")},
+      "authentication": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": [
+          "basic", "bearer-token", "other-token", "oauth-client-credentials", "oauth-auth-code"]}}},
+      "lastModifiedDate": {"type": "integer"}, "_links": {"type": "object"}}},
+  "WebhookOperation": {"type": "object", "required": ["name", "category", "status"], "properties": {
+      "id": string, "name": string, "category": {"type": "string", "enum": ["alerts", "recommendations", "traffic-monitoring"]},
+      "status": {"type": "string", "enum": ["pending", "connected", "failing", "unverified"]},
+      "type": {"type": "string", "enum": ["webhook"]}, "enabled": {"type": "boolean"}, "path": string, "payload": string,
+      "queryParams": string, "headers": {"type": "array", "items": S("Header")}, "_links": {"type": "object"}}},
+  "GenericConnectorList": obj({"items": {"type": "array", "items": S("GenericConnector")}, "_links": obj({"self": S("Link")})}),
+  "WebhookOperationList": obj({"items": {"type": "array", "items": S("WebhookOperation")}, "_links": obj({"self": S("Link")})}),
+  "IdList": obj({"items": {"type": "array", "items": string}, "_links": obj({"self": S("Link")})}),
+  "Ids": {"type": "array", "items": string},
   "Unauthorized": obj({"error": {"type": "string", "enum": ["invalid_token"]}, "error_description": string}),
   "ValidationItem": obj({"code": string, "field": string, "message": string}),
   "Problem": obj({"type": string, "title": string, "status": {"type": "integer", "minimum": 400, "maximum": 599}, "detail": string,

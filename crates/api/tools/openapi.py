@@ -229,7 +229,7 @@ headers = {
 }
 doc = {"openapi": "3.0.3",
   "info": {"title": "tesim mock ThousandEyes alerts API", "version": "0.1.0",
-           "description": "The subset of the ThousandEyes alerts API v6 and v7 that tesim serves, with the alerts of a scenario as they stand on its clock. Every route answers GET and HEAD; other methods get 405 with `Allow`. Rate-limit headers are on every response (unless the mock runs with `--rate-limit 0`)."},
+           "description": "The subset of the ThousandEyes alerts API v6 and v7 that tesim serves, with the alerts of a scenario as they stand on its clock. The alert, test and rule routes answer GET and HEAD, the integrations routes (tag `integrations`) the methods listed; other methods get 405 with `Allow`. Rate-limit headers are on every response (unless the mock runs with `--rate-limit 0`)."},
   "servers": [{"url": "/"}],
   "paths": paths,
   "components": {"securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic", "description": "v6: login e-mail and API token."},

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `tesim` binary, run as a user would run it.
 
+mod api;
 mod simulate;
 
 use std::process::{Command, Output};

@@ -70,7 +70,7 @@ paths["/v7/tests/{testId}"] = {"get": {"operationId": "v7-test", "tags": ["v7"],
     "responses": {"200": resp("OK", HAL, "V7Test"), **v7_errors(400, 403, 404, 429, 500)}}}
 # Integrations (reference §2.3): connectors, webhook operations and their assignments, kept in memory.
 def integ_errors(*codes):
-    text = {400: "The body is invalid; `errors` names every field.", 403: "`aid` is not the account group of this mock.",
+    text = {400: "The body or `aid` is invalid; `errors` names each problem.", 403: "`aid` is not the account group of this mock.",
             404: "No such connector or operation.", 408: "The request body stopped arriving.",
             413: "The body is larger than 1 MiB.", 429: "More requests than the per-minute limit.", 500: "Injected by `--error-rate`."}
     out = {str(c): resp(text[c], PROB, "Problem") for c in codes}
@@ -91,14 +91,14 @@ def integ(path, op, method, summary, ok, ok_schema, params=(), request=None, err
     paths.setdefault(path, {})[method] = operation
 for base, kind, other, noun in [("/v7/connectors/generic", "connector", "operations", "GenericConnector"),
                                 ("/v7/operations/webhooks", "operation", "connectors", "WebhookOperation")]:
-    integ(base, f"{kind}s-list", "get", f"Every {kind}", 200, f"{noun}List", errors=(403, 429, 500))
+    integ(base, f"{kind}s-list", "get", f"Every {kind}", 200, f"{noun}List", errors=(400, 403, 429, 500))
     integ(base, f"{kind}-create", "post", f"Create a {kind}", 201, noun, request=noun, errors=(400, 403, 408, 413, 429, 500))
-    integ(base + "/{id}", f"{kind}-get", "get", f"One {kind}", 200, noun, [item_id], errors=(403, 404, 429, 500))
+    integ(base + "/{id}", f"{kind}-get", "get", f"One {kind}", 200, noun, [item_id], errors=(400, 403, 404, 429, 500))
     integ(base + "/{id}", f"{kind}-update", "put", f"Replace a {kind}", 200, noun, [item_id], request=noun)
     integ(base + "/{id}", f"{kind}-delete", "delete", f"Delete a {kind} and its assignments", 204, None, [item_id],
-          errors=(403, 404, 429, 500))
+          errors=(400, 403, 404, 429, 500))
     integ(base + "/{id}/" + other, f"{kind}-{other}", "get", f"Ids of the {other} assigned to a {kind}", 200, "IdList",
-          [item_id], errors=(403, 404, 429, 500))
+          [item_id], errors=(400, 403, 404, 429, 500))
     integ(base + "/{id}/" + other, f"{kind}-{other}-set", "put", f"Replace the {other} assigned to a {kind}", 200, "IdList",
           [item_id], request="Ids")
 paths["/openapi.json"] = {"get": {"operationId": "openapi", "tags": ["meta"], "summary": "This document", "security": [],

@@ -14,7 +14,7 @@ def resp(desc, media, schema):
 V6 = "application/json"; HAL = "application/hal+json"; PROB = "application/problem+json"
 def v6_errors(*codes):
     text = {400: "A query parameter is invalid; the message names it.", 401: "Missing or wrong credentials.",
-            403: "`aid` is not the account group of this mock.", 404: "No such test.",
+            403: "`aid` is not the account group of this mock.", 404: "No such test, or an alert id that is neither an integer nor a UUID.",
             406: "XML output was asked for; tesim serves JSON only.", 429: "More requests than the per-minute limit.",
             500: "Injected by `--error-rate`."}
     return {str(c): resp(text[c], V6, "V6Error") for c in codes}
@@ -40,7 +40,7 @@ for suffix in [".json", ""]:
     v6(f"/v6/alerts{suffix}", "v6-alerts", "Alerts: active now, or active at some point of a window or range",
        [P("aid"), P("format"), P("window"), P("from"), P("to")], "V6AlertList", [400, 401, 403, 406, 429, 500])
     v6("/v6/alerts/{alertId}" + suffix, "v6-alert", "One alert; an unknown id gives an empty `alert` list (as the real API's empty response)",
-       [alert_id, P("aid"), P("format")], "V6AlertList", [400, 401, 403, 406, 429, 500])
+       [alert_id, P("aid"), P("format")], "V6AlertList", [400, 401, 403, 404, 406, 429, 500])
     v6(f"/v6/tests{suffix}", "v6-tests", "Tests of the account, with `apiLinks`",
        [P("aid"), P("format")], "V6TestList", [400, 401, 403, 406, 429, 500])
     v6("/v6/tests/{testId}" + suffix, "v6-test", "One test",

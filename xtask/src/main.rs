@@ -145,6 +145,7 @@ fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
         ]),
     )?;
     ensure_python_requests()?;
+    ensure_python_sdk()?;
     let nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
         .args(["nextest", "--version"])
         .output()
@@ -189,6 +190,43 @@ fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
     step("bench --quick", cargo().args(["xtask", "bench", "--quick"]))?;
     eprintln!("\nxtask ci: all steps passed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The API's SDK test runs the official `thousandeyes-sdk-alerts` from `target/sdk-venv`
+/// (crates/api/tests/it/sdk.rs pins the same release).
+fn ensure_python_sdk() -> anyhow::Result<()> {
+    let venv = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), PathBuf::from)
+        .join("sdk-venv");
+    let python = venv.join("bin/python");
+    let has = || {
+        Command::new(&python)
+            .args(["-c", "import thousandeyes_sdk.alerts"])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    };
+    if has() {
+        return Ok(());
+    }
+    step(
+        "create the SDK venv (for the API's SDK test)",
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+    )?;
+    step(
+        "install thousandeyes-sdk-alerts (for the API's SDK test)",
+        Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "thousandeyes-sdk-alerts==6.0.0",
+        ]),
+    )?;
+    if !has() {
+        bail!("target/sdk-venv still cannot import thousandeyes_sdk.alerts after installing it");
+    }
+    Ok(())
 }
 
 /// The API's blog test runs the seed blog's Python client, which needs `requests`.

@@ -148,6 +148,7 @@ pub fn answer(ctx: &Ctx<'_>, view: &View, matched: Matched<'_>) -> Body {
         RouteId::V7Alert => v7_alert(ctx, view, matched.param.unwrap_or_default()),
         RouteId::V7Rules => v7_rules(ctx, None),
         RouteId::V7Rule => v7_rules(ctx, matched.param),
+        RouteId::V7Test => v7_test(ctx, matched.param.unwrap_or_default()),
         // Served before this function is reached; kept total for safety.
         RouteId::OpenApi => v6_error(StatusCode::NOT_FOUND, "not found"),
     }
@@ -786,6 +787,61 @@ fn v7_rules(ctx: &Ctx<'_>, id: Option<&str>) -> Body {
             ),
         },
     }
+}
+
+/// A v7 test, as the tests API's common fields give it (`testId` a string, `type`, `_links`).
+/// Tests are configuration: they exist from the scenario's start.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct V7Test<'a> {
+    test_id: String,
+    test_name: &'a str,
+    #[serde(rename = "type")]
+    test_type: &'a str,
+    interval: u32,
+    enabled: bool,
+    alerts_enabled: bool,
+    created_date: IsoDate,
+    #[serde(rename = "_links")]
+    links: api_v7::SelfLinks,
+}
+
+/// `GET /v7/tests/{testId}`: the target of an alert's `_links.test`. The real v7 tests API
+/// answers per type (`/v7/tests/http-server/{testId}`, SDK `thousandeyes-sdk-tests`); the
+/// untyped path alerts link to is answered here with the fields every test type shares (a
+/// documented guess).
+fn v7_test(ctx: &Ctx<'_>, id: &str) -> Body {
+    let Some(test) = ctx
+        .timeline
+        .tests
+        .iter()
+        .find(|test| test.id.to_string() == id)
+    else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!(
+                "no test with id `{id}` in this account; alerts link to their tests under _links.test"
+            ),
+            ctx.path,
+            None,
+        );
+    };
+    let body = V7Test {
+        test_id: test.id.to_string(),
+        test_name: &test.name,
+        test_type: test.kind.alert_type(),
+        interval: test.interval,
+        enabled: true,
+        alerts_enabled: true,
+        created_date: IsoDate(ctx.timeline.start.plus_seconds(-TEST_AGE_SECONDS)),
+        links: api_v7::SelfLinks {
+            self_link: Link {
+                href: format!("{}/v7/tests/{}", ctx.base, test.id),
+            },
+        },
+    };
+    json_body(StatusCode::OK, HAL, &body)
 }
 
 fn v7_alert(ctx: &Ctx<'_>, view: &View, id: &str) -> Body {

@@ -43,6 +43,17 @@ use crate::handlers::{self, Body, HAL};
 const CONNECTORS: &str = "/v7/connectors/generic";
 const OPERATIONS: &str = "/v7/operations/webhooks";
 
+/// Every integrations path, as an OpenAPI template, with the methods it takes (the `Allow`
+/// of its 405): `/openapi.json` documents exactly these beside [`crate::ROUTES`].
+pub const PATHS: &[(&str, &str)] = &[
+    ("/v7/connectors/generic", "GET, POST"),
+    ("/v7/connectors/generic/{id}", "GET, PUT, DELETE"),
+    ("/v7/connectors/generic/{id}/operations", "GET, PUT"),
+    ("/v7/operations/webhooks", "GET, POST"),
+    ("/v7/operations/webhooks/{id}", "GET, PUT, DELETE"),
+    ("/v7/operations/webhooks/{id}/connectors", "GET, PUT"),
+];
+
 /// The integrations of one mock account, in memory. Cheap to share behind an `Arc`.
 /// `Debug` shows counts only: the store holds connector secrets.
 #[derive(Default)]
@@ -598,6 +609,38 @@ mod tests {
     fn operation() -> Value {
         json!({"name": "Alerts", "category": "alerts", "status": "pending", "type": "webhook",
                "enabled": true, "path": "/alerts", "payload": "{\"id\":\"{{id}}\"}"})
+    }
+
+    #[test]
+    fn every_path_takes_exactly_its_methods() {
+        for (template, allow) in PATHS {
+            for method in [
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+                Method::PATCH,
+            ] {
+                // A fresh store each time: a DELETE must not hide the next path's item.
+                let store = IntegrationStore::default();
+                let (_, connector) = call(&store, Method::POST, CONNECTORS, connector());
+                let (_, operation) = call(&store, Method::POST, OPERATIONS, operation());
+                let id = if template.starts_with(CONNECTORS) {
+                    &connector["id"]
+                } else {
+                    &operation["id"]
+                };
+                let path = template.replace("{id}", id.as_str().unwrap());
+                let (status, _) = call(&store, method.clone(), &path, Value::Null);
+                let allowed = allow.split(", ").any(|name| name == method.as_str());
+                assert_eq!(
+                    status == StatusCode::METHOD_NOT_ALLOWED,
+                    !allowed,
+                    "{method} {template}: {status}"
+                );
+                assert_ne!(status, StatusCode::NOT_FOUND, "{method} {template}");
+            }
+        }
     }
 
     #[test]

@@ -20,13 +20,15 @@ pub enum RouteId {
     V7Rules,
     /// `GET /v7/alerts/rules/{ruleId}`
     V7Rule,
+    /// `GET /v7/tests/{testId}`: where an alert's `_links.test` leads
+    V7Test,
     /// `GET /openapi.json`
     OpenApi,
 }
 
 impl RouteId {
     /// Every route.
-    pub const ALL: [RouteId; 9] = [
+    pub const ALL: [RouteId; 10] = [
         RouteId::V6Alerts,
         RouteId::V6Alert,
         RouteId::V6Tests,
@@ -35,6 +37,7 @@ impl RouteId {
         RouteId::V7Alert,
         RouteId::V7Rules,
         RouteId::V7Rule,
+        RouteId::V7Test,
         RouteId::OpenApi,
     ];
 
@@ -49,6 +52,7 @@ impl RouteId {
             RouteId::V7Alert => "v7-alert",
             RouteId::V7Rules => "v7-rules",
             RouteId::V7Rule => "v7-rule",
+            RouteId::V7Test => "v7-test",
             RouteId::OpenApi => "openapi",
         }
     }
@@ -62,7 +66,11 @@ impl RouteId {
     pub fn is_v7(self) -> bool {
         matches!(
             self,
-            RouteId::V7Alerts | RouteId::V7Alert | RouteId::V7Rules | RouteId::V7Rule
+            RouteId::V7Alerts
+                | RouteId::V7Alert
+                | RouteId::V7Rules
+                | RouteId::V7Rule
+                | RouteId::V7Test
         )
     }
 }
@@ -82,6 +90,7 @@ pub const ROUTES: &[(&str, RouteId)] = &[
     ("/v7/alerts/{alertId}", RouteId::V7Alert),
     ("/v7/alerts/rules", RouteId::V7Rules),
     ("/v7/alerts/rules/{ruleId}", RouteId::V7Rule),
+    ("/v7/tests/{testId}", RouteId::V7Test),
     ("/openapi.json", RouteId::OpenApi),
 ];
 
@@ -136,6 +145,12 @@ pub fn match_path(path: &str) -> Option<Matched<'_>> {
     if let Some(id) = param("/v7/alerts/rules/", None) {
         return Some(Matched {
             route: RouteId::V7Rule,
+            param: Some(id),
+        });
+    }
+    if let Some(id) = param("/v7/tests/", None) {
+        return Some(Matched {
+            route: RouteId::V7Test,
             param: Some(id),
         });
     }

@@ -13,6 +13,7 @@ mod it {
     pub mod openapi;
     pub mod paging;
     pub mod rate_limit;
+    pub mod sdk;
     pub mod snapshots;
     pub mod support;
     pub mod typed;

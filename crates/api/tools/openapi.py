@@ -14,7 +14,7 @@ def resp(desc, media, schema):
 V6 = "application/json"; HAL = "application/hal+json"; PROB = "application/problem+json"
 def v6_errors(*codes):
     text = {400: "A query parameter is invalid; the message names it.", 401: "Missing or wrong credentials.",
-            403: "`aid` is not the account group of this mock.", 404: "No such test.",
+            403: "`aid` is not the account group of this mock.", 404: "No such test, or an alert id that is neither an integer nor a UUID.",
             406: "XML output was asked for; tesim serves JSON only.", 429: "More requests than the per-minute limit.",
             500: "Injected by `--error-rate`."}
     return {str(c): resp(text[c], V6, "V6Error") for c in codes}
@@ -40,7 +40,7 @@ for suffix in [".json", ""]:
     v6(f"/v6/alerts{suffix}", "v6-alerts", "Alerts: active now, or active at some point of a window or range",
        [P("aid"), P("format"), P("window"), P("from"), P("to")], "V6AlertList", [400, 401, 403, 406, 429, 500])
     v6("/v6/alerts/{alertId}" + suffix, "v6-alert", "One alert; an unknown id gives an empty `alert` list (as the real API's empty response)",
-       [alert_id, P("aid"), P("format")], "V6AlertList", [400, 401, 403, 406, 429, 500])
+       [alert_id, P("aid"), P("format")], "V6AlertList", [400, 401, 403, 404, 406, 429, 500])
     v6(f"/v6/tests{suffix}", "v6-tests", "Tests of the account, with `apiLinks`",
        [P("aid"), P("format")], "V6TestList", [400, 401, 403, 406, 429, 500])
     v6("/v6/tests/{testId}" + suffix, "v6-test", "One test",
@@ -63,6 +63,44 @@ paths["/v7/alerts/rules"] = {"get": {"operationId": "v7-rules", "tags": ["v7"], 
 paths["/v7/alerts/rules/{ruleId}"] = {"get": {"operationId": "v7-rule", "tags": ["v7"], "summary": "One alert rule",
     "security": v7_sec, "parameters": [rule_id, P("aid")],
     "responses": {"200": resp("OK", HAL, "AlertRule"), **v7_errors(400, 403, 404, 429, 500)}}}
+test_id7 = dict(test_id, schema={"type": "string", "pattern": "^[^/]+$"})
+paths["/v7/tests/{testId}"] = {"get": {"operationId": "v7-test", "tags": ["v7"],
+    "summary": "One test, with the fields every test type shares: where an alert's `_links.test` leads (the real API answers per type, `/v7/tests/{type}/{testId}`; a documented guess)",
+    "security": v7_sec, "parameters": [test_id7, P("aid")],
+    "responses": {"200": resp("OK", HAL, "V7Test"), **v7_errors(400, 403, 404, 429, 500)}}}
+# Integrations (reference §2.3): connectors, webhook operations and their assignments, kept in memory.
+def integ_errors(*codes):
+    text = {400: "The body or `aid` is invalid; `errors` names each problem.", 403: "`aid` is not the account group of this mock.",
+            404: "No such connector or operation.", 408: "The request body stopped arriving.",
+            413: "The body is larger than 1 MiB.", 429: "More requests than the per-minute limit.", 500: "Injected by `--error-rate`."}
+    out = {str(c): resp(text[c], PROB, "Problem") for c in codes}
+    out["401"] = resp("Missing or wrong bearer token.", "application/json", "Unauthorized")
+    return dict(sorted(out.items()))
+item_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}, "description": "The item's id."}
+def body(schema):
+    return {"required": True, "content": {"application/json": {"schema": S(schema)}}}
+def integ(path, op, method, summary, ok, ok_schema, params=(), request=None, errors=(400, 403, 404, 408, 413, 429, 500)):
+    operation = {"operationId": op, "tags": ["integrations"], "summary": summary, "security": v7_sec,
+                 "parameters": [*params, P("aid")], "responses": {**integ_errors(*errors)}}
+    if ok_schema is None:
+        operation["responses"][str(ok)] = {"description": "Deleted", "headers": RATE}
+    else:
+        operation["responses"][str(ok)] = resp("OK", HAL, ok_schema)
+    if request:
+        operation["requestBody"] = body(request)
+    paths.setdefault(path, {})[method] = operation
+for base, kind, other, noun in [("/v7/connectors/generic", "connector", "operations", "GenericConnector"),
+                                ("/v7/operations/webhooks", "operation", "connectors", "WebhookOperation")]:
+    integ(base, f"{kind}s-list", "get", f"Every {kind}", 200, f"{noun}List", errors=(400, 403, 429, 500))
+    integ(base, f"{kind}-create", "post", f"Create a {kind}", 201, noun, request=noun, errors=(400, 403, 408, 413, 429, 500))
+    integ(base + "/{id}", f"{kind}-get", "get", f"One {kind}", 200, noun, [item_id], errors=(400, 403, 404, 429, 500))
+    integ(base + "/{id}", f"{kind}-update", "put", f"Replace a {kind}", 200, noun, [item_id], request=noun)
+    integ(base + "/{id}", f"{kind}-delete", "delete", f"Delete a {kind} and its assignments", 204, None, [item_id],
+          errors=(400, 403, 404, 429, 500))
+    integ(base + "/{id}/" + other, f"{kind}-{other}", "get", f"Ids of the {other} assigned to a {kind}", 200, "IdList",
+          [item_id], errors=(400, 403, 404, 429, 500))
+    integ(base + "/{id}/" + other, f"{kind}-{other}-set", "put", f"Replace the {other} assigned to a {kind}", 200, "IdList",
+          [item_id], request="Ids")
 paths["/openapi.json"] = {"get": {"operationId": "openapi", "tags": ["meta"], "summary": "This document", "security": [],
     "responses": {"200": {"description": "OpenAPI 3 document", "headers": RATE, "content": {"application/json": {"schema": {"type": "object"}}}},
                   "429": resp("More requests than the per-minute limit.", PROB, "Problem")}}}
@@ -96,10 +134,13 @@ schemas = {
                   "ruleName", "permalink", "type", "agents", "apiLinks", "severity"]),
   "V6AlertList": obj({"alert": {"type": "array", "items": S("V6Alert")},
                       "pages": obj({"current": {"type": "integer", "minimum": 1}, "next": string}, ["current"])}, ["alert"]),
-  "V6TestAgent": obj({"agentId": integer, "agentName": string, "location": string}),
+  "V6TestAgent": obj({"agentId": integer, "agentName": string, "location": string, "agentType": string,
+                      "ipAddresses": {"type": "array", "items": string}, "prefix": string, "network": string}),
   "V6Test": obj({"testId": integer, "testName": string, "type": string, "enabled": {"type": "integer", "enum": [0, 1]},
                  "savedEvent": {"type": "integer", "enum": [0, 1]}, "interval": integer, "createdBy": string, "createdDate": te_date,
-                 "url": string, "server": string, "agents": {"type": "array", "items": S("V6TestAgent")},
+                 "url": string, "server": string, "alertsEnabled": {"type": "integer", "enum": [0, 1]},
+                 "liveShare": {"type": "integer", "enum": [0, 1]}, "modifiedBy": string, "modifiedDate": te_date,
+                 "agents": {"type": "array", "items": S("V6TestAgent")},
                  "apiLinks": {"type": "array", "items": S("ApiLink"), "minItems": 2}},
                 ["testId", "testName", "type", "enabled", "savedEvent", "interval", "createdBy", "createdDate", "agents", "apiLinks"]),
   "V6TestList": obj({"test": {"type": "array", "items": S("V6Test")}}),
@@ -134,6 +175,25 @@ schemas = {
                     "roundsViolatingOutOf": integer, "roundsViolatingRequired": integer, "severity": severity_lower,
                     "testIds": {"type": "array", "items": string}, "_links": obj({"self": S("Link")})}),
   "AlertRuleList": obj({"alertRules": {"type": "array", "items": S("AlertRule")}, "_links": S("PageLinks")}),
+  "V7Test": obj({"testId": string, "testName": string, "type": string, "interval": integer, "enabled": {"type": "boolean"},
+                 "alertsEnabled": {"type": "boolean"}, "createdDate": iso, "_links": obj({"self": S("Link")})}),
+  "Header": obj({"name": string, "value": string}),
+  "GenericConnector": {"type": "object", "required": ["type", "name", "target"], "properties": {
+      "id": string, "type": {"type": "string", "enum": ["generic"]}, "name": string,
+      "target": {"type": "string", "pattern": "^https?://"},
+      "headers": {"type": "array", "items": S("Header")},
+      "authentication": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": [
+          "basic", "bearer-token", "other-token", "oauth-client-credentials", "oauth-auth-code"]}}},
+      "lastModifiedDate": {"type": "integer"}, "_links": {"type": "object"}}},
+  "WebhookOperation": {"type": "object", "required": ["name", "category", "status"], "properties": {
+      "id": string, "name": string, "category": {"type": "string", "enum": ["alerts", "recommendations", "traffic-monitoring"]},
+      "status": {"type": "string", "enum": ["pending", "connected", "failing", "unverified"]},
+      "type": {"type": "string", "enum": ["webhook"]}, "enabled": {"type": "boolean"}, "path": string, "payload": string,
+      "queryParams": string, "headers": {"type": "array", "items": S("Header")}, "_links": {"type": "object"}}},
+  "GenericConnectorList": obj({"items": {"type": "array", "items": S("GenericConnector")}, "_links": obj({"self": S("Link")})}),
+  "WebhookOperationList": obj({"items": {"type": "array", "items": S("WebhookOperation")}, "_links": obj({"self": S("Link")})}),
+  "IdList": obj({"items": {"type": "array", "items": string}, "_links": obj({"self": S("Link")})}),
+  "Ids": {"type": "array", "items": string},
   "Unauthorized": obj({"error": {"type": "string", "enum": ["invalid_token"]}, "error_description": string}),
   "ValidationItem": obj({"code": string, "field": string, "message": string}),
   "Problem": obj({"type": string, "title": string, "status": {"type": "integer", "minimum": 400, "maximum": 599}, "detail": string,
@@ -169,7 +229,7 @@ headers = {
 }
 doc = {"openapi": "3.0.3",
   "info": {"title": "tesim mock ThousandEyes alerts API", "version": "0.1.0",
-           "description": "The subset of the ThousandEyes alerts API v6 and v7 that tesim serves, with the alerts of a scenario as they stand on its clock. Every route answers GET and HEAD; other methods get 405 with `Allow`. Rate-limit headers are on every response (unless the mock runs with `--rate-limit 0`)."},
+           "description": "The subset of the ThousandEyes alerts API v6 and v7 that tesim serves, with the alerts of a scenario as they stand on its clock. The alert, test and rule routes answer GET and HEAD, the integrations routes (tag `integrations`) the methods listed; other methods get 405 with `Allow`. Rate-limit headers are on every response (unless the mock runs with `--rate-limit 0`)."},
   "servers": [{"url": "/"}],
   "paths": paths,
   "components": {"securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic", "description": "v6: login e-mail and API token."},

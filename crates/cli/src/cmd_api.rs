@@ -58,7 +58,7 @@ pub struct ApiArgs {
     reset_rate: f64,
     /// Per-route faults replacing the global ones, e.g.
     /// `v7-alerts:error-rate=0.5,latency=100ms` (repeatable). Routes: v6-alerts, v6-alert,
-    /// v6-tests, v6-test, v7-alerts, v7-alert, v7-rules, v7-rule, openapi (which global
+    /// v6-tests, v6-test, v7-alerts, v7-alert, v7-rules, v7-rule, v7-test, openapi (which global
     /// faults leave alone).
     #[arg(long, value_parser = parse_route_faults, value_name = "ROUTE:SETTINGS")]
     route_fault: Vec<(RouteId, Faults)>,

@@ -128,6 +128,14 @@ pub struct TestInfo {
     /// Target of the other tests (domain or server).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    /// 1 when alerting is on.
+    pub alerts_enabled: u8,
+    /// 1 for a test shared from another account.
+    pub live_share: u8,
+    /// `"Name (email)"` of the last editor.
+    pub modified_by: String,
+    /// When the test was last changed (tesim: when it was created).
+    pub modified_date: TeDate,
     /// Agents assigned to the test.
     pub agents: Vec<TestAgent>,
     /// Links to the test and its data, in the order of §3.4.
@@ -144,6 +152,14 @@ pub struct TestAgent {
     pub agent_name: String,
     /// Agent location.
     pub location: String,
+    /// `Cloud` (tesim's agents are Cloud Agents).
+    pub agent_type: String,
+    /// The agent's addresses.
+    pub ip_addresses: Vec<String>,
+    /// The /24 around the agent's address (a guess at the prefix length).
+    pub prefix: String,
+    /// The agent's network (tesim names a documentation AS).
+    pub network: String,
 }
 
 /// The body of a v6 error.
@@ -247,9 +263,11 @@ pub fn test_api_links(base: &str, test: &Test) -> Vec<ApiLink> {
     }];
     let network = ["net/metrics", "net/path-vis", "net/bgp-metrics"];
     match test.kind {
+        // Page load: `web/http-server` before `web/page-load` (a saved 2020 response, reference
+        // §6.5); web transactions are assumed to follow the same order (a guess).
         TestType::PageLoad | TestType::WebTransactions => {
-            links.push(link("data", test.kind.data_path()));
             links.push(link("data", "web/http-server"));
+            links.push(link("data", test.kind.data_path()));
         }
         TestType::Bgp => {}
         TestType::AgentToServer | TestType::AgentToAgent => {}
@@ -261,6 +279,16 @@ pub fn test_api_links(base: &str, test: &Test) -> Vec<ApiLink> {
         links.push(link("data", "net/bgp-metrics"));
     }
     links
+}
+
+/// The /24 of an IPv4 address (`203.0.113.7` → `203.0.113.0/24`); other text is kept.
+fn prefix_of(address: &str) -> String {
+    match address.rsplit_once('.') {
+        Some((network, _)) if address.parse::<std::net::Ipv4Addr>().is_ok() => {
+            format!("{network}.0/24")
+        }
+        _ => address.to_owned(),
+    }
 }
 
 /// A test of `tests.json`, run by `agents`, created at `created`.
@@ -279,6 +307,10 @@ pub fn test_info(base: &str, test: &Test, agents: &[&Agent], created: TeDate) ->
         interval: test.interval,
         created_by: "tesim (tesim@example.com)".to_owned(),
         created_date: created,
+        alerts_enabled: 1,
+        live_share: 0,
+        modified_by: "tesim (tesim@example.com)".to_owned(),
+        modified_date: created,
         url: target.clone().filter(|_| is_web),
         server: target.filter(|_| !is_web),
         agents: agents
@@ -287,6 +319,10 @@ pub fn test_info(base: &str, test: &Test, agents: &[&Agent], created: TeDate) ->
                 agent_id: agent.id,
                 agent_name: agent.name.clone(),
                 location: agent.location.clone(),
+                agent_type: "Cloud".to_owned(),
+                ip_addresses: vec![agent.ip_address.clone()],
+                prefix: prefix_of(&agent.ip_address),
+                network: "tesim simulated network (AS64500)".to_owned(),
             })
             .collect(),
         api_links: test_api_links(base, test),
@@ -331,9 +367,17 @@ mod tests {
 
     #[test]
     fn page_load_moves_bgp_to_index_five() {
-        let links = hrefs(TestType::PageLoad);
-        assert_eq!(links[1], "https://api.example/v6/web/page-load/1226221");
-        assert_eq!(links[5], "https://api.example/v6/net/bgp-metrics/1226221");
+        assert_eq!(
+            hrefs(TestType::PageLoad),
+            [
+                "https://api.example/v6/tests/1226221",
+                "https://api.example/v6/web/http-server/1226221",
+                "https://api.example/v6/web/page-load/1226221",
+                "https://api.example/v6/net/metrics/1226221",
+                "https://api.example/v6/net/path-vis/1226221",
+                "https://api.example/v6/net/bgp-metrics/1226221",
+            ]
+        );
     }
 
     #[test]

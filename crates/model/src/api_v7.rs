@@ -391,7 +391,7 @@ fn agent_links(base: &str, profile: Profile, notice: &AgentNotification) -> Aler
             ),
         },
         self_link: Link {
-            href: format!("{base}/v7/alerts/{}", agent_alert_uuid(notice)),
+            href: format!("{base}/v7/alerts/{}", notice.number),
         },
     }
 }
@@ -408,7 +408,8 @@ pub fn agent_alert(base: &str, profile: Profile, notice: &AgentNotification, now
     let end = notice.state.end();
     let links = agent_links(base, profile, notice);
     Alert {
-        id: agent_alert_uuid(notice),
+        // An agent notification's `id` equals its `alertId` (SDK fixture, reference §6.5).
+        id: notice.number.to_string(),
         alert_type: "agent".to_owned(),
         start_date: IsoDate(notice.start),
         end_date: end.map(IsoDate),
@@ -443,7 +444,8 @@ pub fn agent_alert_detail(
 ) -> AlertDetail {
     let state = State::of(notice.state);
     AlertDetail {
-        id: agent_alert_uuid(notice),
+        // An agent notification's `id` equals its `alertId` (SDK fixture, reference §6.5).
+        id: notice.number.to_string(),
         alert_type: "agent".to_owned(),
         start_date: IsoDate(notice.start),
         end_date: notice.state.end().map(IsoDate),

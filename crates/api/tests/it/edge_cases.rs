@@ -132,3 +132,25 @@ async fn sdk_date_forms_are_accepted() {
     assert!(!answers[0].as_array().unwrap().is_empty());
     assert!(answers.windows(2).all(|pair| pair[0] == pair[1]));
 }
+
+#[tokio::test]
+async fn agent_alerts_id_equals_alert_id() {
+    let timeline = super::support::scenario("agent-offline");
+    let end = timeline.duration();
+    let server = super::support::start_with(timeline, super::support::config(), end).await;
+    let list = server.ok("/v7/alerts?window=30d").await;
+    let agents: Vec<_> = list["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|alert| alert["alertType"] == "agent")
+        .collect();
+    assert!(!agents.is_empty());
+    for alert in agents {
+        assert_eq!(alert["id"], alert["alertId"]);
+        let detail = server
+            .ok(&format!("/v7/alerts/{}", alert["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(detail["id"], alert["id"]);
+    }
+}

@@ -32,3 +32,54 @@ async fn alert_links_resolve() {
         serde_json::json!({"test": [tests["test"][0].clone()]})
     );
 }
+
+/// Every `_links` href in a body, except `appLink` (the web app, not the API).
+fn hrefs(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(links)) = map.get("_links") {
+                for (rel, link) in links {
+                    if rel != "appLink" {
+                        found.push(path_of(&link["href"]));
+                    }
+                }
+            }
+            map.values().for_each(|value| hrefs(value, found));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| hrefs(item, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_link_in_every_v7_body_resolves() {
+    let mut followed = std::collections::BTreeSet::new();
+    for name in ["default", "page-load", "agent-offline", "day-in-the-life"] {
+        let timeline = super::support::scenario(name);
+        let end = timeline.duration();
+        let server = super::support::start_with(timeline, super::support::config(), end).await;
+        let mut queue = vec![
+            "/v7/alerts?window=30d&max=5".to_owned(),
+            "/v7/alerts/rules".to_owned(),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        // Bounded: a scenario has a few hundred alerts at most, each with four links.
+        while let Some(path) = queue.pop() {
+            if !seen.insert(path.clone()) || seen.len() > 5_000 {
+                continue;
+            }
+            let body = server.ok(&path).await;
+            let mut found = Vec::new();
+            hrefs(&body, &mut found);
+            queue.extend(found);
+        }
+        assert!(seen.len() > 2, "{name}: {seen:?}");
+        followed.extend(
+            seen.into_iter()
+                .map(|path| path.split('/').take(3).collect::<Vec<_>>().join("/")),
+        );
+    }
+    // Alert lists, alert details (test and agent alerts), rules and tests were all reached.
+    assert!(followed.contains("/v7/tests"), "{followed:?}");
+    assert!(followed.contains("/v7/alerts"), "{followed:?}");
+}

@@ -1,16 +1,34 @@
-//! `/openapi.json` documents exactly the routes the router serves.
+//! `/openapi.json` documents exactly the routes the server answers: the alert routes and
+//! the integrations routes, each with the methods it takes.
 
 use std::collections::BTreeSet;
 
-use tesim_api::{OPENAPI, ROUTES, RouteId};
+use tesim_api::{OPENAPI, ROUTES, RouteId, integrations};
 
 #[test]
 fn every_route_is_documented_and_nothing_else() {
     let document: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
     let paths = document["paths"].as_object().unwrap();
     let documented: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
-    let routed: BTreeSet<&str> = ROUTES.iter().map(|(template, _)| *template).collect();
+    let routed: BTreeSet<&str> = ROUTES
+        .iter()
+        .map(|(template, _)| *template)
+        .chain(integrations::PATHS.iter().map(|(template, _)| *template))
+        .collect();
     assert_eq!(documented, routed);
+    for (template, allow) in integrations::PATHS {
+        let methods: Vec<String> = paths[*template]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|method| method.to_uppercase())
+            .collect();
+        let mut allowed: Vec<&str> = allow.split(", ").collect();
+        allowed.sort_unstable();
+        let mut methods: Vec<&str> = methods.iter().map(String::as_str).collect();
+        methods.sort_unstable();
+        assert_eq!(methods, allowed, "{template}");
+    }
     for (template, route) in ROUTES {
         let item = paths[*template].as_object().unwrap();
         assert_eq!(

@@ -173,6 +173,7 @@ fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
             Command::new("bash").arg(&schemathesis).current_dir(root()),
         )?;
     }
+    conformance::browser_check()?;
     step("bench --quick", cargo().args(["xtask", "bench", "--quick"]))?;
     eprintln!("\nxtask ci: all steps passed");
     Ok(ExitCode::SUCCESS)

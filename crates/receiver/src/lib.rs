@@ -22,6 +22,7 @@
 mod capture;
 mod config;
 mod oauth;
+mod raw;
 mod records;
 mod server;
 
@@ -30,5 +31,6 @@ pub use config::{
     AuthSpecError, Mode, OAuthConfig, OBSERVE_PATH, ReceiverConfig, RedirectTarget, RequiredAuth,
     status_from_u16,
 };
+pub use raw::{RawMode, RawReceiver, spawn_raw};
 pub use records::{AlertRecord, OBSERVATION_SCHEMA, ProcessedEvent, Records};
 pub use server::{ReceiverHandle, Server, serve, spawn};

@@ -519,7 +519,7 @@ pub fn human_ms(ms: u64) -> String {
 fn skip_remedy(message: &str) -> &'static str {
     if message.contains("--observe") {
         "give --observe"
-    } else if message.contains("oauth2") {
+    } else if message.contains("--auth oauth2") {
         "give --auth oauth2:…"
     } else if message.contains("--auth") {
         "give --auth"
@@ -588,6 +588,24 @@ mod tests {
         assert_eq!(human_ms(125_000), "2 min 5 s");
         assert_eq!(plural(1, "check", "checks"), "check");
         assert_eq!(plural(0, "check", "checks"), "checks");
+    }
+
+    #[test]
+    fn skip_remedies() {
+        assert_eq!(
+            skip_remedy("needs the observation hook: pass --observe URL"),
+            "give --observe"
+        );
+        assert_eq!(
+            skip_remedy("auth is not OAuth 2; pass --auth oauth2:TOKEN_URL,client_id=ID"),
+            "give --auth oauth2:…"
+        );
+        assert_eq!(
+            skip_remedy(
+                "the receiver declares no auth; pass --auth (basic, bearer, other-token or oauth2) to check it"
+            ),
+            "give --auth"
+        );
     }
 
     #[test]

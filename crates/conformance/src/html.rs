@@ -262,7 +262,7 @@ fn transcript(out: &mut String, exchange: &Exchange, open: bool) {
         let _ = write!(text, "\n{}", sent.body);
         let _ = writeln!(
             out,
-            "<p>sent ({} body {}):</p><pre class=\"sent\">{}</pre>",
+            "<p>sent ({}body {}):</p><pre class=\"sent\">{}</pre>",
             if sent.body_bytes > sent.body.len() {
                 "truncated,"
             } else {

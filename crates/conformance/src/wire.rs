@@ -40,9 +40,10 @@ pub(crate) fn headers(map: &HeaderMap, secret_names: &HeaderMap) -> Vec<(String,
     map.iter()
         .map(|(name, value)| {
             let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            // The client's own User-Agent is among its default headers but is no secret.
             let secret = SECRET_HEADERS.contains(&name.as_str())
                 || value.is_sensitive()
-                || secret_names.contains_key(name);
+                || (secret_names.contains_key(name) && name != http::header::USER_AGENT);
             let shown = if secret {
                 mask_value(name.as_str(), &text)
             } else {

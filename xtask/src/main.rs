@@ -179,6 +179,7 @@ fn ci(args: &[String]) -> anyhow::Result<ExitCode> {
             Command::new("bash").arg(&schemathesis).current_dir(root()),
         )?;
     }
+    conformance::browser_check()?;
     step(
         "fuzz (5 s per target)",
         cargo().args(["xtask", "fuzz", "--seconds", "5"]),

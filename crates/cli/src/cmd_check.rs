@@ -40,12 +40,26 @@ pub struct CheckArgs {
     /// Longest wait for an OAuth 2 token to expire in TE-OAUTH-002.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = tesim_model::duration::parse_nonzero_duration)]
     token_expiry_wait: Duration,
-    /// Run only checks whose id starts with this (repeatable or comma-separated; `TE-` optional).
-    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    /// Run only these checks: ids, prefixes or globs, e.g. `TE-AUTH-*,TE-REDIRECT-001`
+    /// (repeatable or comma-separated; case-insensitive; `TE-` optional).
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     only: Vec<String>,
-    /// Skip checks whose id starts with this (repeatable or comma-separated).
-    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    /// Skip these checks (same patterns as --only).
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     skip: Vec<String>,
+    /// Fail the run (exit 1) on a WARN too: a failed SHOULD check.
+    #[arg(long)]
+    strict: bool,
+    /// Compare with an earlier JSON report: list what regressed and what got fixed.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write a self-contained HTML report (wire transcripts included, credentials masked);
+    /// with --demo, FILE-correct.html and FILE-broken.html.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write a Markdown summary; with $GITHUB_STEP_SUMMARY set it is also appended there.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
     /// Write the JSON report (schema tesim.check-report/v1) to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -58,7 +72,7 @@ pub struct CheckArgs {
     /// Without a receiver of your own: run the catalogue against tesim's bundled correct
     /// reference receiver (every MUST passes), then against a broken one (it redirects to add a
     /// trailing slash), to show what a pass and a failure look like.
-    #[arg(long, conflicts_with_all = ["target", "list"])]
+    #[arg(long, conflicts_with_all = ["target", "list", "json", "junit", "markdown", "baseline"])]
     demo: bool,
 }
 
@@ -130,11 +144,38 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     config.only = args.only.clone();
     config.skip = args.skip.clone();
 
-    let report = tesim_conformance::run(&config).await?;
+    let baseline = match &args.baseline {
+        Some(path) => Some(read_baseline(path)?),
+        None => None,
+    };
     let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    print_out(&report.to_table(colour));
+    let mut report = match tesim_conformance::run(&config).await {
+        Ok(report) => report,
+        Err(err) => {
+            // Every requested report is still written, saying why, so CI has something to
+            // upload; then the error decides the exit code (2).
+            let report = Report::not_run(&config, err.to_string());
+            write_reports(&report, &args)?;
+            return Err(err.into());
+        }
+    };
+    if let Some(before) = &baseline {
+        report.baseline = Some(tesim_conformance::compare(before, &report));
+    }
+    print_out(&report.to_table(colour, args.strict));
     write_reports(&report, &args)?;
-    Ok(exit_code(&report))
+    Ok(exit_code(&report, args.strict))
+}
+
+fn read_baseline(path: &std::path::Path) -> anyhow::Result<Report> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--baseline: cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "--baseline {}: not a tesim check JSON report (write one with --json)",
+            path.display()
+        )
+    })
 }
 
 /// `--demo`: the bundled reference receivers, one correct and one broken, on loopback.
@@ -152,7 +193,7 @@ async fn demo(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         ),
     ];
     let mut reports = Vec::new();
-    for (title, mode) in cases {
+    for ((title, mode), name) in cases.into_iter().zip(["correct", "broken"]) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("cannot bind a loopback port for the demo receiver")?;
@@ -166,8 +207,18 @@ async fn demo(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         config.skip = args.skip.clone();
         print_out(&format!("== {title}\n"));
         let report = tesim_conformance::run(&config).await?;
-        print_out(&report.to_table(colour));
+        print_out(&report.to_table(colour, false));
         print_out("\n");
+        if let Some(path) = &args.html {
+            // One file per receiver: report.html -> report-correct.html, report-broken.html.
+            let stem = path
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .unwrap_or("report");
+            let file = path.with_file_name(format!("{stem}-{name}.html"));
+            std::fs::write(&file, report.to_html(false))
+                .with_context(|| format!("--html: cannot write {}", file.display()))?;
+        }
         receiver.shutdown().await;
         reports.push(report);
     }
@@ -184,20 +235,45 @@ async fn demo(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn write_reports(report: &Report, args: &CheckArgs) -> anyhow::Result<()> {
+    let write = |flag: &str, path: &PathBuf, text: String| {
+        std::fs::write(path, text)
+            .with_context(|| format!("--{flag}: cannot write {}", path.display()))
+    };
     if let Some(path) = &args.json {
-        std::fs::write(path, report.to_json() + "\n")
-            .with_context(|| format!("--json: cannot write {}", path.display()))?;
+        write("json", path, report.to_json() + "\n")?;
     }
     if let Some(path) = &args.junit {
         let hostname = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
-        std::fs::write(path, report.to_junit(&hostname))
-            .with_context(|| format!("--junit: cannot write {}", path.display()))?;
+        write("junit", path, report.to_junit(&hostname))?;
+    }
+    if let Some(path) = &args.html {
+        write("html", path, report.to_html(args.strict))?;
+    }
+    let markdown = report.to_markdown(args.strict);
+    if let Some(path) = &args.markdown {
+        write("markdown", path, markdown.clone())?;
+    }
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|path| !path.is_empty()) {
+        use std::io::Write as _;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .and_then(|mut file| file.write_all(markdown.as_bytes()))
+            .with_context(|| {
+                format!(
+                    "$GITHUB_STEP_SUMMARY: cannot append to {}",
+                    std::path::Path::new(&summary).display()
+                )
+            })?;
     }
     Ok(())
 }
 
-fn exit_code(report: &Report) -> ExitCode {
-    if report.summary.must_failed > 0 {
+/// 0 when the run passed, 1 when a MUST check failed (or a SHOULD under `--strict`), 2 when
+/// checks could not be judged.
+fn exit_code(report: &Report, strict: bool) -> ExitCode {
+    if report.summary.must_failed > 0 || (strict && report.summary.warned > 0) {
         ExitCode::from(1)
     } else if report.summary.errors > 0 {
         ExitCode::from(2)

@@ -35,6 +35,8 @@ impl fmt::Display for Level {
 /// One entry of the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckInfo {
+    /// What the runner dispatches on.
+    pub check: CheckId,
     /// Stable id, e.g. `TE-REDIRECT-001`. Never reused for another meaning.
     pub id: &'static str,
     /// MUST or SHOULD.
@@ -45,6 +47,8 @@ pub struct CheckInfo {
     pub why: &'static str,
     /// What to change when it fails.
     pub fix: &'static str,
+    /// What the check rests on: a section of the reference or a ThousandEyes or RFC document.
+    pub source: &'static str,
 }
 
 impl CheckInfo {
@@ -60,108 +64,157 @@ pub fn info(id: &str) -> Option<&'static CheckInfo> {
     CATALOGUE.iter().find(|check| check.id == id)
 }
 
-macro_rules! check {
-    ($id:literal, $level:ident, $title:literal, why: $why:literal, fix: $fix:literal $(,)?) => {
-        CheckInfo {
-            id: $id,
-            level: Level::$level,
-            title: $title,
-            why: $why,
-            fix: $fix,
+/// Declares [`CheckId`] and [`CATALOGUE`] from one list, so every id has exactly one entry;
+/// the runner matches [`CheckId`] exhaustively, so an entry without an implementation does
+/// not compile.
+macro_rules! catalogue {
+    ($($variant:ident = $id:literal, $level:ident, $title:literal, why: $why:literal, fix: $fix:literal, source: $source:literal;)*) => {
+        /// Every check, as a value the runner dispatches on.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum CheckId {
+            $(
+                #[doc = $title]
+                $variant,
+            )*
         }
+
+        /// Every check, in the order they run.
+        pub const CATALOGUE: &[CheckInfo] = &[
+            $(CheckInfo {
+                check: CheckId::$variant,
+                id: $id,
+                level: Level::$level,
+                title: $title,
+                why: $why,
+                fix: $fix,
+                source: $source,
+            },)*
+        ];
     };
 }
 
-/// Every check, in the order they run.
-pub const CATALOGUE: &[CheckInfo] = &[
-    check!("TE-URL-001", Must, "the webhook URL is written in decoded form",
+catalogue! {
+    Url001 = "TE-URL-001", Must, "the webhook URL is written in decoded form",
         why: "ThousandEyes wants the webhook URL entered decoded and encodes it itself; a URL typed with `%XX` escapes is encoded twice and reaches another path (reference 1.1).",
-        fix: "Configure the URL with the escapes decoded (the report shows the decoded form); the other checks run against that decoded URL."),
-    check!("TE-DELIVERY-001", Must, "the webhook test (WEBHOOK_TEST) gets a 2xx",
+        fix: "Configure the URL with the escapes decoded (the report shows the decoded form); the other checks run against that decoded URL.",
+        source: "reference 1.1 (URL entered decoded)";
+    Delivery001 = "TE-DELIVERY-001", Must, "the webhook test (WEBHOOK_TEST) gets a 2xx",
         why: "The Test button in the ThousandEyes webhook settings sends WEBHOOK_TEST, an envelope with no alert; a receiver that refuses it cannot be saved with confidence.",
-        fix: "Answer 2xx to every well-formed POST, including an `eventType` you do not act on."),
-    check!("TE-DELIVERY-002", Must, "an alert trigger (ALERT_NOTIFICATION_TRIGGER) gets a 2xx",
+        fix: "Answer 2xx to every well-formed POST, including an `eventType` you do not act on.",
+        source: "reference 1.3 (WEBHOOK_TEST), 1.1 (success criterion)";
+    Delivery002 = "TE-DELIVERY-002", Must, "an alert trigger (ALERT_NOTIFICATION_TRIGGER) gets a 2xx",
         why: "Triggers are the notifications the receiver exists for; ThousandEyes counts anything but a 2xx as a failed delivery.",
-        fix: "Accept the `alert` object as in the reference samples and answer 2xx."),
-    check!("TE-DELIVERY-003", Must, "an alert clear (ALERT_NOTIFICATION_CLEAR) gets a 2xx",
+        fix: "Accept the `alert` object as in the reference samples and answer 2xx.",
+        source: "reference 1.3, 1.7 (KB trigger sample)";
+    Delivery003 = "TE-DELIVERY-003", Must, "an alert clear (ALERT_NOTIFICATION_CLEAR) gets a 2xx",
         why: "Clears close incidents; a lost clear leaves an alert open forever.",
-        fix: "Accept clears (they carry `dateEnd` and `active` 0 or 2) and answer 2xx."),
-    check!("TE-DELIVERY-004", Must, "an agent notification trigger (AGENT_ALERT_NOTIFICATION_TRIGGER) gets a 2xx",
+        fix: "Accept clears (they carry `dateEnd` and `active` 0 or 2) and answer 2xx.",
+        source: "reference 1.3, 1.7 (KB clear sample)";
+    Delivery004 = "TE-DELIVERY-004", Must, "an agent notification trigger (AGENT_ALERT_NOTIFICATION_TRIGGER) gets a 2xx",
         why: "Agent notifications (clock offset, agent offline, agent version) carry an `agentAlert` object instead of `alert`, with epoch-second dates.",
-        fix: "Accept `agentAlert` payloads, or at least answer 2xx to event types you ignore."),
-    check!("TE-DELIVERY-005", Must, "an agent notification clear (AGENT_ALERT_NOTIFICATION_CLEAR) gets a 2xx",
+        fix: "Accept `agentAlert` payloads, or at least answer 2xx to event types you ignore.",
+        source: "reference 1.3, 1.6 (agentAlert object)";
+    Delivery005 = "TE-DELIVERY-005", Must, "an agent notification clear (AGENT_ALERT_NOTIFICATION_CLEAR) gets a 2xx",
         why: "Same as the trigger: a refused clear leaves the agent problem open.",
-        fix: "Accept `agentAlert` clears and answer 2xx."),
-    check!("TE-DELIVERY-006", Should, "a modern agent notification (ALERT_NOTIFICATION_TRIGGER with alert.type \"Agent\") gets a 2xx",
+        fix: "Accept `agentAlert` clears and answer 2xx.",
+        source: "reference 1.3, 1.6 (agentAlert object)";
+    Delivery006 = "TE-DELIVERY-006", Should, "a modern agent notification (ALERT_NOTIFICATION_TRIGGER with alert.type \"Agent\") gets a 2xx",
         why: "Payloads captured in 2025 send agent notifications as ALERT_NOTIFICATION_* with `alert.type` \"Agent\", a string UUID `alertId` and the same object duplicated under `agentAlert` (reference 1.3).",
-        fix: "Do not assume `alert.agents` or an integer `alertId`; branch on `alert.type`."),
-    check!("TE-DELIVERY-007", Must, "the receiver answers within the timeout",
+        fix: "Do not assume `alert.agents` or an integer `alertId`; branch on `alert.type`.",
+        source: "reference 1.3, 6.1 (agent notifications since October 2021)";
+    Delivery007 = "TE-DELIVERY-007", Must, "the receiver answers within the timeout",
         why: "A sender gives up on a receiver that does not answer in time and counts the delivery as failed; ThousandEyes does not document its timeout (reference 5.4), so tesim uses a guess (see docs/checks.md).",
-        fix: "Answer first, process later: queue the notification and return 2xx at once."),
-    check!("TE-DELIVERY-008", Should, "alert triggers and clears of the v6-2021 and modern-2025 payload profiles get a 2xx",
+        fix: "Answer first, process later: queue the notification and return 2xx at once.",
+        source: "reference 5.4 (timeout undocumented)";
+    Delivery008 = "TE-DELIVERY-008", Should, "alert triggers and clears of the v6-2021 and modern-2025 payload profiles get a 2xx",
         why: "Payloads changed over the years (reference 1.5, 5.1.11): 2021 captures add `ruleAid`, `testLabels` and `testTargetsDescription`; 2025 captures carry a string UUID `alertId`, `severity` and `*Zoned` dates, with `eventId`s of the form `<uuid>--<alertId>`.",
-        fix: "Accept `alertId` as a string or a number and do not require era-specific fields."),
-    check!("TE-REDIRECT-001", Must, "a delivery is not answered with a redirect (3xx)",
+        fix: "Accept `alertId` as a string or a number and do not require era-specific fields.",
+        source: "reference 1.5, 5.1.11, 6.1, 6.2 (payload eras)";
+    Delivery009 = "TE-DELIVERY-009", Must, "the receiver answers with HTTP (it does not close, reset or send something else)",
+        why: "A connection closed or reset before an answer, or bytes that are not an HTTP response, is a failed delivery, and unlike a slow answer it points at a crash, a proxy limit or the wrong port rather than at slow processing.",
+        fix: "Check the receiver's logs for a crash on this request, a proxy or load balancer closing it (body or header limits), and that the URL's scheme and port are those of the HTTP(S) listener.",
+        source: "reference 1.1 (success criterion: an HTTP answer)";
+    Redirect001 = "TE-REDIRECT-001", Must, "a delivery is not answered with a redirect (3xx)",
         why: "ThousandEyes never follows redirects (reference 1.1): a 301, 302, 303, 307 or 308 (an http to https upgrade, a trailing slash added by a router, a moved endpoint) is a failed delivery.",
-        fix: "Configure the final URL (the report names the `Location` and the URL to configure), or stop redirecting webhook POSTs."),
-    check!("TE-AUTH-001", Must, "a delivery without credentials is rejected with 401 or 403",
+        fix: "Configure the final URL (the report names the `Location` and the URL to configure), or stop redirecting webhook POSTs.",
+        source: "reference 1.1 (redirects not followed)";
+    Auth001 = "TE-AUTH-001", Must, "a delivery without credentials is rejected with 401 or 403",
         why: "A receiver that declares auth but accepts anonymous POSTs lets anyone inject fake alerts; deliveries \"work\" and hide the hole.",
-        fix: "Check the `Authorization` header on every request before processing it; answer 401 (with `WWW-Authenticate`) when it is missing."),
-    check!("TE-AUTH-002", Must, "a delivery with wrong credentials is rejected with 401 or 403",
+        fix: "Check the `Authorization` header on every request before processing it; answer 401 (with `WWW-Authenticate`) when it is missing.",
+        source: "reference 1.2 (authentication modes)";
+    Auth002 = "TE-AUTH-002", Must, "a delivery with wrong credentials is rejected with 401 or 403",
         why: "Accepting any credentials is the same hole as accepting none.",
-        fix: "Compare the credentials (in constant time) with the configured ones; answer 401 or 403 when they differ."),
-    check!("TE-AUTH-003", Must, "a delivery with the right credentials gets a 2xx",
+        fix: "Compare the credentials (in constant time) with the configured ones; answer 401 or 403 when they differ.",
+        source: "reference 1.2 (authentication modes)";
+    Auth003 = "TE-AUTH-003", Must, "a delivery with the right credentials gets a 2xx",
         why: "The credentials configured in ThousandEyes must work, as Basic, Bearer token or OAuth 2 bearer token.",
-        fix: "Check the scheme (`Basic`, `Bearer`) case-insensitively and decode Basic credentials as base64 of `user:password`."),
-    check!("TE-OAUTH-001", Must, "the token endpoint issues a bearer token for the client credentials grant",
+        fix: "Check the scheme (`Basic`, `Bearer`) case-insensitively and decode Basic credentials as base64 of `user:password`.",
+        source: "reference 1.2 (authentication modes)";
+    Oauth001 = "TE-OAUTH-001", Must, "the token endpoint issues a bearer token for the client credentials grant",
         why: "With OAuth 2 the sender first obtains an access token from the receiver's token endpoint (RFC 6749 section 4.4) and sends it as `Authorization: Bearer`.",
-        fix: "Answer `POST grant_type=client_credentials` (client authenticated with HTTP Basic) with JSON `access_token`, `token_type` \"Bearer\" and `expires_in`."),
-    check!("TE-OAUTH-002", Must, "an expired access token is rejected with 401",
+        fix: "Answer `POST grant_type=client_credentials` (client authenticated with HTTP Basic) with JSON `access_token`, `token_type` \"Bearer\" and `expires_in`.",
+        source: "reference 1.2; RFC 6749 section 4.4";
+    Oauth002 = "TE-OAUTH-002", Must, "an expired access token is rejected with 401",
         why: "Tokens that never expire in practice defeat the point of OAuth; a sender renews its token when told 401.",
-        fix: "Store each token's expiry and answer 401 (`WWW-Authenticate: Bearer error=\"invalid_token\"`) once it has passed."),
-    check!("TE-OAUTH-003", Should, "the refresh token grant issues a new access token",
+        fix: "Store each token's expiry and answer 401 (`WWW-Authenticate: Bearer error=\"invalid_token\"`) once it has passed.",
+        source: "RFC 6749 section 5.1 (expires_in); RFC 6750 section 3.1";
+    Oauth003 = "TE-OAUTH-003", Should, "the refresh token grant issues a new access token",
         why: "ThousandEyes' OAuth setup is an authorization-code flow whose second half is the refresh token grant (reference 1.2); a refresh token that does not work forces a manual re-authorization.",
-        fix: "Answer `POST grant_type=refresh_token&refresh_token=…` with a new access token."),
-    check!("TE-ROBUST-001", Must, "a notification with unknown extra fields gets a 2xx",
+        fix: "Answer `POST grant_type=refresh_token&refresh_token=…` with a new access token.",
+        source: "reference 1.2; RFC 6749 section 6";
+    Robust001 = "TE-ROBUST-001", Must, "a notification with unknown extra fields gets a 2xx",
         why: "ThousandEyes adds fields over the years (`ruleAid`, `testLabels`, `severity`, `*Zoned` dates…) and custom static payload pairs; strict schemas break on the next release.",
-        fix: "Ignore unknown fields when parsing (no `deny_unknown_fields`, no `additionalProperties: false`)."),
-    check!("TE-ROBUST-002", Must, "non-ASCII text (the clock-offset rule's \"≤\") gets a 2xx",
+        fix: "Ignore unknown fields when parsing (no `deny_unknown_fields`, no `additionalProperties: false`).",
+        source: "reference 1.5, 6.1 (fields added over the years)";
+    Robust002 = "TE-ROBUST-002", Must, "non-ASCII text (the clock-offset rule's \"≤\") gets a 2xx",
         why: "Rule expressions such as \"Clock Offset ≤ 60 seconds\" are UTF-8; receivers that decode bodies as Latin-1 or ASCII fail on them.",
-        fix: "Decode request bodies as UTF-8."),
-    check!("TE-ROBUST-003", Must, "a trigger without optional fields gets a 2xx",
+        fix: "Decode request bodies as UTF-8.",
+        source: "reference 1.6, 1.7 (clock-offset rule expression)";
+    Robust003 = "TE-ROBUST-003", Must, "a trigger without optional fields gets a 2xx",
         why: "Fields differ between eras and alert types: no `dateEnd` on a trigger, no `locationName`, `apiLinks` or `permalink` in some payloads.",
-        fix: "Treat every field but `eventType` and `eventId` as optional."),
-    check!("TE-ROBUST-004", Must, "an alert with 1,000 agents gets a 2xx",
+        fix: "Treat every field but `eventType` and `eventId` as optional.",
+        source: "reference 1.5, 1.7 (optional fields)";
+    Robust004 = "TE-ROBUST-004", Must, "an alert with 1,000 agents gets a 2xx",
         why: "An alert lists every agent that alerted during its life; large deployments send bodies of hundreds of kilobytes.",
-        fix: "Raise the request body limit of the framework or proxy (1 MiB at least)."),
-    check!("TE-ROBUST-005", Should, "`Content-Type: application/json; charset=utf-8` gets a 2xx",
+        fix: "Raise the request body limit of the framework or proxy (1 MiB at least).",
+        source: "reference 1.5 (`agents` lists every alerting agent)";
+    Robust005 = "TE-ROBUST-005", Should, "`Content-Type: application/json; charset=utf-8` gets a 2xx",
         why: "The exact `Content-Type` ThousandEyes sends is not documented (reference 1.1); matching the header byte for byte breaks when a parameter appears.",
-        fix: "Compare the media type only, ignoring parameters, or do not depend on `Content-Type` at all."),
-    check!("TE-ROBUST-006", Must, "50 concurrent deliveries all get a 2xx",
+        fix: "Compare the media type only, ignoring parameters, or do not depend on `Content-Type` at all.",
+        source: "reference 1.1 (Content-Type undocumented)";
+    Robust006 = "TE-ROBUST-006", Must, "50 concurrent deliveries all get a 2xx",
         why: "Alert storms deliver many notifications at once, one per alert.",
-        fix: "Handle requests concurrently and answer before slow processing; check worker and connection limits."),
-    check!("TE-ROBUST-007", Should, "the receiver keeps the connection open between deliveries (HTTP/1.1 keep-alive)",
+        fix: "Handle requests concurrently and answer before slow processing; check worker and connection limits.",
+        source: "reference 6.6 (bunched deliveries)";
+    Robust007 = "TE-ROBUST-007", Should, "the receiver keeps the connection open between deliveries (HTTP/1.1 keep-alive)",
         why: "Senders reuse connections; a receiver that closes every connection costs a TCP and TLS handshake per notification.",
-        fix: "Do not send `Connection: close`; keep idle connections open for some seconds."),
-    check!("TE-SEMANTICS-001", Must, "a duplicated eventId is processed once",
+        fix: "Do not send `Connection: close`; keep idle connections open for some seconds.",
+        source: "RFC 9112 section 9.3 (persistent connections)";
+    Semantics001 = "TE-SEMANTICS-001", Must, "a duplicated eventId is processed once",
         why: "Every ThousandEyes POST has a unique `eventId` (reference 1.3); the same id again is a redelivery, and processing it twice pages people twice.",
-        fix: "Remember the `eventId`s processed recently and acknowledge repeats (2xx) without processing them."),
-    check!("TE-SEMANTICS-002", Must, "an alert clear is correlated with its trigger by alertId",
+        fix: "Remember the `eventId`s processed recently and acknowledge repeats (2xx) without processing them.",
+        source: "reference 1.3, 1.4 (eventId unique per POST)";
+    Semantics002 = "TE-SEMANTICS-002", Must, "an alert clear is correlated with its trigger by alertId",
         why: "Trigger and clear of one alert share `alert.alertId` and have different `eventId`s; correlating by anything else leaves alerts open.",
-        fix: "Key alerts by `alert.alertId` and close that alert on ALERT_NOTIFICATION_CLEAR."),
-    check!("TE-SEMANTICS-003", Must, "an agent notification clear is correlated with its trigger",
+        fix: "Key alerts by `alert.alertId` and close that alert on ALERT_NOTIFICATION_CLEAR.",
+        source: "reference 1.3, 1.5 (trigger and clear share alertId)";
+    Semantics003 = "TE-SEMANTICS-003", Must, "an agent notification clear is correlated with its trigger",
         why: "Agent notifications correlate by `agentAlert.agentNotificationId` (KB era) or `alertId` (modern payloads).",
-        fix: "Key agent notifications by `agentNotificationId`, falling back to `alertId`."),
-    check!("TE-SEMANTICS-004", Must, "a clear that arrives before its trigger does not break the receiver",
+        fix: "Key agent notifications by `agentNotificationId`, falling back to `alertId`.",
+        source: "reference 1.6 (agentNotificationId)";
+    Semantics004 = "TE-SEMANTICS-004", Must, "a clear that arrives before its trigger does not break the receiver",
         why: "Deliveries of different requests can overtake each other (retries, parallel workers); a clear for an unknown alert must not crash processing or create two alerts.",
-        fix: "Accept a clear for an unknown alert (record it as cleared) and keep one record per `alertId`."),
-    check!("TE-SEMANTICS-005", Should, "a trigger arriving after its clear does not reopen the alert",
+        fix: "Accept a clear for an unknown alert (record it as cleared) and keep one record per `alertId`.",
+        source: "reference 6.6 (late, bunched deliveries)";
+    Semantics005 = "TE-SEMANTICS-005", Should, "a trigger arriving after its clear does not reopen the alert",
         why: "An `alertId` names one alert occurrence: once cleared it never triggers again (a new occurrence gets a new `alertId`), so a late trigger is stale.",
-        fix: "Ignore a trigger for an `alertId` already cleared."),
-    check!("TE-SEMANTICS-006", Should, "a modern-2025 clear is correlated with its trigger by its UUID alertId",
+        fix: "Ignore a trigger for an `alertId` already cleared.",
+        source: "reference 1.5 (an alertId is one occurrence)";
+    Semantics006 = "TE-SEMANTICS-006", Should, "a modern-2025 clear is correlated with its trigger by its UUID alertId",
         why: "2025 captures carry `alertId` as a UUID string and `eventId`s of the form `<uuid>--<alertId>` (reference 1.4, 1.5); a receiver keyed on integer ids, or on the `eventId` suffix parsed as a number, loses the correlation.",
-        fix: "Key alerts by `alert.alertId` as a string, whatever its shape."),
-];
+        fix: "Key alerts by `alert.alertId` as a string, whatever its shape.",
+        source: "reference 1.4, 1.5, 6.2 (modern ids)";
+}
 
 /// The catalogue as Markdown: the body of `docs/checks.md` between its generated markers.
 pub fn catalogue_markdown() -> String {
@@ -176,8 +229,8 @@ pub fn catalogue_markdown() -> String {
             out.push_str(&format!("### {}\n\n", group_title(group)));
         }
         out.push_str(&format!(
-            "#### `{}` ({}): {}\n\n- **Why:** {}\n- **Fix:** {}\n\n",
-            check.id, check.level, check.title, check.why, check.fix
+            "#### `{}` ({}): {}\n\n- **Why:** {}\n- **Fix:** {}\n- **Source:** {}\n\n",
+            check.id, check.level, check.title, check.why, check.fix, check.source
         ));
     }
     out

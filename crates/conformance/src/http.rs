@@ -6,14 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::Value;
-use tesim_sender::{Authenticator, Client, ClientAuthMethod, DeliveryError, Response, Target};
+use tesim_sender::{
+    Authenticator, Client, ClientAuthMethod, DeliveryError, Response, Secret, Target,
+};
 
-use crate::report::Exchange;
+use crate::report::{Exchange, WireRequest, human_ms};
+use crate::wire;
 
 /// Which credentials a probe carries.
 #[derive(Clone, Debug)]
@@ -40,12 +42,36 @@ impl Failure {
         matches!(self, Failure::Delivery(err) if err.is_redirect())
     }
 
+    /// Timed out, or not sent because earlier deliveries timed out.
     pub(crate) fn is_timeout(&self) -> bool {
         matches!(self, Failure::Delivery(err) if err.is_timeout())
+            || matches!(self, Failure::NotSent(_))
     }
 
     pub(crate) fn is_unreachable(&self) -> bool {
         matches!(self, Failure::Delivery(err) if err.is_connect() || err.is_tls())
+    }
+
+    /// How the receiver failed to answer with HTTP, when it did: closed or reset the
+    /// connection, or wrote bytes that are not an HTTP response.
+    pub(crate) fn no_http_answer(&self) -> Option<NoHttp> {
+        let Failure::Delivery(err) = self else {
+            return None;
+        };
+        if err.is_reset() {
+            return Some(NoHttp::Closed);
+        }
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            if cause
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_parse)
+            {
+                return Some(NoHttp::NotHttp);
+            }
+            source = cause.source();
+        }
+        None
     }
 
     pub(crate) fn location(&self) -> Option<&str> {
@@ -72,12 +98,23 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// What came back instead of an HTTP answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NoHttp {
+    /// The connection was closed or reset before an answer.
+    Closed,
+    /// The receiver wrote bytes that do not parse as an HTTP/1.1 response.
+    NotHttp,
+}
+
 /// The result of one request, with its latency measured around it.
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) label: String,
     pub(crate) result: Result<Response, Failure>,
     pub(crate) latency: Duration,
+    /// The request as it went on the wire (masked), for the transcript.
+    pub(crate) sent: Option<WireRequest>,
 }
 
 impl Answer {
@@ -96,7 +133,11 @@ impl Answer {
     /// One line: `200 OK in 3 ms`, or the sender's explanation of the failure.
     pub(crate) fn describe(&self) -> String {
         match &self.result {
-            Ok(response) => format!("{} in {} ms", response.status, self.latency.as_millis()),
+            Ok(response) => format!(
+                "{} in {}",
+                response.status,
+                human_ms(self.latency.as_millis() as u64)
+            ),
             Err(err) => err.to_string(),
         }
     }
@@ -106,14 +147,71 @@ impl Answer {
             Ok(_) => (None, None),
             Err(err) => (err.location().map(str::to_owned), Some(err.to_string())),
         };
+        let received = match &self.result {
+            Ok(response) => Some(wire::response(
+                response.status.as_u16(),
+                &response.headers,
+                &response.body,
+                &HeaderMap::new(),
+            )),
+            Err(Failure::Delivery(err)) => err.status_code().map(|status| {
+                wire::response(
+                    status.as_u16(),
+                    &location_header(err.location()),
+                    err.body().map_or(&[][..], |body| &body[..]),
+                    &HeaderMap::new(),
+                )
+            }),
+            Err(Failure::NotSent(_)) => None,
+        };
         Exchange {
             request: self.label.clone(),
             status: self.status().map(|status| status.as_u16()),
             location,
             latency_ms: self.latency.as_millis() as u64,
             error,
+            sent: self.sent.clone(),
+            received,
         }
     }
+}
+
+/// What went wrong reading the observation hook, said of a GET of the hook.
+pub(crate) fn observe_error(url: &Target, err: &DeliveryError, timeout: Duration) -> String {
+    const WANT: &str =
+        "the hook must answer GET with tesim.observation/v1 JSON (see docs/checks.md)";
+    if let Some(status) = err.status_code() {
+        let location = err
+            .location()
+            .map(|location| format!(" to {location}"))
+            .unwrap_or_default();
+        return format!("GET {url} answered {status}{location}; check the --observe URL: {WANT}");
+    }
+    if err.is_timeout() {
+        return format!(
+            "GET {url} got no answer within {}; {WANT}",
+            human_ms(timeout.as_millis() as u64)
+        );
+    }
+    if err.is_connect() || err.is_tls() {
+        return format!(
+            "GET {url}: cannot connect ({}); is the hook served there?",
+            err.kind()
+        );
+    }
+    if err.is_reset() {
+        return format!("GET {url}: the connection was closed before an answer; {WANT}");
+    }
+    format!("GET {url} failed ({}); {WANT}", err.kind())
+}
+
+/// The sender keeps no headers of a non-2xx answer but its `Location`.
+fn location_header(location: Option<&str>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(value) = location.and_then(|text| HeaderValue::from_str(text).ok()) {
+        headers.insert(http::header::LOCATION, value);
+    }
+    headers
 }
 
 /// After this many deliveries in a row got no answer in time, the others are not sent: against
@@ -154,6 +252,7 @@ impl Http {
     async fn guarded(
         &self,
         label: String,
+        sent: WireRequest,
         send: impl std::future::Future<Output = Result<Response, DeliveryError>>,
     ) -> Answer {
         if let Some(why) = self.breaker() {
@@ -161,6 +260,7 @@ impl Http {
                 label,
                 result: Err(Failure::NotSent(why)),
                 latency: Duration::ZERO,
+                sent: None,
             };
         }
         let started = Instant::now();
@@ -176,6 +276,7 @@ impl Http {
             label,
             result,
             latency,
+            sent: Some(sent),
         }
     }
 
@@ -202,6 +303,7 @@ impl Http {
         if let Credentials::Header(value) = &credentials {
             headers.insert(AUTHORIZATION, value.clone());
         }
+        let sent = self.transcript_of(&credentials, &headers, &body);
         let send = async {
             match credentials {
                 Credentials::Configured => {
@@ -214,16 +316,48 @@ impl Http {
                 }
             }
         };
-        self.guarded(label.to_owned(), send).await
+        self.guarded(label.to_owned(), sent, send).await
     }
 
-    /// `GET url` (the observation hook), parsed as JSON.
+    /// What a delivery looks like on the wire: the client's headers, then the probe's.
+    fn transcript_of(
+        &self,
+        credentials: &Credentials,
+        extra: &HeaderMap,
+        body: &[u8],
+    ) -> WireRequest {
+        let mut shown = HeaderMap::new();
+        shown.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value) in self.client.default_headers() {
+            shown.insert(name.clone(), value.clone());
+        }
+        if let Credentials::Configured = credentials {
+            if let Some(value) = self.auth.authorization_static() {
+                shown.insert(AUTHORIZATION, value);
+            } else if self.auth.is_oauth() {
+                shown.insert(AUTHORIZATION, HeaderValue::from_static("Bearer ***"));
+            }
+        }
+        for (name, value) in extra {
+            shown.insert(name.clone(), value.clone());
+        }
+        wire::request(
+            "POST",
+            self.target.as_str(),
+            &shown,
+            self.client.default_headers(),
+            body,
+        )
+    }
+
+    /// `GET url` (the observation hook), parsed as JSON. The messages are written here, not
+    /// taken from the sender: its errors describe a POSTed notification.
     pub(crate) async fn get_json(&self, url: &Target) -> Result<Value, String> {
         let res = self
             .client
             .request(Method::GET, url, &HeaderMap::new(), Bytes::new())
             .await
-            .map_err(|err| err.to_string())?;
+            .map_err(|err| observe_error(url, &err, self.client.request_timeout()))?;
         serde_json::from_slice(&res.body)
             .map_err(|err| format!("GET {url} answered a body that is not JSON ({err})"))
     }
@@ -234,48 +368,36 @@ impl Http {
         token: &TokenEndpoint,
         grant: &[(&str, &str)],
     ) -> Answer {
-        // Built in a block: the serializer is not `Send` and must not live across an await.
-        let body = {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.extend_pairs(grant.iter().copied());
-            if token.client_auth == ClientAuthMethod::Body {
-                form.append_pair("client_id", &token.client_id);
-                form.append_pair("client_secret", &token.client_secret);
+        let (headers, body) = match tesim_sender::token_request(
+            &token.client_id,
+            &token.client_secret,
+            token.client_auth,
+            grant,
+        ) {
+            Ok(request) => request,
+            Err(err) => {
+                return Answer {
+                    label: format!("POST {}", token.url),
+                    result: Err(Failure::NotSent(err.to_string())),
+                    latency: Duration::ZERO,
+                    sent: None,
+                };
             }
-            form.finish()
         };
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
-        headers.insert(
-            http::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
-        if token.client_auth != ClientAuthMethod::Body {
-            // RFC 6749 2.3.1: both parts form-urlencoded before base64.
-            let encode = |text: &str| {
-                url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-            };
-            let pair = format!(
-                "{}:{}",
-                encode(&token.client_id),
-                encode(&token.client_secret)
-            );
-            let basic = base64::engine::general_purpose::STANDARD.encode(pair);
-            if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {basic}")) {
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
-            }
-        }
         let label = format!(
             "POST {} grant_type={}",
             token.url,
             grant.first().map_or("", |(_, value)| *value)
         );
-        let send = self.client.post(&token.url, &headers, Bytes::from(body));
-        self.guarded(label, send).await
+        let sent = wire::request(
+            "POST",
+            token.url.as_str(),
+            &headers,
+            &HeaderMap::new(),
+            &body,
+        );
+        let send = self.client.post(&token.url, &headers, body);
+        self.guarded(label, sent, send).await
     }
 
     /// Sends two notifications on one connection and tells whether the receiver kept it open.
@@ -413,6 +535,42 @@ impl Http {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn observation_hook_failures_speak_of_a_get() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/missing", listener.local_addr().unwrap());
+        // A bound listener that answers 404 to everything.
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let client = tesim_sender::Client::new(&tesim_sender::ClientConfig::default()).unwrap();
+        let target: tesim_sender::Target = url.parse().unwrap();
+        let http = super::Http::new(
+            client,
+            target.clone(),
+            tesim_sender::Authenticator::new(tesim_sender::Auth::None).unwrap(),
+        );
+        let message = http.get_json(&target).await.unwrap_err();
+        assert!(
+            message.starts_with(&format!("GET {url} answered 404 Not Found")),
+            "{message}"
+        );
+        assert!(
+            !message.contains("POST") && !message.contains("notification"),
+            "{message}"
+        );
+    }
+}
+
 fn closes(headers: &HeaderMap) -> bool {
     headers
         .get_all(CONNECTION)
@@ -438,7 +596,7 @@ pub(crate) enum KeepAlive {
 pub(crate) struct TokenEndpoint {
     pub(crate) url: Target,
     pub(crate) client_id: String,
-    pub(crate) client_secret: String,
+    pub(crate) client_secret: Secret,
     pub(crate) client_auth: ClientAuthMethod,
     pub(crate) scope: Option<String>,
     pub(crate) refresh_token: Option<String>,
@@ -467,7 +625,7 @@ impl TokenEndpoint {
             } => Some(Self {
                 url: token_url.clone(),
                 client_id: client_id.clone(),
-                client_secret: client_secret.expose().to_owned(),
+                client_secret: client_secret.clone(),
                 client_auth: *client_auth,
                 scope: scope.clone(),
                 refresh_token: None,
@@ -481,7 +639,7 @@ impl TokenEndpoint {
             } => Some(Self {
                 url: token_url.clone(),
                 client_id: client_id.clone(),
-                client_secret: client_secret.expose().to_owned(),
+                client_secret: client_secret.clone(),
                 client_auth: *client_auth,
                 scope: None,
                 refresh_token: Some(refresh_token.expose().to_owned()),

@@ -8,14 +8,30 @@
 //! client of its own: every request goes through `tesim-sender`'s `Client`, so the checker
 //! refuses redirects and classifies errors exactly as the sender does.
 
+mod baseline;
 mod catalogue;
+mod checks;
+mod config;
+mod errors;
+mod html;
 mod http;
+mod markdown;
+mod observation;
 mod payloads;
 mod report;
 mod run;
+mod selection;
+mod wire;
 
 /// Header names of [`CheckConfig::headers`], re-exported so callers need no `http` dependency.
 pub use ::http::HeaderName;
-pub use catalogue::{CATALOGUE, CheckInfo, Level, catalogue_markdown, info};
-pub use report::{CheckResult, Exchange, REPORT_SCHEMA, Report, Summary, Verdict};
-pub use run::{CheckConfig, CheckError, DEFAULT_TIMEOUT, DEFAULT_TOKEN_EXPIRY_WAIT, run, select};
+pub use baseline::{BaselineDiff, Change, compare};
+pub use catalogue::{CATALOGUE, CheckId, CheckInfo, Level, catalogue_markdown, info};
+pub use config::{CheckConfig, DEFAULT_TIMEOUT, DEFAULT_TOKEN_EXPIRY_WAIT};
+pub use errors::CheckError;
+pub use report::{
+    BODY_EXCERPT, CheckResult, Exchange, REPORT_SCHEMA, Report, Summary, Verdict, WireRequest,
+    WireResponse, human_ms,
+};
+pub use run::run;
+pub use selection::select;

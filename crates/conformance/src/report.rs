@@ -18,6 +18,9 @@ pub enum Verdict {
     Pass,
     /// The receiver does not; the message says what it did and how to fix it.
     Fail,
+    /// A SHOULD check failed (or a MUST check passed only thanks to a local setting, such as
+    /// a private CA, that ThousandEyes will not have); fails the run only under `--strict`.
+    Warn,
     /// Not applicable or not checkable with the given options; the message says why.
     Skip,
     /// The checker could not evaluate the check (e.g. the observation hook is unusable).
@@ -25,11 +28,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// `PASS`, `FAIL`, `SKIP` or `ERROR`.
+    /// `PASS`, `FAIL`, `WARN`, `SKIP` or `ERROR`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
+            Verdict::Warn => "WARN",
             Verdict::Skip => "SKIP",
             Verdict::Error => "ERROR",
         }
@@ -58,7 +62,45 @@ pub struct Exchange {
     /// Why the exchange failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The request as sent (credentials masked, body truncated), for the wire transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<WireRequest>,
+    /// What came back, when anything did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<WireResponse>,
 }
+
+/// A request of the wire transcript. Credentials are masked and the body cut at
+/// [`BODY_EXCERPT`] bytes; `body_bytes` is its full size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireRequest {
+    /// `POST`, `GET`.
+    pub method: String,
+    /// The URL requested.
+    pub url: String,
+    /// Headers in sending order; secret values replaced by `***`.
+    pub headers: Vec<(String, String)>,
+    /// The body (UTF-8, lossy), at most [`BODY_EXCERPT`] bytes.
+    pub body: String,
+    /// The full size of the body in bytes.
+    pub body_bytes: usize,
+}
+
+/// A response of the wire transcript.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireResponse {
+    /// The status code.
+    pub status: u16,
+    /// Headers (secret values masked); empty when the sender kept none (non-2xx answers).
+    pub headers: Vec<(String, String)>,
+    /// The start of the body, at most [`BODY_EXCERPT`] bytes.
+    pub body: String,
+    /// The full size of the body as far as known (`Content-Length`, else the bytes kept).
+    pub body_bytes: usize,
+}
+
+/// How much of a body the transcript keeps.
+pub const BODY_EXCERPT: usize = 2048;
 
 /// The verdict of one check, with its evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +111,7 @@ pub struct CheckResult {
     pub level: Level,
     /// The catalogue title.
     pub title: String,
-    /// PASS, FAIL, SKIP or ERROR.
+    /// PASS, FAIL, WARN, SKIP or ERROR.
     pub verdict: Verdict,
     /// One or two sentences: what happened, and for a failure what to do.
     pub message: String,
@@ -81,6 +123,9 @@ pub struct CheckResult {
     pub evidence: Vec<Exchange>,
     /// How long the check took.
     pub duration_ms: u64,
+    /// A command that runs this check alone (for verdicts other than PASS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun: Option<String>,
 }
 
 /// Counts over all results.
@@ -94,8 +139,14 @@ pub struct Summary {
     pub failed: usize,
     /// FAIL verdicts of MUST checks: the run fails when this is not 0.
     pub must_failed: usize,
+    /// WARN verdicts (failed SHOULD checks).
+    #[serde(default)]
+    pub warned: usize,
     /// SKIP verdicts.
     pub skipped: usize,
+    /// SKIP verdicts of MUST checks: a PASS with these is said to be partial.
+    #[serde(default)]
+    pub must_skipped: usize,
     /// ERROR verdicts.
     pub errors: usize,
 }
@@ -122,6 +173,12 @@ pub struct Report {
     pub duration_ms: u64,
     /// Counts.
     pub summary: Summary,
+    /// Why the checker could not run at all, when it could not (then `results` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
+    /// Changes since the `--baseline` report, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::BaselineDiff>,
     /// One entry per selected check, in catalogue order.
     pub results: Vec<CheckResult>,
 }
@@ -129,7 +186,82 @@ pub struct Report {
 impl Report {
     /// Whether every MUST check passed or was skipped, and nothing errored.
     pub fn passed(&self) -> bool {
-        self.summary.must_failed == 0 && self.summary.errors == 0
+        self.not_run.is_none() && self.summary.must_failed == 0 && self.summary.errors == 0
+    }
+
+    /// [`Report::passed`] under `--strict`: a WARN fails too.
+    pub fn passed_strict(&self) -> bool {
+        self.passed() && self.summary.warned == 0
+    }
+
+    /// The one-line verdict of the run. Never a bare PASS while MUST checks were skipped: it
+    /// says how many and what would let them run.
+    pub fn verdict_line(&self, strict: bool) -> String {
+        let summary = &self.summary;
+        if let Some(why) = &self.not_run {
+            return format!("ERROR: the checker could not run: {why}");
+        }
+        if summary.must_failed > 0 {
+            return "FAIL: ThousandEyes deliveries to this receiver would fail or be mishandled (see the MUST failures above)".to_owned();
+        }
+        if summary.errors > 0 {
+            return "ERROR: some checks could not be judged (see above)".to_owned();
+        }
+        if strict && summary.warned > 0 {
+            return format!(
+                "FAIL (--strict): {} SHOULD {} failed",
+                summary.warned,
+                plural(summary.warned, "check", "checks")
+            );
+        }
+        let mut notes = Vec::new();
+        if summary.must_skipped > 0 {
+            let mut wants: Vec<&str> = Vec::new();
+            for result in &self.results {
+                if result.verdict == Verdict::Skip && result.level == Level::Must {
+                    let want = skip_remedy(&result.message);
+                    if !wants.contains(&want) {
+                        wants.push(want);
+                    }
+                }
+            }
+            notes.push(format!(
+                "{} MUST {} skipped: {}",
+                summary.must_skipped,
+                plural(summary.must_skipped, "check", "checks"),
+                wants.join(", ")
+            ));
+        }
+        if summary.warned > 0 {
+            notes.push(format!(
+                "{} {}",
+                summary.warned,
+                plural(summary.warned, "warning", "warnings")
+            ));
+        }
+        if notes.is_empty() {
+            "PASS: every MUST check passed".to_owned()
+        } else {
+            format!("PASS ({})", notes.join("; "))
+        }
+    }
+
+    /// A report for a run that could not happen, so that every requested file still says why.
+    pub fn not_run(config: &crate::CheckConfig, reason: impl Into<String>) -> Report {
+        Report {
+            schema: REPORT_SCHEMA.to_owned(),
+            tesim_version: env!("CARGO_PKG_VERSION").to_owned(),
+            target: config.target.clone(),
+            auth: crate::run::auth_name(&config.auth).to_owned(),
+            observe: config.observe.clone(),
+            timeout_ms: config.timeout.as_millis() as u64,
+            started_at: crate::run::now_rfc3339(),
+            duration_ms: 0,
+            summary: Summary::default(),
+            not_run: Some(reason.into()),
+            baseline: None,
+            results: Vec::new(),
+        }
     }
 
     pub(crate) fn summarise(results: &[CheckResult]) -> Summary {
@@ -147,13 +279,19 @@ impl Report {
                 .iter()
                 .filter(|result| result.verdict == Verdict::Fail && result.level == Level::Must)
                 .count(),
+            warned: count(Verdict::Warn),
             skipped: count(Verdict::Skip),
+            must_skipped: results
+                .iter()
+                .filter(|result| result.verdict == Verdict::Skip && result.level == Level::Must)
+                .count(),
             errors: count(Verdict::Error),
         }
     }
 
-    /// The readable table for a terminal; ANSI colours only when `colour` is true.
-    pub fn to_table(&self, colour: bool) -> String {
+    /// The readable table for a terminal; ANSI colours only when `colour` is true; `strict`
+    /// as `--strict` (a WARN fails the run).
+    pub fn to_table(&self, colour: bool, strict: bool) -> String {
         let paint = |verdict: Verdict| {
             let text = format!("{:<5}", verdict.as_str());
             if !colour {
@@ -162,6 +300,7 @@ impl Report {
             let code = match verdict {
                 Verdict::Pass => "32",
                 Verdict::Fail => "31;1",
+                Verdict::Warn => "33;1",
                 Verdict::Skip => "33",
                 Verdict::Error => "35;1",
             };
@@ -210,30 +349,38 @@ impl Report {
                                 "  "
                             );
                         }
+                        if let (Verdict::Fail | Verdict::Warn, Some(rerun)) =
+                            (result.verdict, &result.rerun)
+                        {
+                            let _ = writeln!(out, "{:>17}rerun: {rerun}", "  ");
+                        }
                     }
                 }
             }
         }
+        if let Some(why) = &self.not_run {
+            let _ = writeln!(out, "the checker could not run: {why}");
+        }
         let summary = &self.summary;
         let _ = writeln!(
             out,
-            "\n{} checks: {} passed, {} failed ({} MUST), {} skipped, {} errors in {:.1} s",
+            "\n{} {}: {} passed, {} failed ({} MUST), {} {}, {} skipped, {} {} in {}",
             summary.total,
+            plural(summary.total, "check", "checks"),
             summary.passed,
             summary.failed,
             summary.must_failed,
+            summary.warned,
+            plural(summary.warned, "warning", "warnings"),
             summary.skipped,
             summary.errors,
-            self.duration_ms as f64 / 1000.0
+            plural(summary.errors, "error", "errors"),
+            human_ms(self.duration_ms)
         );
-        let verdict = if summary.must_failed > 0 {
-            "FAIL: ThousandEyes deliveries to this receiver would fail or be mishandled (see the MUST failures above)"
-        } else if summary.errors > 0 {
-            "ERROR: some checks could not run (see above)"
-        } else {
-            "PASS: every MUST check passed"
-        };
-        let _ = writeln!(out, "{verdict}");
+        if let Some(diff) = &self.baseline {
+            out.push_str(&diff.to_text());
+        }
+        let _ = writeln!(out, "{}", self.verdict_line(strict));
         out
     }
 
@@ -309,6 +456,15 @@ impl Report {
             let detail = evidence_text(result);
             match result.verdict {
                 Verdict::Pass => out.push_str("/>\n"),
+                // A WARN does not fail the build by default; JUnit has no warning element,
+                // so it is a passing testcase whose output says why.
+                Verdict::Warn => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <system-out>{}</system-out>\n    </testcase>",
+                        xml(&format!("WARN: {detail}"))
+                    );
+                }
                 Verdict::Fail => {
                     let _ = writeln!(
                         out,
@@ -338,14 +494,41 @@ impl Report {
         let _ = writeln!(
             out,
             "    <system-out>{}</system-out>",
-            xml(&self.to_table(false))
+            xml(&self.to_table(false, false))
         );
         out.push_str("    <system-err></system-err>\n  </testsuite>\n</testsuites>\n");
         out
     }
 }
 
-fn evidence_text(result: &CheckResult) -> String {
+/// `one` or `many` after `n`.
+pub(crate) fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// A duration for people: `340 ms`, `53.0 s`, `2 min 5 s`.
+pub fn human_ms(ms: u64) -> String {
+    match ms {
+        0..=999 => format!("{ms} ms"),
+        1_000..=59_999 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
+/// What would let a skipped check run, read from its message.
+fn skip_remedy(message: &str) -> &'static str {
+    if message.contains("--observe") {
+        "give --observe"
+    } else if message.contains("--auth oauth2") {
+        "give --auth oauth2:…"
+    } else if message.contains("--auth") {
+        "give --auth"
+    } else {
+        "see their messages"
+    }
+}
+
+pub(crate) fn evidence_text(result: &CheckResult) -> String {
     let mut text = result.message.clone();
     if let Some(url) = &result.url_to_configure {
         let _ = write!(text, "\nURL to configure: {url}");
@@ -368,6 +551,9 @@ fn evidence_text(result: &CheckResult) -> String {
         if let Some(error) = &exchange.error {
             let _ = write!(text, " ({error})");
         }
+    }
+    if let Some(rerun) = &result.rerun {
+        let _ = write!(text, "\nRerun: {rerun}");
     }
     text
 }
@@ -394,6 +580,33 @@ fn xml(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn human_durations_and_plurals() {
+        assert_eq!(human_ms(53_003), "53.0 s");
+        assert_eq!(human_ms(340), "340 ms");
+        assert_eq!(human_ms(125_000), "2 min 5 s");
+        assert_eq!(plural(1, "check", "checks"), "check");
+        assert_eq!(plural(0, "check", "checks"), "checks");
+    }
+
+    #[test]
+    fn skip_remedies() {
+        assert_eq!(
+            skip_remedy("needs the observation hook: pass --observe URL"),
+            "give --observe"
+        );
+        assert_eq!(
+            skip_remedy("auth is not OAuth 2; pass --auth oauth2:TOKEN_URL,client_id=ID"),
+            "give --auth oauth2:…"
+        );
+        assert_eq!(
+            skip_remedy(
+                "the receiver declares no auth; pass --auth (basic, bearer, other-token or oauth2) to check it"
+            ),
+            "give --auth"
+        );
+    }
 
     #[test]
     fn xml_escapes_and_drops_controls() {

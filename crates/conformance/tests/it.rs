@@ -3,6 +3,7 @@
 
 mod it {
     mod docs;
+    mod html;
     mod matrix;
     mod reports;
     mod tls;

@@ -23,6 +23,7 @@ mod capture;
 mod config;
 pub mod mask;
 mod oauth;
+mod raw;
 mod records;
 mod server;
 
@@ -31,5 +32,6 @@ pub use config::{
     AuthSpecError, ConnectionLimits, Mode, OAuthConfig, OBSERVE_PATH, ReceiverConfig,
     RedirectTarget, RequiredAuth, status_from_u16,
 };
+pub use raw::{RawMode, RawReceiver, spawn_raw};
 pub use records::{AlertRecord, OBSERVATION_SCHEMA, ProcessedEvent, Records};
 pub use server::{ReceiverHandle, Server, serve, spawn};

@@ -482,50 +482,27 @@ impl Authenticator {
         };
         let token_error =
             |what: String| DeliveryError::token(token_url.text(), token_url.as_str(), what);
-        let mut headers = HeaderMap::new();
-        let body = {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            match &self.inner.auth {
-                Auth::OAuthClientCredentials { scope, .. } => {
-                    form.append_pair("grant_type", "client_credentials");
-                    if let Some(scope) = scope {
-                        form.append_pair("scope", scope);
-                    }
+        let refresh_token;
+        let grant: Vec<(&str, &str)> = match &self.inner.auth {
+            Auth::OAuthClientCredentials { scope, .. } => {
+                let mut grant = vec![("grant_type", "client_credentials")];
+                if let Some(scope) = scope {
+                    grant.push(("scope", scope));
                 }
-                _ => {
-                    let refresh_token = lock(&self.inner.oauth.refresh_token)
-                        .clone()
-                        .expect("refresh-token mode always has a refresh token");
-                    form.append_pair("grant_type", "refresh_token");
-                    form.append_pair("refresh_token", refresh_token.expose());
-                }
+                grant
             }
-            headers.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/x-www-form-urlencoded"),
-            );
-            headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-            match client_auth {
-                ClientAuthMethod::Basic => {
-                    let encode = |text: &str| {
-                        url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
-                    };
-                    let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
-                        "{}:{}",
-                        encode(client_id),
-                        encode(client_secret.expose())
-                    ));
-                    let value = sensitive(&format!("Basic {credentials}"), "oauth2")
-                        .map_err(|err| token_error(err.to_string()))?;
-                    headers.insert(AUTHORIZATION, value);
-                }
-                ClientAuthMethod::Body => {
-                    form.append_pair("client_id", client_id);
-                    form.append_pair("client_secret", client_secret.expose());
-                }
+            _ => {
+                refresh_token = lock(&self.inner.oauth.refresh_token)
+                    .clone()
+                    .expect("refresh-token mode always has a refresh token");
+                vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token.expose()),
+                ]
             }
-            Bytes::from(form.finish())
         };
+        let (headers, body) = token_request(client_id, client_secret, client_auth, &grant)
+            .map_err(|err| token_error(err.to_string()))?;
         self.inner
             .oauth
             .fetches
@@ -595,6 +572,46 @@ impl Authenticator {
             .map_err(|_| token_error("access_token cannot go in an HTTP header".to_owned()))?;
         Ok(CachedToken { header, renew_at })
     }
+}
+
+/// The headers and form body of an OAuth 2 token request (RFC 6749 4.4, 6): `grant` pairs
+/// first, the client authenticated per `client_auth` (2.3.1: both parts form-urlencoded before
+/// base64 for Basic). The one encoding of a token request, shared with the conformance checker.
+pub fn token_request(
+    client_id: &str,
+    client_secret: &Secret,
+    client_auth: ClientAuthMethod,
+    grant: &[(&str, &str)],
+) -> Result<(HeaderMap, Bytes), AuthSpecError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(grant.iter().copied());
+    match client_auth {
+        ClientAuthMethod::Basic => {
+            let encode = |text: &str| {
+                url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+            };
+            let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                encode(client_id),
+                encode(client_secret.expose())
+            ));
+            headers.insert(
+                AUTHORIZATION,
+                sensitive(&format!("Basic {credentials}"), "oauth2")?,
+            );
+        }
+        ClientAuthMethod::Body => {
+            form.append_pair("client_id", client_id);
+            form.append_pair("client_secret", client_secret.expose());
+        }
+    }
+    Ok((headers, Bytes::from(form.finish())))
 }
 
 fn sensitive(text: &str, mode: &'static str) -> Result<HeaderValue, AuthSpecError> {

@@ -381,7 +381,7 @@ impl fmt::Display for DeliveryError {
                 match (code, self.location_url()) {
                     (300..=399, Some(location)) => write!(
                         f,
-                        "POST {url} got {code} {reason} redirect to {location}: ThousandEyes never follows redirects; configure {location} as the webhook URL"
+                        "POST {url} got {code} {reason} to {location}: ThousandEyes never follows redirects; configure {location} as the webhook URL"
                     ),
                     (300..=399, None) => write!(
                         f,
@@ -568,7 +568,7 @@ mod tests {
         assert_eq!(err.location(), Some("https://x/hook"));
         assert_eq!(
             err.to_string(),
-            "POST http://a/hook got 301 Moved Permanently redirect to https://x/hook: ThousandEyes never follows redirects; configure https://x/hook as the webhook URL"
+            "POST http://a/hook got 301 Moved Permanently to https://x/hook: ThousandEyes never follows redirects; configure https://x/hook as the webhook URL"
         );
     }
 

@@ -43,7 +43,7 @@ mod run;
 mod secret;
 mod target;
 
-pub use auth::{Auth, AuthSpecError, Authenticator, ClientAuthMethod, renew_after};
+pub use auth::{Auth, AuthSpecError, Authenticator, ClientAuthMethod, renew_after, token_request};
 pub use client::{Client, ClientConfig, ClientError, MAX_KEPT_BODY, Response};
 pub use connect::{TlsConfig, TlsConfigError};
 pub use error::{DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};

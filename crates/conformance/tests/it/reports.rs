@@ -148,8 +148,8 @@ async fn junit_validates_against_the_junit_schema_and_the_validator_can_fail() {
 #[tokio::test]
 async fn table_has_colour_only_when_asked() {
     let report = mixed_report().await;
-    let plain = report.to_table(false);
+    let plain = report.to_table(false, false);
     assert!(!plain.contains('\u{1b}'));
     assert!(plain.contains("TE-SEMANTICS-001"));
-    assert!(report.to_table(true).contains("\u{1b}[32mPASS"));
+    assert!(report.to_table(true, false).contains("\u{1b}[32mPASS"));
 }

@@ -22,7 +22,6 @@ use crate::args::{OutputArgs, ScenarioArgs};
 use crate::output::{Lines, attempt_line, emit, plural};
 use crate::with_api::WithApiArgs;
 
-
 /// Consecutive connection failures after which a run stops: the receiver is not there.
 pub const CIRCUIT_BREAKER: u32 = 5;
 

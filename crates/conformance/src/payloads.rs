@@ -342,32 +342,13 @@ mod tests {
 
     #[test]
     fn trigger_matches_the_kb_sample_with_its_own_ids() {
-        let kb = r#"{"eventType":"ALERT_NOTIFICATION_TRIGGER","eventId":"49-35541",
- "alert":{"ruleId":173,"alertId":35541,"testId":5370,"testName":"http://www.thousandeyes111.com",
-  "ruleExpression":"Page Load is incomplete","dateStart":"2014-08-24 01:01:47","violationCount":2,
-  "ruleName":"Default Page Load Alert Rule",
-  "agents":[
-   {"dateStart":"2014-08-24 01:01:47","active":1,"metricsAtStart":"Page load: Incomplete","metricsAtEnd":"Page Load: Incomplete",
-    "agentId":108,"agentName":"Boston, MA","locationName":"Boston, MA",
-    "permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541&agentId=108"},
-   {"dateStart":"2014-08-24 01:00:51","active":1,"metricsAtStart":"Page load: Incomplete","metricsAtEnd":"Page Load: Incomplete",
-    "agentId":107,"agentName":"Vancouver, Canada","locationName":"Vancouver, Canada",
-    "permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541&agentId=107"}],
-  "type":"Page Load","permalink":"https://app.thousandeyes.com/alerts/list?__a=11&alertId=35541",
-  "apiLinks":[{"rel":"related","href":"http://api.thousandeyes.com/tests/5370"},
-              {"rel":"data","href":"http://api.thousandeyes.com/web/page-load/5370"}]}}"#;
-        let kb: Value = serde_json::from_str(kb).unwrap();
+        let kb: Value = serde_json::from_str(tesim_model::samples::KB2014_TRIGGER).unwrap();
         assert_eq!(alert_trigger("49-35541", 35541), kb);
     }
 
     #[test]
     fn agent_trigger_matches_the_kb_sample() {
-        let kb = r#"{"eventType":"AGENT_ALERT_NOTIFICATION_TRIGGER","eventId":"164522-5744505",
- "agentAlert":{"agentRuleId":43587,"agentNotificationId":5744505,"agentId":25694,"hostname":"TE-AGENT1.local.lan",
-  "agentName":"Packet1","ipAddress":"147.75.199.171","active":1,"ruleExpression":"Clock Offset ≤ 60 seconds",
-  "ruleName":"Default Agent Clock Offset Notification","dateStart":1476987748,
-  "metricsAtStart":"Clock Offset: 20 seconds","metricsAtEnd":""}}"#;
-        let kb: Value = serde_json::from_str(kb).unwrap();
+        let kb: Value = serde_json::from_str(tesim_model::samples::KB2014_AGENT_TRIGGER).unwrap();
         assert_eq!(agent_trigger("164522-5744505", 5744505), kb);
     }
 

@@ -34,7 +34,10 @@ pub const ALL: &[(&str, &str)] = &[
     ("kb2014-agent-clear", KB2014_AGENT_CLEAR),
     ("v6-2021-http-server-trigger", V6_2021_HTTP_SERVER_TRIGGER),
     ("modern-2025-agent-trigger", MODERN_2025_AGENT_TRIGGER),
-    ("modern-2025-http-server-clear", MODERN_2025_HTTP_SERVER_CLEAR),
+    (
+        "modern-2025-http-server-clear",
+        MODERN_2025_HTTP_SERVER_CLEAR,
+    ),
 ];
 
 #[cfg(test)]

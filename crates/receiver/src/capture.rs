@@ -240,9 +240,7 @@ mod tests {
     #[test]
     fn kb2014_trigger() {
         check(
-            json!({"eventType":"ALERT_NOTIFICATION_TRIGGER","eventId":"49-35541",
-                "alert":{"alertId":35541,"ruleName":"Default Page Load Alert Rule","testName":"http://www.thousandeyes111.com",
-                "agents":[{"agentName":"Boston, MA"},{"agentName":"Vancouver, Canada"}]}}),
+            serde_json::from_str(tesim_model::samples::KB2014_TRIGGER).unwrap(),
             r#"ALERT_NOTIFICATION_TRIGGER eventId=49-35541 alertId=35541 rule="Default Page Load Alert Rule" test="http://www.thousandeyes111.com" agents=[Boston, MA; Vancouver, Canada]"#,
         );
     }

@@ -454,6 +454,7 @@ pub async fn send(
     } else {
         Vec::new()
     };
+    let stop_signals = crate::signals::install();
     let lines = Lines::new(deliveries.len(), json);
     lines.println(format!("tesim: sending {what} to {}", config.target));
     let mut failed = 0usize;
@@ -517,7 +518,7 @@ pub async fn send(
     };
     let stop = async {
         tokio::select! {
-            () = crate::signals::first_stop_signal() => interrupted.store(true, Ordering::SeqCst),
+            () = crate::signals::first_stop_signal(stop_signals) => interrupted.store(true, Ordering::SeqCst),
             () = tripped.notified() => {}
         }
     };
@@ -647,6 +648,7 @@ async fn run_load(
     auth: Auth,
     client: ClientConfig,
 ) -> anyhow::Result<ExitCode> {
+    let stop_signals = crate::signals::install();
     if args.delivery.log.is_some() {
         bail!("--log records each attempt and is not available with --load; drop one of them");
     }
@@ -684,7 +686,7 @@ async fn run_load(
     }
     let interrupted = AtomicBool::new(false);
     let stop = async {
-        crate::signals::first_stop_signal().await;
+        crate::signals::first_stop_signal(stop_signals).await;
         interrupted.store(true, Ordering::SeqCst);
     };
     let report = tesim_sender::load(deliveries, &config, stop).await?;

@@ -6,11 +6,21 @@
 /// Exit code after an interrupt (128 + SIGINT), as shells report it.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
+/// SIGINT and SIGTERM handlers, registered when created: a signal that arrives before the run
+/// awaits it is not lost (until a handler is registered, SIGINT kills the process with no
+/// summary).
+pub struct StopSignals(Option<Signals>);
+
+/// Registers the handlers now; call before announcing the run.
+pub fn install() -> StopSignals {
+    StopSignals(Signals::install())
+}
+
 /// Completes at the first SIGINT or SIGTERM and arms the second: that one exits the process
-/// with 130 at once. Never completes if the handlers cannot be installed (the run then goes
+/// with 130 at once. Never completes if the handlers could not be installed (the run then goes
 /// to its end, as it would without them).
-pub async fn first_stop_signal() {
-    let Some(mut signals) = Signals::install() else {
+pub async fn first_stop_signal(signals: StopSignals) {
+    let Some(mut signals) = signals.0 else {
         return std::future::pending().await;
     };
     signals.next().await;

@@ -73,10 +73,10 @@ pub struct ListenArgs {
     har: Option<PathBuf>,
     /// Statuses to answer deliveries with, in order, the last one repeated: `500,500,200`.
     #[arg(long, value_name = "CODES", value_parser = statuses)]
-    respond: Option<Vec<http::StatusCode>>,
+    respond: Option<Statuses>,
     /// Delay before each answer, in order, the last one repeated: `35s` or `0s,35s`.
     #[arg(long, value_name = "DURATIONS", value_parser = durations)]
-    respond_delay: Option<Vec<Duration>>,
+    respond_delay: Option<Delays>,
     /// Answer this share of deliveries (0 to 1) with 500, drawn per position from --seed.
     #[arg(long, value_name = "RATE", value_parser = rate)]
     fail_rate: Option<f64>,
@@ -85,12 +85,25 @@ pub struct ListenArgs {
     seed: u64,
 }
 
-fn statuses(text: &str) -> Result<Vec<http::StatusCode>, String> {
-    tesim_receiver::Script::parse_statuses(text).map_err(|err| err.to_string())
+/// A `--respond` list (a newtype: clap would read a bare `Vec` as repeated values).
+#[derive(Clone, Debug)]
+struct Statuses(Vec<http::StatusCode>);
+
+/// A `--respond-delay` list.
+#[derive(Clone, Debug)]
+struct Delays(Vec<Duration>);
+
+fn statuses(text: &str) -> Result<Statuses, String> {
+    tesim_receiver::Script::parse_statuses(text)
+        .map(Statuses)
+        .map_err(|err| err.to_string())
 }
 
-fn durations(text: &str) -> Result<Vec<Duration>, String> {
-    text.split(',').map(|part| duration(part.trim())).collect()
+fn durations(text: &str) -> Result<Delays, String> {
+    text.split(',')
+        .map(|part| duration(part.trim()))
+        .collect::<Result<_, _>>()
+        .map(Delays)
 }
 
 fn rate(text: &str) -> Result<f64, String> {
@@ -143,8 +156,12 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         || args.respond_delay.is_some()
         || args.fail_rate.is_some())
     .then(|| tesim_receiver::Script {
-        statuses: args.respond.clone().unwrap_or_default(),
-        delays: args.respond_delay.clone().unwrap_or_default(),
+        statuses: args.respond.clone().map(|list| list.0).unwrap_or_default(),
+        delays: args
+            .respond_delay
+            .clone()
+            .map(|list| list.0)
+            .unwrap_or_default(),
         fail_rate: args.fail_rate.unwrap_or(0.0),
         seed: args.seed,
     });

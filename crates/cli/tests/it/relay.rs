@@ -264,3 +264,59 @@ fn a_dead_receiver_gets_502_recorded_and_said_on_every_request() {
     assert_eq!(out.matches("-> 502").count(), records.len(), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_scripted_listener_captures_its_own_answers() {
+    let dir = std::env::temp_dir().join(format!("tesim-relay-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let capture = dir.join("capture.jsonl");
+    let _ = std::fs::remove_file(&capture);
+    let listener = listen(&[
+        "--respond",
+        "503,200",
+        "--capture",
+        capture.to_str().unwrap(),
+    ]);
+    let target = format!("{}/hook", listener.url);
+    let output = tesim(&["send", "--target", &target, "--retries", "2"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let (code, _out, err) = stop(listener);
+    assert_eq!(code, Some(0), "{err}");
+    let records: Vec<tesim_capture::CaptureRecord> = std::fs::read_to_string(&capture)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let statuses: Vec<u16> = records
+        .iter()
+        .map(|record| record.response.as_ref().unwrap().status)
+        .collect();
+    // The first delivery to arrive got 503 and was retried; every other one got 200.
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 503).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 503 || *s == 200),
+        "{statuses:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_script_flags_are_usage_errors() {
+    for args in [
+        ["listen", "--respond", "500,abc"],
+        ["listen", "--fail-rate", "1.5"],
+        ["listen", "--forward-to", "https://example.invalid/"],
+    ] {
+        let output = tesim(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

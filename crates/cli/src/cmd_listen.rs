@@ -58,6 +58,59 @@ pub struct ListenArgs {
     /// Most connections served at once; further ones wait until one closes.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     max_connections: usize,
+    /// Relay every request to this receiver (`http://HOST:PORT[/base]`; the request's path and
+    /// query are appended) and answer with its answer, redirects passed back unfollowed.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["respond", "respond_delay", "fail_rate", "auth", "oauth_token_path", "status"])]
+    forward_to: Option<String>,
+    /// Time the receiver has for its whole answer before the sender gets 502.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration, requires = "forward_to")]
+    forward_timeout: Duration,
+    /// Append one `tesim.capture/v1` record per request to FILE (docs/capture-format.md).
+    #[arg(long, value_name = "FILE")]
+    capture: Option<PathBuf>,
+    /// Write the requests as a HAR 1.2 file, rewritten after each request.
+    #[arg(long, value_name = "FILE")]
+    har: Option<PathBuf>,
+    /// Statuses to answer deliveries with, in order, the last one repeated: `500,500,200`.
+    #[arg(long, value_name = "CODES", value_parser = statuses)]
+    respond: Option<Statuses>,
+    /// Delay before each answer, in order, the last one repeated: `35s` or `0s,35s`.
+    #[arg(long, value_name = "DURATIONS", value_parser = durations)]
+    respond_delay: Option<Delays>,
+    /// Answer this share of deliveries (0 to 1) with 500, drawn per position from --seed.
+    #[arg(long, value_name = "RATE", value_parser = rate)]
+    fail_rate: Option<f64>,
+    /// Seed of --fail-rate: the same seed fails the same positions.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
+}
+
+/// A `--respond` list (a newtype: clap would read a bare `Vec` as repeated values).
+#[derive(Clone, Debug)]
+struct Statuses(Vec<http::StatusCode>);
+
+/// A `--respond-delay` list.
+#[derive(Clone, Debug)]
+struct Delays(Vec<Duration>);
+
+fn statuses(text: &str) -> Result<Statuses, String> {
+    tesim_receiver::Script::parse_statuses(text)
+        .map(Statuses)
+        .map_err(|err| err.to_string())
+}
+
+fn durations(text: &str) -> Result<Delays, String> {
+    text.split(',')
+        .map(|part| duration(part.trim()))
+        .collect::<Result<_, _>>()
+        .map(Delays)
+}
+
+fn rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number between 0 and 1"))?;
+    tesim_receiver::Script::check_rate(rate).map_err(|err| err.to_string())
 }
 
 /// `30s`, `500ms`, `1m30s`.
@@ -93,7 +146,30 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         (None, _) => None,
     };
     let token_path = oauth.as_ref().map(|oauth| oauth.token_path.clone());
+    let forward = args
+        .forward_to
+        .as_deref()
+        .map(|url| tesim_receiver::Forward::new(url, args.forward_timeout))
+        .transpose()
+        .context("--forward-to")?;
+    let script = (args.respond.is_some()
+        || args.respond_delay.is_some()
+        || args.fail_rate.is_some())
+    .then(|| tesim_receiver::Script {
+        statuses: args.respond.clone().map(|list| list.0).unwrap_or_default(),
+        delays: args
+            .respond_delay
+            .clone()
+            .map(|list| list.0)
+            .unwrap_or_default(),
+        fail_rate: args.fail_rate.unwrap_or(0.0),
+        seed: args.seed,
+    });
+    let (capture_tx, mut capture_rx) = tokio::sync::mpsc::unbounded_channel();
     let config = ReceiverConfig {
+        forward: forward.clone(),
+        script,
+        capture: Some(capture_tx),
         status,
         auth,
         oauth,
@@ -130,6 +206,20 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
 
+    let mut capture = match &args.capture {
+        Some(path) => Some(
+            File::options()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| {
+                    format!("--capture: cannot open {} for appending", path.display())
+                })?,
+        ),
+        None => None,
+    };
+    let mut har_records = Vec::new();
+
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| {
@@ -151,6 +241,13 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     if let Some(url) = receiver.observe_url() {
         println!("  what it processed: GET {url}");
     }
+    if let Some(forward) = &forward {
+        println!("  relaying to {}", forward.url);
+    }
+    println!(
+        "  history: GET {0} (DELETE to clear)",
+        receiver.url(tesim_receiver::HISTORY_PATH)
+    );
 
     let mut count: u64 = 0;
     // One Ctrl-C future for the whole loop: a signal arriving while a request is being printed
@@ -163,6 +260,10 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
                 Some(request) => request,
                 None => break,
             },
+            Some(record) = capture_rx.recv() => {
+                write_record(&record, capture.as_mut(), args.har.as_deref(), &mut har_records)?;
+                continue;
+            }
             signal = &mut ctrl_c => {
                 signal.context("cannot listen for Ctrl-C")?;
                 break;
@@ -201,9 +302,51 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
                 .context("--jsonl: cannot write")?;
         }
     }
-    println!("tesim listen: stopped after {count} request(s)");
     receiver.shutdown().await;
+    // Records of requests answered just before the stop.
+    while let Ok(record) = capture_rx.try_recv() {
+        write_record(
+            &record,
+            capture.as_mut(),
+            args.har.as_deref(),
+            &mut har_records,
+        )?;
+    }
+    println!("tesim listen: stopped after {count} request(s)");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Appends a record to the capture (flushed), rewrites the HAR file, and says on the terminal
+/// when the receiver did not answer: a relay never fails silently.
+fn write_record(
+    record: &tesim_capture::CaptureRecord,
+    capture: Option<&mut File>,
+    har: Option<&std::path::Path>,
+    har_records: &mut Vec<tesim_capture::CaptureRecord>,
+) -> anyhow::Result<()> {
+    if let Some(error) = &record.error {
+        eprintln!(
+            "tesim listen: {} {} got no answer: {}",
+            record.request.method,
+            tesim_receiver::mask::escape_control(&record.request.url),
+            tesim_receiver::mask::escape_control(error)
+        );
+    }
+    if let Some(file) = capture {
+        writeln!(file, "{}", record.to_line())
+            .and_then(|()| file.flush())
+            .context("--capture: cannot write")?;
+    }
+    if let Some(path) = har {
+        har_records.push(record.clone());
+        let document = tesim_capture::har::to_har(har_records, env!("CARGO_PKG_VERSION"));
+        // Written aside then renamed: a reader never sees half a file.
+        let partial = path.with_extension("har.partial");
+        std::fs::write(&partial, serde_json::to_vec_pretty(&document)?)
+            .and_then(|()| std::fs::rename(&partial, path))
+            .with_context(|| format!("--har: cannot write {}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn oauth_config(path: &str, client: &str, expires_in: u64) -> anyhow::Result<OAuthConfig> {

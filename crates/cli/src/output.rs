@@ -75,10 +75,12 @@ pub fn attempt_line(attempt: &tesim_sender::Attempt) -> String {
 /// The event line of a request a tesim receiver captured; requests that are not notifications
 /// (token requests, probes) keep the receiver's own description.
 pub fn captured_line(request: &tesim_receiver::CapturedRequest) -> String {
+    // A `?token=` in the path is a credential: never on the terminal.
+    let path = tesim_receiver::mask::mask_query(&request.path_and_query);
     match request.event() {
         Some(event) => event_line(&EventLine {
             method: request.method.as_str(),
-            path: &request.path_and_query,
+            path: &path,
             status: request.answered.map(|status| status.as_u16()),
             event_type: &event.event_type,
             event_id: event.event_id.as_deref(),

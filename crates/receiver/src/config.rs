@@ -29,6 +29,16 @@ pub struct ReceiverConfig {
     pub max_body_bytes: usize,
     /// Timeouts and the connection cap that keep idle or half-sent connections from piling up.
     pub limits: ConnectionLimits,
+    /// Relay every delivery to this receiver instead of answering it (`tesim listen
+    /// --forward-to`); the mode, auth and script are then not applied.
+    pub forward: Option<crate::relay::Forward>,
+    /// Scripted statuses, delays and failures of deliveries (`tesim listen --respond`).
+    pub script: Option<crate::script::Script>,
+    /// Path of the history API (`GET` the recorded requests, `DELETE` to clear); `None`
+    /// serves none. Defaults to [`HISTORY_PATH`](crate::HISTORY_PATH).
+    pub history_path: Option<String>,
+    /// Where each request's `tesim.capture/v1` record goes once it is answered.
+    pub capture: Option<tokio::sync::mpsc::UnboundedSender<tesim_capture::CaptureRecord>>,
 }
 
 /// Bounds on connections, as production servers set them: a client that sends nothing, or
@@ -78,6 +88,10 @@ impl Default for ReceiverConfig {
             observe_path: Some(OBSERVE_PATH.to_owned()),
             max_body_bytes: 16 * 1024 * 1024,
             limits: ConnectionLimits::default(),
+            forward: None,
+            script: None,
+            history_path: Some(crate::history::HISTORY_PATH.to_owned()),
+            capture: None,
         }
     }
 }

@@ -21,10 +21,13 @@
 
 mod capture;
 mod config;
+mod history;
 pub mod mask;
 mod oauth;
 mod raw;
 mod records;
+mod relay;
+mod script;
 mod server;
 
 pub use capture::{CapturedRequest, EventSummary};
@@ -32,6 +35,9 @@ pub use config::{
     AuthSpecError, ConnectionLimits, Mode, OAuthConfig, OBSERVE_PATH, ReceiverConfig,
     RedirectTarget, RequiredAuth, status_from_u16,
 };
+pub use history::{HISTORY_LIMIT, HISTORY_PATH};
 pub use raw::{RawMode, RawReceiver, spawn_raw};
 pub use records::{AlertRecord, OBSERVATION_SCHEMA, ProcessedEvent, Records};
+pub use relay::{Forward, ForwardError, RECORDED_BODY_LIMIT};
+pub use script::{Script, ScriptError, Step};
 pub use server::{ReceiverHandle, Server, serve, spawn};

@@ -20,8 +20,10 @@ use tokio::task::JoinHandle;
 
 use crate::capture::{CapturedRequest, EventSummary};
 use crate::config::{Mode, ReceiverConfig, RedirectTarget, RequiredAuth};
+use crate::history::History;
 use crate::oauth::{self, TokenState, TokenStore};
 use crate::records::{RecordBook, Records};
+use crate::relay::{self, Arrival};
 
 /// A receiver: cheap to clone, shared by all its connections.
 #[derive(Clone, Debug)]
@@ -34,7 +36,10 @@ struct Inner {
     config: ReceiverConfig,
     tx: mpsc::UnboundedSender<CapturedRequest>,
     records: Mutex<RecordBook>,
+    history: Mutex<History>,
     tokens: Mutex<TokenStore>,
+    /// Deliveries the script has decided so far (its position counter).
+    scripted: AtomicU64,
     deliveries: AtomicU64,
     connections: AtomicU64,
 }
@@ -70,6 +75,8 @@ impl Server {
                 config,
                 tx,
                 records: Mutex::new(RecordBook::default()),
+                history: Mutex::new(History::default()),
+                scripted: AtomicU64::new(0),
                 tokens: Mutex::new(TokenStore::default()),
                 deliveries: AtomicU64::new(0),
                 connections: AtomicU64::new(0),
@@ -385,6 +392,8 @@ async fn handle(
     connection_id: u64,
     req: Request<Incoming>,
 ) -> Result<Answer, CloseWithoutAnswer> {
+    let started = Instant::now();
+    let arrived_at = SystemTime::now();
     let (parts, body) = req.into_parts();
     let path_and_query = parts
         .uri
@@ -424,10 +433,28 @@ async fn handle(
         ));
     }
 
+    if config.history_path.as_deref() == Some(path.as_str()) {
+        return Ok(history_answer(&inner, &parts.method));
+    }
+
+    let is_token_request = config
+        .oauth
+        .as_ref()
+        .is_some_and(|oauth| oauth.token_path == path);
+    let arrival = Arrival {
+        at: arrived_at,
+        started,
+        method: &parts.method,
+        path_and_query: &path_and_query,
+        headers: &parts.headers,
+        body: &body,
+        secret_body: is_token_request,
+    };
+
     let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
     let mut captured = CapturedRequest {
         method: parts.method.clone(),
-        path_and_query,
+        path_and_query: path_and_query.clone(),
         headers: sensitive_marked(&parts.headers),
         body: body.clone(),
         json,
@@ -435,6 +462,32 @@ async fn handle(
         connection_id,
         answered: None,
     };
+
+    if let Some(forward) = &config.forward {
+        let result = forward
+            .send(
+                &parts.method,
+                &path_and_query,
+                &parts.headers,
+                body.clone(),
+                config.max_body_bytes,
+            )
+            .await;
+        let (answer, record) = match result {
+            Ok((answer_parts, answer_body)) => {
+                let record = relay::record(&arrival, Some((&answer_parts, &answer_body)), None);
+                (relay::pass_back(&answer_parts, answer_body), record)
+            }
+            Err(reason) => {
+                let answer = relay::bad_gateway(StatusCode::BAD_GATEWAY, &reason);
+                (answer, relay::record(&arrival, None, Some(reason)))
+            }
+        };
+        captured.answered = Some(answer.status());
+        let _ = inner.tx.send(captured);
+        keep(&inner, record);
+        return Ok(answer);
+    }
 
     if let Some(oauth_config) = config
         .oauth
@@ -466,9 +519,17 @@ async fn handle(
         };
         captured.answered = Some(answer.status());
         let _ = inner.tx.send(captured);
-        return Ok(answer);
+        return Ok(recorded(&inner, &arrival, answer).await);
     }
 
+    let step = config.script.as_ref().map(|script| {
+        let position = inner.scripted.fetch_add(1, Ordering::Relaxed);
+        script.step(position)
+    });
+    if let Some(delay) = step.map(|step| step.delay).filter(|delay| !delay.is_zero()) {
+        // The connection counts as busy meanwhile: a scripted delay is not idleness.
+        tokio::time::sleep(delay).await;
+    }
     let answer = match &config.mode {
         Mode::Hang => {
             let _ = inner.tx.send(captured);
@@ -476,13 +537,69 @@ async fn handle(
         }
         Mode::CloseWithoutAnswer => {
             let _ = inner.tx.send(captured);
+            keep(
+                &inner,
+                relay::record(
+                    &arrival,
+                    None,
+                    Some("closed the connection without an answer, as configured".to_owned()),
+                ),
+            );
             return Err(CloseWithoutAnswer);
         }
-        mode => answer_delivery(&inner, mode, &parts, &path, captured.event()),
+        mode => answer_delivery(
+            &inner,
+            mode,
+            &parts,
+            &path,
+            captured.event(),
+            step.and_then(|step| step.status),
+        ),
     };
     captured.answered = Some(answer.status());
     let _ = inner.tx.send(captured);
-    Ok(answer)
+    Ok(recorded(&inner, &arrival, answer).await)
+}
+
+/// Records an answer the receiver itself gave, and gives it back.
+async fn recorded(inner: &Inner, arrival: &Arrival<'_>, answer: Answer) -> Answer {
+    let (parts, body) = answer.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    keep(inner, relay::record(arrival, Some((&parts, &body)), None));
+    Response::from_parts(parts, Full::new(body))
+}
+
+/// Puts a record in the history and on the capture channel (a closed channel is ignored).
+fn keep(inner: &Inner, record: tesim_capture::CaptureRecord) {
+    if let Some(capture) = &inner.config.capture {
+        let _ = capture.send(record.clone());
+    }
+    lock(&inner.history).push(record);
+}
+
+/// The history API: `GET` the records, `DELETE` to clear them.
+fn history_answer(inner: &Inner, method: &Method) -> Answer {
+    if *method == Method::GET {
+        let json = lock(&inner.history).to_json();
+        json_answer(StatusCode::OK, json)
+    } else if *method == Method::DELETE {
+        lock(&inner.history).clear();
+        let mut answer = Response::new(Full::new(Bytes::new()));
+        *answer.status_mut() = StatusCode::NO_CONTENT;
+        answer
+    } else {
+        let mut answer = json_answer(
+            StatusCode::METHOD_NOT_ALLOWED,
+            serde_json::json!({"ok": false, "error": "use GET or DELETE"}),
+        );
+        answer
+            .headers_mut()
+            .insert(http::header::ALLOW, HeaderValue::from_static("GET, DELETE"));
+        answer
+    }
 }
 
 fn answer_delivery(
@@ -491,8 +608,10 @@ fn answer_delivery(
     parts: &http::request::Parts,
     path: &str,
     event: Option<EventSummary>,
+    scripted: Option<StatusCode>,
 ) -> Answer {
     let config = &inner.config;
+    let status = scripted.unwrap_or(config.status);
     if let Mode::Redirect { status, to } = mode {
         if let Some(location) = redirect_location(to, parts, path) {
             let mut answer = json_answer(
@@ -520,7 +639,7 @@ fn answer_delivery(
             serde_json::json!({"ok": false, "error": "failing on purpose"}),
         );
     }
-    if config.status.is_success() {
+    if status.is_success() {
         if let Some(event) = event {
             lock(&inner.records).process(
                 &event,
@@ -529,8 +648,14 @@ fn answer_delivery(
             );
         }
     }
+    if scripted.is_some() && !status.is_success() {
+        return json_answer(
+            status,
+            serde_json::json!({"ok": false, "error": "answering as scripted"}),
+        );
+    }
     let mut answer = Response::new(Full::new(config.response_body.clone()));
-    *answer.status_mut() = config.status;
+    *answer.status_mut() = status;
     answer
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

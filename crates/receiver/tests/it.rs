@@ -6,4 +6,5 @@ mod it {
     pub mod client;
     mod limits;
     mod modes;
+    mod script;
 }

@@ -2,6 +2,7 @@
 //! output that only the binary decides. What to send is tested in-process in `tesim-pipeline`.
 
 mod api;
+mod relay;
 mod send;
 mod send_faults;
 mod simulate;

@@ -22,7 +22,6 @@ use crate::args::{OutputArgs, ScenarioArgs};
 use crate::output::{Lines, attempt_line, emit, plural};
 use crate::with_api::WithApiArgs;
 
-
 /// Consecutive connection failures after which a run stops: the receiver is not there.
 pub const CIRCUIT_BREAKER: u32 = 5;
 
@@ -168,7 +167,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         args.scenario.start.as_deref(),
         args.scenario.timezone.as_deref(),
     )
-        .with_context(|| start_context(&args.scenario))?;
+    .with_context(|| start_context(&args.scenario))?;
     let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
 
     let pipeline = if let (Some(operation), Some(connector)) = (&args.operation, &args.connector) {

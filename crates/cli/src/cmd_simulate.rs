@@ -70,13 +70,13 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         eprintln!("tesim: seed {seed} (repeat this run with --seed {seed})");
     }
     let scenario = args.scenario.scenario_or("default");
-    let timeline =
-        plan::timeline_in(
+    let timeline = plan::timeline_in(
         &scenario,
         seed,
         args.scenario.start.as_deref(),
         args.scenario.timezone.as_deref(),
-    ).context("--scenario")?;
+    )
+    .context("--scenario")?;
     let deliveries = plan::deliveries(&timeline, args.scenario.profile);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -21,6 +21,7 @@ mod cmd_api;
 mod cmd_check;
 mod cmd_identify;
 mod cmd_listen;
+mod cmd_scenario;
 mod cmd_send;
 mod cmd_simulate;
 mod cmd_template;
@@ -50,6 +51,9 @@ enum Command {
     Check(cmd_check::CheckArgs),
     /// Name the payload era of captured deliveries and how they deviate from it.
     Identify(cmd_identify::IdentifyArgs),
+    /// Scenario files: import captured deliveries as one.
+    #[command(subcommand)]
+    Scenario(cmd_scenario::ScenarioCommand),
     /// Custom-webhook templates: check and render them.
     #[command(subcommand)]
     Template(cmd_template::TemplateCommand),
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
             Command::Check(args) => cmd_check::run(args).await,
             Command::Template(command) => cmd_template::run(command).await,
             Command::Identify(args) => cmd_identify::run(&args),
+            Command::Scenario(command) => cmd_scenario::run(command),
         }
     });
     match result {

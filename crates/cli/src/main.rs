@@ -25,6 +25,7 @@ mod cmd_scenario;
 mod cmd_send;
 mod cmd_simulate;
 mod cmd_template;
+mod cmd_trigger;
 mod output;
 mod signals;
 mod with_api;
@@ -51,6 +52,8 @@ enum Command {
     Check(cmd_check::CheckArgs),
     /// Name the payload era of captured deliveries and how they deviate from it.
     Identify(cmd_identify::IdentifyArgs),
+    /// Send one event of the catalogue, with overrides.
+    Trigger(cmd_trigger::TriggerArgs),
     /// Scenario files: import captured deliveries as one.
     #[command(subcommand)]
     Scenario(cmd_scenario::ScenarioCommand),
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
             Command::Template(command) => cmd_template::run(command).await,
             Command::Identify(args) => cmd_identify::run(&args),
             Command::Scenario(command) => cmd_scenario::run(command),
+            Command::Trigger(args) => cmd_trigger::run(args).await,
         }
     });
     match result {

@@ -5,6 +5,7 @@ mod scenario_import;
 mod send;
 mod send_faults;
 mod simulate;
+mod trigger;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Output, Stdio};

@@ -21,6 +21,7 @@ mod cmd_api;
 mod cmd_check;
 mod cmd_identify;
 mod cmd_listen;
+mod cmd_replay;
 mod cmd_scenario;
 mod cmd_send;
 mod cmd_simulate;
@@ -52,6 +53,8 @@ enum Command {
     Check(cmd_check::CheckArgs),
     /// Name the payload era of captured deliveries and how they deviate from it.
     Identify(cmd_identify::IdentifyArgs),
+    /// Send captured deliveries again, byte for byte or changed.
+    Replay(cmd_replay::ReplayArgs),
     /// Send one event of the catalogue, with overrides.
     Trigger(cmd_trigger::TriggerArgs),
     /// Scenario files: import captured deliveries as one.
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
             Command::Identify(args) => cmd_identify::run(&args),
             Command::Scenario(command) => cmd_scenario::run(command),
             Command::Trigger(args) => cmd_trigger::run(args).await,
+            Command::Replay(args) => cmd_replay::run(args).await,
         }
     });
     match result {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `tesim` binary, run as a user would run it: exit codes, messages and
 //! output that only the binary decides. What to send is tested in-process in `tesim-pipeline`.
 
+mod replay;
 mod scenario_import;
 mod send;
 mod send_faults;

@@ -54,7 +54,9 @@ pub fn import(payloads: &[Payload]) -> Result<Imported, ImportError> {
             Err(err) => notes.push(format!("{}: not JSON ({err}); skipped", payload.source)),
         }
     }
-    let catalogue = Catalogue::builtin();
+    // Learning the catalogue renders every built-in scenario in every era: once a process.
+    static CATALOGUE: std::sync::LazyLock<Catalogue> = std::sync::LazyLock::new(Catalogue::builtin);
+    let catalogue = &*CATALOGUE;
     // Payloads of several eras can be alike (agent notifications did not change until 2022):
     // the era matching the most payloads exactly wins, the older on a tie.
     let mut matches = [0usize; Profile::ALL.len()];

@@ -73,7 +73,9 @@ fn round_trip(name: &str, profile: Profile, zone: Option<&str>) {
     let jsonl: String = events.iter().map(|event| format!("{event}\n")).collect();
     let imported = import(&read_payloads(&jsonl).unwrap()).unwrap();
     let suggested = imported.profile.expect("an era");
-    let catalogue = tesim_capture::Catalogue::builtin();
+    static CATALOGUE: std::sync::LazyLock<tesim_capture::Catalogue> =
+        std::sync::LazyLock::new(tesim_capture::Catalogue::builtin);
+    let catalogue = &*CATALOGUE;
     for event in &events {
         assert!(
             catalogue.identify(event).eras.contains(&suggested),

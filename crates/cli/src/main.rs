@@ -22,9 +22,12 @@ mod cmd_check;
 mod cmd_completions;
 mod cmd_identify;
 mod cmd_listen;
+mod cmd_replay;
+mod cmd_scenario;
 mod cmd_send;
 mod cmd_simulate;
 mod cmd_template;
+mod cmd_trigger;
 mod output;
 mod signals;
 mod with_api;
@@ -51,6 +54,13 @@ enum Command {
     Check(cmd_check::CheckArgs),
     /// Name the payload era of captured deliveries and how they deviate from it.
     Identify(cmd_identify::IdentifyArgs),
+    /// Send captured deliveries again, byte for byte or changed.
+    Replay(cmd_replay::ReplayArgs),
+    /// Send one event of the catalogue, with overrides.
+    Trigger(cmd_trigger::TriggerArgs),
+    /// Scenario files: import captured deliveries as one.
+    #[command(subcommand)]
+    Scenario(cmd_scenario::ScenarioCommand),
     /// Custom-webhook templates: check and render them.
     #[command(subcommand)]
     Template(cmd_template::TemplateCommand),
@@ -84,6 +94,9 @@ fn main() -> ExitCode {
             Command::Identify(args) => cmd_identify::run(&args),
             Command::Completions(args) => cmd_completions::run(args),
             Command::Man(args) => cmd_completions::run_man(args),
+            Command::Scenario(command) => cmd_scenario::run(command),
+            Command::Trigger(args) => cmd_trigger::run(args).await,
+            Command::Replay(args) => cmd_replay::run(args).await,
         }
     });
     match result {

@@ -11,6 +11,7 @@
 pub mod custom;
 pub mod embedded_api;
 pub mod plan;
+pub mod replay;
 
 pub use custom::{CustomError, CustomPlan, CustomWebhook, RenderProblem};
 pub use embedded_api::EmbeddedApi;

@@ -3,9 +3,12 @@
 
 mod api;
 mod relay;
+mod replay;
+mod scenario_import;
 mod send;
 mod send_faults;
 mod simulate;
+mod trigger;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Output, Stdio};

@@ -86,7 +86,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = handlers::aid_error(&ctx);
     // A fresh store per input: what one input created must not leak into the next.
     let store = IntegrationStore::new(ctx.base);
-    if let Some(response) = integrations::route(&store, method, target, body.as_bytes()) {
+    let request = integrations::Request {
+        method,
+        path: target,
+        body: body.as_bytes(),
+        now: tesim_model::TeDate::EPOCH,
+    };
+    if let Some(response) = integrations::route(&store, &request) {
         assert!(
             !response.status().is_server_error(),
             "{method} {target} answered {}",

@@ -1,6 +1,8 @@
 //! What tesim reads from a receiver's side of the wire: the capture receiver's loose reading
 //! of a posted body (`EventSummary`, the one-line summary `tesim listen` prints) and the
-//! observation document (`tesim.observation/v1`) `tesim check --observe` fetches.
+//! observation document (`tesim.observation/v1`) `tesim check --observe` fetches; and the
+//! readers of what tesim wrote or captured: the delivery log (`parse_log_line`), captures, HAR
+//! and raw payloads (`tesim_capture::read_payloads`), and era identification of what they hold.
 #![no_main]
 
 use std::time::SystemTime;
@@ -30,4 +32,23 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(records) = serde_json::from_slice::<Records>(data) {
         let _ = serde_json::to_string(&records);
     }
+    if let Ok(text) = std::str::from_utf8(data) {
+        for line in text.lines() {
+            let _ = tesim_sender::parse_log_line(line);
+        }
+        if let Ok(payloads) = tesim_capture::read_payloads(text) {
+            let catalogue = catalogue();
+            for payload in payloads.iter().take(16) {
+                if let Ok(value) = payload.json() {
+                    let _ = catalogue.identify(&value);
+                }
+            }
+        }
+    }
 });
+
+/// Learnt once: rendering every built-in scenario per input would drown the fuzzer.
+fn catalogue() -> &'static tesim_capture::Catalogue {
+    static CATALOGUE: std::sync::OnceLock<tesim_capture::Catalogue> = std::sync::OnceLock::new();
+    CATALOGUE.get_or_init(tesim_capture::Catalogue::builtin)
+}

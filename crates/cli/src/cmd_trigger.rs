@@ -129,7 +129,7 @@ fn event(event_type: &str, profile: Profile, seed: u64) -> anyhow::Result<Value>
             profile.name()
         );
     }
-    let timeline = plan::timeline("default", seed, Some("now"))?;
+    let timeline = plan::timeline("default", seed, Some(plan::now()?))?;
     for delivery in plan::deliveries(&timeline, profile) {
         let body: Value = serde_json::from_slice(&delivery.body)?;
         let is_agent = body.get("agentAlert").is_some();

@@ -35,7 +35,10 @@ fn checks_md_is_current() {
 fn readme_counts_the_checks() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
     let readme = std::fs::read_to_string(path).expect("README.md exists");
-    let claim = format!("{} checks with stable ids", tesim_conformance::CATALOGUE.len());
+    let claim = format!(
+        "{} checks with stable ids",
+        tesim_conformance::CATALOGUE.len()
+    );
     assert!(
         readme.contains(&claim),
         "README.md must say `{claim}` (the catalogue has {} checks)",

@@ -12,13 +12,13 @@ fuzz_target!(|data: &[u8]| {
     let [seed, rest @ ..] = data else {
         return;
     };
-    let Ok(text) = std::str::from_utf8(rest) else {
+    // As a user's file is read: size and UTF-8 checked first (non-UTF-8 is a diagnostic).
+    let Ok(source) = Source::from_bytes("fuzz", rest) else {
         return;
     };
-    let source = Source::from_text("fuzz", text);
     let options = Options {
         seed: u64::from(*seed),
-        start: None,
+        ..Options::default()
     };
     match source.compile(options) {
         Ok(timeline) => {

@@ -118,7 +118,11 @@ const IO_CRATES: &[&str] = &[
 ];
 const IMPURE_CALLS: &[&str] = &[
     "std::fs",
-    "std::net",
+    // Address types are values; sockets and name resolution are IO.
+    "TcpStream",
+    "TcpListener",
+    "UdpSocket",
+    "ToSocketAddrs",
     "SystemTime::now",
     "Instant::now",
     "thread_rng",

@@ -61,6 +61,9 @@ impl Failure {
         if err.is_reset() {
             return Some(NoHttp::Closed);
         }
+        if err.is_not_http() {
+            return Some(NoHttp::NotHttp);
+        }
         let mut source = std::error::Error::source(err);
         while let Some(cause) = source {
             if cause

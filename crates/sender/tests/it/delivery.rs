@@ -39,7 +39,7 @@ async fn check_redirect(status: u16) {
     assert_eq!(summary.failures_by_kind.get(&ErrorKind::Redirect), Some(&1));
     let error = summary.events[0].error.as_deref().unwrap();
     assert!(
-        error.contains(&format!("redirect to {location}"))
+        error.contains(&format!(" to {location}"))
             && error.contains("never follows redirects")
             && error.contains(&format!("configure {location} as the webhook URL")),
         "{error}"

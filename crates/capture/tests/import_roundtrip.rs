@@ -173,3 +173,31 @@ fn kb_ids_are_kept() {
         imported.toml
     );
 }
+
+/// The scenario files `tesim scenario import` writes are reviewed like every other output:
+/// one snapshot per era of the `page-load` lifecycle.
+#[test]
+fn imported_scenario_files_are_snapshotted() {
+    let (name, text) = tesim_scenario::BUILTIN
+        .iter()
+        .find(|(name, _)| *name == "page-load")
+        .unwrap();
+    let source = Source::from_text(name, text);
+    for profile in Profile::ALL {
+        let lines: Vec<String> = rendered(&source, profile, None)
+            .iter()
+            .map(Value::to_string)
+            .collect();
+        let payloads = read_payloads(&lines.join("\n")).unwrap();
+        let imported = import(&payloads).unwrap();
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../snapshots/import"
+        ));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("page-load__{}", profile.name()), imported.toml);
+        });
+    }
+}

@@ -212,6 +212,30 @@ fn every_era_is_relayed_captured_identified_and_masked() {
     assert!(
         text.contains("Basic ***") && text.contains("Bearer ***") && text.contains("token=***")
     );
+    // The loop closes: `tesim identify` names an era for every captured payload (exit 0), and
+    // `tesim replay` delivers the captured bodies again, byte for byte.
+    let identified = tesim(&["identify", capture.to_str().unwrap()]);
+    assert_eq!(identified.status.code(), Some(0), "{}", stdout(&identified));
+    let before = receiver.bodies.lock().unwrap().len();
+    let replay_target = format!("{}/hook", receiver.url);
+    let replayed = tesim(&[
+        "replay",
+        capture.to_str().unwrap(),
+        "--target",
+        &replay_target,
+    ]);
+    assert_eq!(replayed.status.code(), Some(0), "{}", stderr(&replayed));
+    let mut again: Vec<Vec<u8>> = receiver.bodies.lock().unwrap()[before..].to_vec();
+    let mut captured_bodies: Vec<Vec<u8>> = records
+        .iter()
+        .map(|record| record.request.body.as_bytes().to_vec())
+        .collect();
+    again.sort_unstable();
+    captured_bodies.sort_unstable();
+    assert!(
+        again == captured_bodies,
+        "replayed bodies differ from the captured ones"
+    );
     let har_text = std::fs::read_to_string(&har).unwrap();
     let har_json: serde_json::Value = serde_json::from_str(&har_text).unwrap();
     assert_eq!(

@@ -131,3 +131,42 @@ fn every_rendering_identifies_as_its_own_era() {
         }
     }
 }
+
+/// The capture record and its HAR export are file formats users keep: their shape is
+/// reviewed like every payload.
+#[test]
+fn capture_and_har_formats_are_snapshotted() {
+    use tesim_capture::record::{CapturedRequest, CapturedResponse, SCHEMA};
+    let record = tesim_capture::CaptureRecord {
+        schema: SCHEMA.to_owned(),
+        at: "2026-12-01T14:00:00.123Z".to_owned(),
+        request: CapturedRequest {
+            method: "POST".to_owned(),
+            url: "http://127.0.0.1:8080/hook?token=***".to_owned(),
+            headers: vec![
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("authorization".to_owned(), "Basic ***".to_owned()),
+            ],
+            body: samples::KB2014_WEBHOOK_TEST.trim_end().to_owned(),
+            body_size: samples::KB2014_WEBHOOK_TEST.trim_end().len(),
+        },
+        response: Some(CapturedResponse {
+            status: 200,
+            headers: vec![("content-length".to_owned(), "2".to_owned())],
+            body: "ok".to_owned(),
+            body_size: 2,
+            latency_ms: 3.5,
+        }),
+        error: None,
+    };
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../snapshots/capture"
+    ));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::assert_snapshot!("capture-record", record.to_line());
+        insta::assert_json_snapshot!("har", tesim_capture::har::to_har(&[record], "0.0.0"));
+    });
+}

@@ -143,6 +143,21 @@ pub fn listen_addr(text: &str) -> Result<SocketAddr, String> {
     }
 }
 
+/// The text of a `FILE|-` argument: the file, or standard input for `-`.
+pub fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    use std::io::Read as _;
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read standard input")?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

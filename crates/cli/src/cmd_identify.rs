@@ -1,7 +1,6 @@
 //! `tesim identify FILE|-`: which payload era each captured payload matches, and how it
 //! deviates from the closest one.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,16 +31,7 @@ pub struct IdentifyArgs {
 
 /// Runs `tesim identify`.
 pub fn run(args: &IdentifyArgs) -> anyhow::Result<ExitCode> {
-    let text = if args.input.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        text
-    } else {
-        std::fs::read_to_string(&args.input)
-            .with_context(|| format!("cannot read {}", args.input.display()))?
-    };
+    let text = crate::args::read_input(&args.input)?;
     let payloads = read_payloads(&text).with_context(|| format!("{}", args.input.display()))?;
     let catalogue = Catalogue::builtin();
     let mut matched = 0usize;

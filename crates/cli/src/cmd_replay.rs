@@ -2,7 +2,6 @@
 //! pipeline (`cmd_send::deliver`): byte for byte unless `--set`, `--fresh-ids` or
 //! `--shift-dates` ask for changes.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -67,16 +66,7 @@ pub struct ReplayArgs {
 
 /// Runs `tesim replay`.
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let text = if args.input.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        text
-    } else {
-        std::fs::read_to_string(&args.input)
-            .with_context(|| format!("cannot read {}", args.input.display()))?
-    };
+    let text = crate::args::read_input(&args.input)?;
     let input = args.input.display().to_string();
     let payloads = read_payloads(&text).with_context(|| input.clone())?;
     let mut parsed: Vec<Option<Value>> = payloads.iter().map(|p| p.json().ok()).collect();

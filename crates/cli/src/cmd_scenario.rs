@@ -1,7 +1,6 @@
 //! `tesim scenario import FILE|-`: captured triggers and clears become a scenario file that
 //! replays the same lifecycle, so a real incident becomes a regression test.
 
-use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,16 +40,7 @@ pub fn run(command: ScenarioCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let text = if args.input.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        text
-    } else {
-        std::fs::read_to_string(&args.input)
-            .with_context(|| format!("cannot read {}", args.input.display()))?
-    };
+    let text = crate::args::read_input(&args.input)?;
     let input = args.input.display().to_string();
     let payloads = read_payloads(&text).with_context(|| input.clone())?;
     let imported = import(&payloads).with_context(|| input.clone())?;

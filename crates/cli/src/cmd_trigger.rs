@@ -3,7 +3,6 @@
 //! `stripe trigger` gives.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -11,7 +10,7 @@ use serde_json::Value;
 use tesim_model::Profile;
 use tesim_model::profile::AgentEvents;
 use tesim_pipeline::plan;
-use tesim_sender::{Auth, Delivery, RetryPolicy, SendConfig, Target};
+use tesim_sender::{Auth, RetryPolicy, SendConfig, Target};
 
 use crate::args::OutputArgs;
 use crate::cmd_send::{DeliveryArgs, Pipeline, client_config, deliver};
@@ -75,7 +74,11 @@ pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&body)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let delivery = delivery_of(&body)?;
+    if body.get("eventType").is_none() {
+        bail!("the body has no eventType");
+    }
+    // The same reading of ids as replay: a trigger is a one-payload replay.
+    let delivery = tesim_pipeline::replay::delivery(Duration::ZERO, serde_json::to_vec(&body)?);
     let client = client_config(&args.delivery)?;
     let target: Target = args
         .target
@@ -146,26 +149,6 @@ fn event(event_type: &str, profile: Profile, seed: u64) -> anyhow::Result<Value>
         "the catalogue has no {wanted} in the {} era",
         profile.name()
     )
-}
-
-fn delivery_of(body: &Value) -> anyhow::Result<Delivery> {
-    let text = |pointer: &str| {
-        body.pointer(pointer).map(|value| match value {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        })
-    };
-    let event_type = text("/eventType").context("the body has no eventType")?;
-    let alert_id = text("/alert/alertId")
-        .or_else(|| text("/agentAlert/agentNotificationId"))
-        .map(Arc::from);
-    Ok(Delivery::new(
-        Duration::ZERO,
-        text("/eventId").unwrap_or_default(),
-        event_type,
-        alert_id,
-        serde_json::to_vec(body)?,
-    ))
 }
 
 /// A `--set` value: JSON when it parses as JSON, else the text itself.

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use http::Method;
 use libfuzzer_sys::fuzz_target;
-use tesim_api::handlers::{self, Ctx, View};
+use tesim_api::handlers::{self, Ctx};
+use tesim_api::index::AlertIndex;
 use tesim_api::integrations::{self, IntegrationStore};
 use tesim_api::routes::match_path;
 use tesim_model::Profile;
@@ -19,8 +20,11 @@ use tesim_scenario::{Options, Timeline};
 
 struct State {
     timeline: Timeline,
-    views: Vec<View>,
+    /// One index per era: ids differ by profile.
+    indexes: Vec<(Profile, AlertIndex)>,
 }
+
+const PROFILES: [Profile; 3] = [Profile::Kb2014, Profile::V6_2021, Profile::Modern2025];
 
 fn state() -> &'static State {
     static STATE: OnceLock<State> = OnceLock::new();
@@ -29,10 +33,11 @@ fn state() -> &'static State {
             .expect("built-in scenario")
             .compile(Options::default())
             .expect("built-in scenario compiles");
-        let views = (0..=timeline.history.len())
-            .map(|version| View::build(&timeline, version))
+        let indexes = PROFILES
+            .into_iter()
+            .map(|profile| (profile, AlertIndex::build(timeline.history.clone(), profile)))
             .collect();
-        State { timeline, views }
+        State { timeline, indexes }
     })
 }
 
@@ -57,26 +62,28 @@ fuzz_target!(|data: &[u8]| {
         None => (target, None),
     };
     let state = state();
-    let view = &state.views[usize::from(*version) % state.views.len()];
-    let offset = view
-        .version
+    // Byte 1 picks the clock: at one of the history's changes, or before the first.
+    let history = &state.timeline.history;
+    let offset = usize::from(*version)
         .checked_sub(1)
-        .map(|index| state.timeline.history[index].offset)
-        .unwrap_or(Duration::ZERO);
+        .and_then(|index| history.get(index % history.len().max(1)))
+        .map_or(Duration::ZERO, |change| change.offset);
     let method = &METHODS[usize::from(*method) % METHODS.len()];
-    let profiles = [Profile::Kb2014, Profile::V6_2021, Profile::Modern2025];
+    let (profile, index) = &state.indexes[usize::from(*version) % state.indexes.len()];
     let ctx = Ctx {
+        index,
+        at: offset,
         base: "http://127.0.0.1:8081",
         account: &state.timeline.account,
         timeline: &state.timeline,
-        profile: profiles[usize::from(*version) % profiles.len()],
+        profile: *profile,
         page_size: 1 + usize::from(*version % 7),
         now: tesim_api::instant_at(&state.timeline, offset),
         path,
         query,
     };
     if let Some(matched) = match_path(path) {
-        let answer = handlers::answer(&ctx, view, matched);
+        let answer = handlers::answer(&ctx, matched);
         assert!(
             !answer.status.is_server_error(),
             "{path}?{query:?} answered {}",

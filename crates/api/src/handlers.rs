@@ -2,7 +2,7 @@
 //! v6 and v7, pagination, and the error bodies. Pure given the request, the state and "now".
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -10,11 +10,12 @@ use http::StatusCode;
 use serde::Serialize;
 use tesim_model::api_v6;
 use tesim_model::api_v7::{self, Link, PageLinks, Problem, Unauthorized, ValidationItem};
-use tesim_model::{Account, Agent, AgentNotification, IsoDate, Profile, TeDate, TestAlert};
+use tesim_model::{Account, Agent, IsoDate, Profile, TeDate, TestAlert};
 use tesim_scenario::{AlertSnapshot, Timeline};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::index::{AlertIndex, Listing, Range, StateFilter};
 use crate::routes::{Matched, RouteId};
 
 /// `Content-Type` of v6 answers, as the v6 reference's sample headers show it.
@@ -37,89 +38,18 @@ pub struct Body {
     pub bytes: Bytes,
 }
 
-/// The alerts that exist at one state version, in trigger order. Later versions only
-/// append, so an alert's position (its ordinal) never changes: cursors rely on it.
-#[derive(Debug)]
-pub struct View {
-    /// How many history entries are applied.
-    pub version: usize,
-    /// Each test alert in its latest state (v6 lists test alerts only).
-    pub alerts: Vec<TestAlert>,
-    /// Test alerts and agent notifications (v7 lists both, the latter as `alertType`
-    /// `agent`).
-    pub entries: Vec<Entry>,
-}
-
-/// An alert of the v7 list.
-#[derive(Clone, Debug)]
-pub enum Entry {
-    /// A test alert.
-    Test(TestAlert),
-    /// An agent notification.
-    Agent(AgentNotification),
-}
-
-impl Entry {
-    fn start(&self) -> TeDate {
-        match self {
-            Entry::Test(alert) => alert.start,
-            Entry::Agent(notice) => notice.start,
-        }
-    }
-
-    fn end(&self) -> Option<TeDate> {
-        match self {
-            Entry::Test(alert) => alert.state.end(),
-            Entry::Agent(notice) => notice.state.end(),
-        }
-    }
-}
-
-impl View {
-    /// The state after the first `version` changes of `timeline`.
-    pub fn build(timeline: &Timeline, version: usize) -> View {
-        let mut alerts: Vec<TestAlert> = Vec::new();
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut alert_position = HashMap::new();
-        let mut entry_position = HashMap::new();
-        for change in timeline.history.iter().take(version) {
-            let entry = match &change.alert {
-                AlertSnapshot::Test(alert) => Entry::Test(alert.clone()),
-                AlertSnapshot::Agent(notice) => Entry::Agent(notice.clone()),
-            };
-            match entry_position.get(&change.alert.key()) {
-                Some(&index) => entries[index] = entry,
-                None => {
-                    entry_position.insert(change.alert.key(), entries.len());
-                    entries.push(entry);
-                }
-            }
-            let AlertSnapshot::Test(alert) = &change.alert else {
-                continue;
-            };
-            match alert_position.get(&alert.number) {
-                Some(&index) => alerts[index] = alert.clone(),
-                None => {
-                    alert_position.insert(alert.number, alerts.len());
-                    alerts.push(alert.clone());
-                }
-            }
-        }
-        View {
-            version,
-            alerts,
-            entries,
-        }
-    }
-}
-
-/// Everything an answer depends on besides the state.
+/// Everything an answer depends on.
 pub struct Ctx<'a> {
+    /// The alerts, indexed.
+    pub index: &'a AlertIndex,
+    /// The scenario clock's offset: which state of each alert is served.
+    pub at: Duration,
     /// Base URL of links.
     pub base: &'a str,
     /// The account.
     pub account: &'a Account,
-    /// The timeline (tests, agents).
+    /// The timeline's configuration (tests, rules, agents, start); its history is in
+    /// `index`.
     pub timeline: &'a Timeline,
     /// Alert-id era.
     pub profile: Profile,
@@ -134,18 +64,18 @@ pub struct Ctx<'a> {
 }
 
 /// The answer to an authorized GET of `matched`.
-pub fn answer(ctx: &Ctx<'_>, view: &View, matched: Matched<'_>) -> Body {
+pub fn answer(ctx: &Ctx<'_>, matched: Matched<'_>) -> Body {
     let query = Query::parse(ctx.query);
     if let Err(body) = check_aid(ctx, &query, matched.route) {
         return body;
     }
     match matched.route {
-        RouteId::V6Alerts => v6_alerts(ctx, view, &query),
-        RouteId::V6Alert => v6_alert(ctx, view, &query, matched.param.unwrap_or_default()),
+        RouteId::V6Alerts => v6_alerts(ctx, &query),
+        RouteId::V6Alert => v6_alert(ctx, &query, matched.param.unwrap_or_default()),
         RouteId::V6Tests => v6_tests(ctx, &query, None),
         RouteId::V6Test => v6_tests(ctx, &query, matched.param),
-        RouteId::V7Alerts => v7_alerts(ctx, view, &query),
-        RouteId::V7Alert => v7_alert(ctx, view, matched.param.unwrap_or_default()),
+        RouteId::V7Alerts => v7_alerts(ctx, &query),
+        RouteId::V7Alert => v7_alert(ctx, matched.param.unwrap_or_default()),
         RouteId::V7Rules => v7_rules(ctx, None),
         RouteId::V7Rule => v7_rules(ctx, matched.param),
         RouteId::V7Test => v7_test(ctx, matched.param.unwrap_or_default()),
@@ -371,24 +301,6 @@ fn parse_v6_date(text: &str) -> Option<TeDate> {
     parse_iso(text).or_else(|| parse_iso(&format!("{text}Z")))
 }
 
-/// An inclusive range of instants.
-#[derive(Clone, Copy, Debug)]
-struct Range {
-    from: TeDate,
-    to: TeDate,
-}
-
-impl Range {
-    fn contains(self, date: TeDate) -> bool {
-        self.from <= date && date <= self.to
-    }
-
-    /// Whether an alert was active at some instant of the range.
-    fn overlaps(self, alert: &TestAlert) -> bool {
-        alert.start <= self.to && alert.state.end().is_none_or(|end| end >= self.from)
-    }
-}
-
 /// The 400 item of a range whose start lies after its end (the end defaults to "now").
 fn backwards(range: Range, start: &str, end: &str) -> ValidationItem {
     invalid(
@@ -415,7 +327,7 @@ fn check_format(query: &Query<'_>) -> Result<(), Body> {
     }
 }
 
-fn v6_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
+fn v6_alerts(ctx: &Ctx<'_>, query: &Query<'_>) -> Body {
     if let Err(body) = check_format(query) {
         return body;
     }
@@ -458,16 +370,14 @@ fn v6_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
     if let Some(range) = range.filter(|range| range.from > range.to) {
         return validation_error(ctx, RouteId::V6Alerts, vec![backwards(range, "from", "to")]);
     }
-    let alerts = view
+    let page = ctx.index.page(Listing::V6 { range }, ctx.at, 0, usize::MAX);
+    let alerts = page
         .alerts
-        .iter()
-        .filter(|alert| match range {
-            // No range: the alerts active now (§3.2).
-            None => alert.state.end().is_none(),
-            // A range: every alert active at some point of it, cleared ones with dateEnd.
-            Some(range) => range.overlaps(alert),
+        .into_iter()
+        .filter_map(|found| match ctx.index.snapshot(found) {
+            AlertSnapshot::Test(alert) => Some(api_v6::alert(ctx.profile, &alert)),
+            AlertSnapshot::Agent(_) => None,
         })
-        .map(|alert| api_v6::alert(ctx.profile, alert))
         .collect();
     let body = api_v6::AlertList {
         alert: alerts,
@@ -479,15 +389,14 @@ fn v6_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
     json_body(StatusCode::OK, JSON_V6, &body)
 }
 
-fn find<'v>(ctx: &Ctx<'_>, view: &'v View, id: &str) -> Option<&'v TestAlert> {
-    view.alerts.iter().find(|alert| {
-        alert.uuid == id
-            || id.parse::<u64>().is_ok_and(|number| number == alert.number)
-            || api_v7::legacy_alert_id(ctx.profile, alert).to_string() == id
-    })
+fn find(ctx: &Ctx<'_>, id: &str) -> Option<TestAlert> {
+    match ctx.index.snapshot(ctx.index.find_test(id, ctx.at)?) {
+        AlertSnapshot::Test(alert) => Some(alert),
+        AlertSnapshot::Agent(_) => None,
+    }
 }
 
-fn v6_alert(ctx: &Ctx<'_>, view: &View, query: &Query<'_>, id: &str) -> Body {
+fn v6_alert(ctx: &Ctx<'_>, query: &Query<'_>, id: &str) -> Body {
     if let Err(body) = check_format(query) {
         return body;
     }
@@ -502,7 +411,7 @@ fn v6_alert(ctx: &Ctx<'_>, view: &View, query: &Query<'_>, id: &str) -> Body {
             ),
         );
     }
-    let alert = find(ctx, view, id).map(|alert| api_v6::alert(ctx.profile, alert));
+    let alert = find(ctx, id).map(|alert| api_v6::alert(ctx.profile, &alert));
     let body = api_v6::AlertList {
         alert: alert.into_iter().collect(),
         pages: None,
@@ -520,18 +429,7 @@ fn v6_tests(ctx: &Ctx<'_>, query: &Query<'_>, id: Option<&str>) -> Body {
     let created = ctx.timeline.start.plus_seconds(-TEST_AGE_SECONDS);
     let info = |test: &tesim_model::Test| {
         // The agents that alert on the test over the whole scenario; all agents when none do.
-        let mut agents: Vec<&Agent> = Vec::new();
-        for change in &ctx.timeline.history {
-            if let AlertSnapshot::Test(alert) = &change.alert {
-                if alert.test.id == test.id {
-                    for source in &alert.sources {
-                        if !agents.iter().any(|agent| agent.id == source.agent.id) {
-                            agents.push(&source.agent);
-                        }
-                    }
-                }
-            }
-        }
+        let mut agents: Vec<&Agent> = ctx.index.test_agents(test.id);
         if agents.is_empty() {
             agents = ctx.timeline.agents.iter().map(AsRef::as_ref).collect();
         }
@@ -565,13 +463,6 @@ fn v6_tests(ctx: &Ctx<'_>, query: &Query<'_>, id: Option<&str>) -> Body {
     json_body(StatusCode::OK, JSON_V6, &body)
 }
 
-/// `state=` of `/v7/alerts`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum StateFilter {
-    Trigger,
-    Clear,
-}
-
 const CURSOR_PREFIX: &str = "tesim:";
 
 fn encode_cursor(ordinal: usize) -> String {
@@ -589,7 +480,7 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
         .ok()
 }
 
-fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
+fn v7_alerts(ctx: &Ctx<'_>, query: &Query<'_>) -> Body {
     let mut errors = Vec::new();
     let window = query.get("window").and_then(|text| {
         let parsed = parse_window(text);
@@ -652,7 +543,7 @@ fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
     let after = match query.get("cursor") {
         None => 0,
         Some(text) => decode_cursor(text)
-            .filter(|ordinal| *ordinal < view.entries.len())
+            .filter(|ordinal| *ordinal < ctx.index.visible(ctx.at))
             .unwrap_or_else(|| {
                 errors.push(invalid("cursor", "cursor is not one this server issued; follow _links.next.href as given, or drop the cursor to start over".to_owned()));
                 0
@@ -680,34 +571,22 @@ fn v7_alerts(ctx: &Ctx<'_>, view: &View, query: &Query<'_>) -> Body {
             vec![backwards(range, "startDate", "endDate")],
         );
     }
-    // Semantics from the SDK's text (reference §4.2); the `state` + range cases are inferred.
-    let selected = |entry: &Entry| {
-        let end = entry.end();
-        match (range, state) {
-            (None, None | Some(StateFilter::Trigger)) => end.is_none(),
-            (None, Some(StateFilter::Clear)) => end.is_some(),
-            (Some(range), None) => match end {
-                Some(end) => range.contains(end),
-                None => entry.start() <= range.to,
-            },
-            (Some(range), Some(StateFilter::Trigger)) => range.contains(entry.start()),
-            (Some(range), Some(StateFilter::Clear)) => end.is_some_and(|end| range.contains(end)),
-        }
-    };
-    let mut matching = view
-        .entries
-        .iter()
-        .enumerate()
-        .filter(|(ordinal, entry)| *ordinal >= after && selected(entry));
-    let page: Vec<_> = matching
-        .by_ref()
-        .take(max)
-        .map(|(_, entry)| match entry {
-            Entry::Test(alert) => api_v7::alert(ctx.base, ctx.profile, alert, ctx.now),
-            Entry::Agent(notice) => api_v7::agent_alert(ctx.base, ctx.profile, notice, ctx.now),
+    // Semantics from the SDK's text (reference §4.2, `Listing::selects`); the `state` +
+    // range cases are inferred.
+    let found = ctx
+        .index
+        .page(Listing::V7 { range, state }, ctx.at, after, max);
+    let page: Vec<_> = found
+        .alerts
+        .into_iter()
+        .map(|found| match ctx.index.snapshot(found) {
+            AlertSnapshot::Test(alert) => api_v7::alert(ctx.base, ctx.profile, &alert, ctx.now),
+            AlertSnapshot::Agent(notice) => {
+                api_v7::agent_alert(ctx.base, ctx.profile, &notice, ctx.now)
+            }
         })
         .collect();
-    let next = matching.next().map(|(ordinal, _)| Link {
+    let next = found.next.map(|ordinal| Link {
         href: next_href(ctx, query, ordinal),
     });
     let self_href = match ctx.query {
@@ -740,25 +619,11 @@ fn next_href(ctx: &Ctx<'_>, query: &Query<'_>, ordinal: usize) -> String {
 /// raises none is shown as an `http-server` rule on no test (a documented guess).
 fn v7_rules(ctx: &Ctx<'_>, id: Option<&str>) -> Body {
     let rule = |rule: &tesim_model::Rule| {
-        let mut test_ids: Vec<u64> = Vec::new();
-        let mut test_type = None;
-        for change in &ctx.timeline.history {
-            if let AlertSnapshot::Test(alert) = &change.alert {
-                if alert.rule.id == rule.id {
-                    test_type.get_or_insert(alert.test.kind.alert_type());
-                    if !test_ids.contains(&alert.test.id) {
-                        test_ids.push(alert.test.id);
-                    }
-                }
-            }
-        }
-        api_v7::alert_rule(
-            ctx.base,
-            ctx.profile,
-            rule,
-            test_type.unwrap_or("http-server"),
-            &test_ids,
-        )
+        let (test_type, test_ids) = ctx
+            .index
+            .rule_tests(rule.id)
+            .unwrap_or(("http-server", &[]));
+        api_v7::alert_rule(ctx.base, ctx.profile, rule, test_type, test_ids)
     };
     let rules = &ctx.timeline.rules;
     match id {
@@ -844,32 +709,24 @@ fn v7_test(ctx: &Ctx<'_>, id: &str) -> Body {
     json_body(StatusCode::OK, HAL, &body)
 }
 
-fn v7_alert(ctx: &Ctx<'_>, view: &View, id: &str) -> Body {
-    let notice = || {
-        view.entries.iter().find_map(|entry| match entry {
-            Entry::Agent(notice)
-                if api_v7::agent_alert_uuid(notice) == id
-                    || notice.number.to_string() == id
-                    || tesim_model::render::agent_alert_id(ctx.profile, notice).to_string()
-                        == id =>
-            {
-                Some(notice)
-            }
-            _ => None,
-        })
-    };
-    match (find(ctx, view, id), notice()) {
-        (Some(alert), _) => json_body(
+fn v7_alert(ctx: &Ctx<'_>, id: &str) -> Body {
+    // A test alert answers before an agent notification with the same id.
+    let found = ctx
+        .index
+        .find_test(id, ctx.at)
+        .or_else(|| ctx.index.find_agent(id, ctx.at));
+    match found.map(|found| ctx.index.snapshot(found)) {
+        Some(AlertSnapshot::Test(alert)) => json_body(
             StatusCode::OK,
             HAL,
-            &api_v7::alert_detail(ctx.base, ctx.profile, alert, ctx.now),
+            &api_v7::alert_detail(ctx.base, ctx.profile, &alert, ctx.now),
         ),
-        (None, Some(notice)) => json_body(
+        Some(AlertSnapshot::Agent(notice)) => json_body(
             StatusCode::OK,
             HAL,
-            &api_v7::agent_alert_detail(ctx.base, ctx.profile, notice, ctx.now),
+            &api_v7::agent_alert_detail(ctx.base, ctx.profile, &notice, ctx.now),
         ),
-        (None, None) => problem(
+        None => problem(
             StatusCode::NOT_FOUND,
             "Not found",
             &format!(

@@ -20,6 +20,7 @@ pub mod config;
 mod conn;
 pub mod faults;
 pub mod handlers;
+pub mod index;
 pub mod integrations;
 pub mod routes;
 mod server;

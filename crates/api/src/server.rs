@@ -24,7 +24,8 @@ use crate::clock::Clock;
 use crate::config::{Access, Config};
 use crate::conn::{Activity, Watched};
 use crate::faults;
-use crate::handlers::{self, Body, View};
+use crate::handlers::{self, Body};
+use crate::index::AlertIndex;
 use crate::integrations::{self, IntegrationStore};
 use crate::routes::{self, ALLOW, RouteId};
 
@@ -45,16 +46,16 @@ pub struct Api {
 }
 
 struct Inner {
+    /// The scenario's configuration (tests, rules, agents, start); its history lives, compact,
+    /// in `index`.
     timeline: Timeline,
-    /// `history[i].offset`, for the binary search that turns "now" into a state version.
-    offsets: Vec<Duration>,
+    index: AlertIndex,
     config: Config,
     clock: Clock,
     base_url: OnceLock<String>,
     rate: Mutex<RateWindow>,
     request_index: AtomicU64,
     faults_active: bool,
-    view: RwLock<Arc<View>>,
     cache: RwLock<Cache>,
     integrations: OnceLock<IntegrationStore>,
 }
@@ -99,29 +100,34 @@ impl std::error::Error for InjectedReset {}
 
 impl Api {
     /// A mock serving `timeline` as it stands at `clock`'s now.
+    ///
+    /// The history is indexed ([`AlertIndex`]) and dropped change by change as it is read;
+    /// the notifications are dropped: the API keeps only the compact index.
     pub fn new(mut timeline: Timeline, config: Config, clock: Clock) -> Api {
-        // The state at an offset is a prefix of the history, found by binary search: that
-        // needs the history in time order. A stable sort keeps same-instant changes in the
-        // order the compiler recorded them.
-        timeline.history.sort_by_key(|change| change.offset);
-        let offsets = timeline
-            .history
-            .iter()
-            .map(|change| change.offset)
-            .collect();
+        // The state at an offset is a prefix of the history in time order. A stable sort
+        // keeps same-instant changes in the order the compiler recorded them (and is linear
+        // on the already sorted history the compiler gives).
+        let mut history = std::mem::take(&mut timeline.history);
+        history.sort_by_key(|change| change.offset);
+        timeline.notifications = Vec::new();
+        let index = AlertIndex::build(history, config.profile);
+        Api::with_index(timeline, index, config, clock)
+    }
+
+    /// A mock serving `index` (built for `config.profile`) with the configuration of
+    /// `timeline`, whose history and notifications are not read.
+    pub fn with_index(timeline: Timeline, index: AlertIndex, config: Config, clock: Clock) -> Api {
         let faults_active = config.faults.is_active();
-        let empty = Arc::new(View::build(&timeline, 0));
         Api {
             inner: Arc::new(Inner {
                 timeline,
-                offsets,
+                index,
                 config,
                 clock,
                 base_url: OnceLock::new(),
                 rate: Mutex::new(RateWindow::default()),
                 request_index: AtomicU64::new(0),
                 faults_active,
-                view: RwLock::new(empty),
                 cache: RwLock::new(Cache::default()),
                 integrations: OnceLock::new(),
             }),
@@ -133,9 +139,14 @@ impl Api {
         &self.inner.clock
     }
 
-    /// The timeline served.
+    /// The timeline served, without its history and notifications (see [`Api::index`]).
     pub fn timeline(&self) -> &Timeline {
         &self.inner.timeline
+    }
+
+    /// The alerts served, indexed.
+    pub fn index(&self) -> &AlertIndex {
+        &self.inner.index
     }
 
     /// The custom-webhook connectors and operations created through the API so far.
@@ -373,12 +384,13 @@ impl Inner {
             return Ok(unauthorized(route.is_v7(), rate));
         }
         let offset = self.clock.now();
-        let version = self.offsets.partition_point(|change| *change <= offset);
+        let version = self.index.version(offset);
         let now = instant_at(&self.timeline, offset);
         let key = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
         let body = self.cached(key, (version, now.epoch())).unwrap_or_else(|| {
-            let view = self.view(version);
             let ctx = handlers::Ctx {
+                index: &self.index,
+                at: offset,
                 base: self.base_url(),
                 account: &self.timeline.account,
                 timeline: &self.timeline,
@@ -388,7 +400,7 @@ impl Inner {
                 path,
                 query: req.uri().query(),
             };
-            let body = handlers::answer(&ctx, &view, matched);
+            let body = handlers::answer(&ctx, matched);
             self.remember(key, (version, now.epoch()), &body);
             body
         });
@@ -422,6 +434,8 @@ impl Inner {
             return Ok(unauthorized(true, rate));
         }
         let ctx = handlers::Ctx {
+            index: &self.index,
+            at: Duration::ZERO,
             base: self.base_url(),
             account: &self.timeline.account,
             timeline: &self.timeline,
@@ -542,20 +556,6 @@ impl Inner {
             remaining: limit.saturating_sub(window.count),
             reset,
         })
-    }
-
-    fn view(&self, version: usize) -> Arc<View> {
-        {
-            let view = self.view.read().unwrap_or_else(PoisonError::into_inner);
-            if view.version == version {
-                return Arc::clone(&view);
-            }
-        }
-        let mut view = self.view.write().unwrap_or_else(PoisonError::into_inner);
-        if view.version != version {
-            *view = Arc::new(View::build(&self.timeline, version));
-        }
-        Arc::clone(&view)
     }
 
     fn cached(&self, key: &str, generation: (usize, i64)) -> Option<Body> {

@@ -1,0 +1,930 @@
+//! The account's alerts over the whole scenario, indexed so that an answer costs what it
+//! returns, not what the account holds.
+//!
+//! Every alert's life is cut into *phases*: one per recorded change, each holding the alert
+//! as it stands from that change's offset until the next one. At clock offset `t` exactly one
+//! phase of each alert that exists is *alive* (`lo <= t < hi`). Phases are stored by alert
+//! ordinal (the order in which alerts first appear, which is the order of every list and what
+//! cursors count), so a list answer is "the alive phases in a range of ordinals that pass a
+//! filter, in order, the first `max` + 1". A segment tree over blocks of phases keeps, for the
+//! open and the ended phases of each subtree separately, the bounds of their offsets, start
+//! dates and end dates; a search walks it in order and skips every subtree whose bounds
+//! cannot pass the filter. Alerts are stored compactly (integers, interned strings, shared
+//! `Arc`s) and written out as [`AlertSnapshot`]s only for the answer.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tesim_model::profile::AlertIdKind;
+use tesim_model::render::agent_alert_id;
+use tesim_model::{
+    Account, Agent, AgentNotification, AgentRule, AlertSource, AlertState, Profile, Rule, TeDate,
+    Test, TestAlert,
+};
+use tesim_scenario::{AlertChange, AlertSnapshot};
+
+/// Phases per leaf of the segment tree: a leaf's phases are checked one by one, which is
+/// cheaper than a tree level when it is this small, and keeps the tree at a few bytes per
+/// alert.
+const BLOCK: usize = 16;
+
+/// Which kinds of alert a listing includes (a bit set).
+const KIND_TEST: u8 = 1;
+const KIND_AGENT: u8 = 2;
+
+/// `state=` of `/v7/alerts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateFilter {
+    /// `state=trigger`.
+    Trigger,
+    /// `state=clear`.
+    Clear,
+}
+
+/// An inclusive range of instants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// First instant.
+    pub from: TeDate,
+    /// Last instant.
+    pub to: TeDate,
+}
+
+impl Range {
+    /// Whether `date` lies in the range.
+    pub fn contains(self, date: TeDate) -> bool {
+        self.from <= date && date <= self.to
+    }
+}
+
+/// What a list request asks for (the semantics of reference §3.2 and §4.2).
+#[derive(Clone, Copy, Debug)]
+pub enum Listing {
+    /// `/v7/alerts`: test alerts and agent notifications.
+    V7 {
+        /// `window` or `startDate`/`endDate`.
+        range: Option<Range>,
+        /// `state`.
+        state: Option<StateFilter>,
+    },
+    /// `/v6/alerts.json`: test alerts only.
+    V6 {
+        /// `window` or `from`/`to`.
+        range: Option<Range>,
+    },
+}
+
+impl Listing {
+    /// Whether `snapshot`, as it stands, belongs in the listing. This is the definition; the
+    /// index answers the same question without looking at every alert.
+    pub fn selects(self, snapshot: &AlertSnapshot) -> bool {
+        let (start, end, is_test) = match snapshot {
+            AlertSnapshot::Test(alert) => (alert.start, alert.state.end(), true),
+            AlertSnapshot::Agent(notice) => (notice.start, notice.state.end(), false),
+        };
+        match self {
+            Listing::V7 { range, state } => match (range, state) {
+                (None, None | Some(StateFilter::Trigger)) => end.is_none(),
+                (None, Some(StateFilter::Clear)) => end.is_some(),
+                (Some(range), None) => match end {
+                    Some(end) => range.contains(end),
+                    None => start <= range.to,
+                },
+                (Some(range), Some(StateFilter::Trigger)) => range.contains(start),
+                (Some(range), Some(StateFilter::Clear)) => {
+                    end.is_some_and(|end| range.contains(end))
+                }
+            },
+            // No range: the alerts active now (§3.2); a range: every alert active at some
+            // point of it, cleared ones with their end.
+            Listing::V6 { range } => {
+                is_test
+                    && match range {
+                        None => end.is_none(),
+                        Some(range) => start <= range.to && end.is_none_or(|end| end >= range.from),
+                    }
+            }
+        }
+    }
+
+    fn filter(self, at: u64) -> Filter {
+        const ALL: (i64, i64) = (i64::MIN, i64::MAX);
+        let cond = |start: (i64, i64), end: (i64, i64)| Some(Cond { start, end });
+        let span = |range: Range| (range.from.epoch(), range.to.epoch());
+        let (kinds, open, ended) = match self {
+            Listing::V7 { range, state } => {
+                let (open, ended) = match (range, state) {
+                    (None, None | Some(StateFilter::Trigger)) => (cond(ALL, ALL), None),
+                    (None, Some(StateFilter::Clear)) => (None, cond(ALL, ALL)),
+                    (Some(range), None) => (
+                        cond((i64::MIN, range.to.epoch()), ALL),
+                        cond(ALL, span(range)),
+                    ),
+                    (Some(range), Some(StateFilter::Trigger)) => {
+                        (cond(span(range), ALL), cond(span(range), ALL))
+                    }
+                    (Some(range), Some(StateFilter::Clear)) => (None, cond(ALL, span(range))),
+                };
+                (KIND_TEST | KIND_AGENT, open, ended)
+            }
+            Listing::V6 { range: None } => (KIND_TEST, cond(ALL, ALL), None),
+            Listing::V6 { range: Some(range) } => {
+                let before_end = (i64::MIN, range.to.epoch());
+                (
+                    KIND_TEST,
+                    cond(before_end, ALL),
+                    cond(before_end, (range.from.epoch(), i64::MAX)),
+                )
+            }
+        };
+        Filter {
+            at,
+            kinds,
+            open,
+            ended,
+        }
+    }
+}
+
+/// What a search looked at: the instrument behind the "cost follows the answer" tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Probe {
+    /// Tree nodes visited.
+    pub nodes: usize,
+    /// Phases (alert states) examined one by one.
+    pub phases: usize,
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub struct Page {
+    /// The alerts of the page, in ordinal order, as they stand at the clock offset asked.
+    pub alerts: Vec<Found>,
+    /// Ordinal of the first alert after the page, if one matches.
+    pub next: Option<usize>,
+    /// What the search looked at.
+    pub probe: Probe,
+}
+
+/// An alert found by the index, at one clock offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// Position in the v7 list (what cursors count).
+    pub ordinal: usize,
+    phase: u32,
+}
+
+/// Per-alert facts that no change alters.
+#[derive(Debug)]
+struct EntryRecord {
+    number: u64,
+    uuid: Uuid,
+    account: u32,
+    kind: u8,
+}
+
+/// A test alert's `uuid`, as 16 bytes when it is a canonical UUID (always, for compiled
+/// scenarios), else the interned text.
+#[derive(Clone, Copy, Debug)]
+enum Uuid {
+    Canonical(u128),
+    Text(u32),
+    None,
+}
+
+/// An alert from one change until the next.
+#[derive(Debug)]
+struct Phase {
+    /// Offset of the change, in nanoseconds.
+    lo: u64,
+    ordinal: u32,
+    start: TeDate,
+    state: AlertState,
+    /// Test alert: the test; agent notification: the agent rule.
+    subject: u32,
+    /// Test alert: the rule; agent notification: the agent.
+    rule: u32,
+    /// Test alert: first source in `sources`; agent notification: `metricsAtStart`.
+    first: u32,
+    /// Test alert: number of sources; agent notification: `metricsAtEnd`.
+    second: u32,
+}
+
+#[derive(Debug)]
+struct SourceRecord {
+    agent: u32,
+    start: TeDate,
+    metrics_at_start: u32,
+    metrics_latest: u32,
+    state: AlertState,
+}
+
+/// Bounds over the phases of one state (open or ended) under a tree node.
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    kinds: u8,
+    lo_min: u64,
+    hi_max: u64,
+    start_min: i64,
+    start_max: i64,
+    end_min: i64,
+    end_max: i64,
+}
+
+impl Bounds {
+    const EMPTY: Bounds = Bounds {
+        kinds: 0,
+        lo_min: u64::MAX,
+        hi_max: 0,
+        start_min: i64::MAX,
+        start_max: i64::MIN,
+        end_min: i64::MAX,
+        end_max: i64::MIN,
+    };
+
+    fn add(&mut self, other: &Bounds) {
+        self.kinds |= other.kinds;
+        self.lo_min = self.lo_min.min(other.lo_min);
+        self.hi_max = self.hi_max.max(other.hi_max);
+        self.start_min = self.start_min.min(other.start_min);
+        self.start_max = self.start_max.max(other.start_max);
+        self.end_min = self.end_min.min(other.end_min);
+        self.end_max = self.end_max.max(other.end_max);
+    }
+
+    fn may_pass(&self, filter: &Filter, cond: &Cond, ended: bool) -> bool {
+        self.kinds & filter.kinds != 0
+            && self.lo_min <= filter.at
+            && self.hi_max > filter.at
+            && overlaps((self.start_min, self.start_max), cond.start)
+            && (!ended || overlaps((self.end_min, self.end_max), cond.end))
+    }
+}
+
+fn overlaps(bounds: (i64, i64), wanted: (i64, i64)) -> bool {
+    bounds.0 <= wanted.1 && wanted.0 <= bounds.1
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    open: Bounds,
+    ended: Bounds,
+}
+
+impl Node {
+    const EMPTY: Node = Node {
+        open: Bounds::EMPTY,
+        ended: Bounds::EMPTY,
+    };
+}
+
+/// Inclusive epoch-second bounds a phase's dates must lie in.
+#[derive(Clone, Copy, Debug)]
+struct Cond {
+    start: (i64, i64),
+    end: (i64, i64),
+}
+
+/// A listing at one offset, as bounds: `open` for alerts without an end, `ended` for the
+/// others; `None` takes none of that state.
+#[derive(Clone, Copy, Debug)]
+struct Filter {
+    at: u64,
+    kinds: u8,
+    open: Option<Cond>,
+    ended: Option<Cond>,
+}
+
+impl Filter {
+    fn may_pass(&self, node: &Node) -> bool {
+        self.open
+            .is_some_and(|cond| node.open.may_pass(self, &cond, false))
+            || self
+                .ended
+                .is_some_and(|cond| node.ended.may_pass(self, &cond, true))
+    }
+}
+
+/// Interns values shared by many alerts (tests, rules, agents, metric texts), by pointer for
+/// `Arc`s and by value for text.
+struct Interner<K, V> {
+    position: HashMap<K, u32>,
+    values: Vec<V>,
+}
+
+impl<K: Hash + Eq, V> Interner<K, V> {
+    fn new() -> Self {
+        Interner {
+            position: HashMap::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn intern(&mut self, key: K, value: impl FnOnce() -> V) -> u32 {
+        let values = &mut self.values;
+        *self.position.entry(key).or_insert_with(|| {
+            values.push(value());
+            u32::try_from(values.len() - 1).unwrap_or(u32::MAX)
+        })
+    }
+}
+
+fn intern_arc<T>(interner: &mut Interner<usize, Arc<T>>, value: &Arc<T>) -> u32 {
+    interner.intern(Arc::as_ptr(value) as usize, || Arc::clone(value))
+}
+
+fn intern_text(interner: &mut Interner<Box<str>, Box<str>>, text: &str) -> u32 {
+    if let Some(&position) = interner.position.get(text) {
+        return position;
+    }
+    interner.intern(text.into(), || text.into())
+}
+
+fn nanos(offset: Duration) -> u64 {
+    u64::try_from(offset.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// Sorted `(key, smallest ordinal)` pairs: a lookup table at 16–24 bytes per key.
+#[derive(Debug, Default)]
+struct Lookup<K> {
+    pairs: Vec<(K, u32)>,
+}
+
+impl<K: Ord + Copy> Lookup<K> {
+    fn from_pairs(mut pairs: Vec<(K, u32)>) -> Self {
+        pairs.sort_unstable();
+        pairs.dedup_by_key(|(key, _)| *key);
+        pairs.shrink_to_fit();
+        Lookup { pairs }
+    }
+
+    fn get(&self, key: K) -> Option<u32> {
+        self.pairs
+            .binary_search_by_key(&key, |(key, _)| *key)
+            .ok()
+            .map(|index| self.pairs[index].1)
+    }
+}
+
+/// The account's alerts, indexed by ordinal, by clock offset and by id. Immutable once built:
+/// the clock moving changes which phase is alive, never the index.
+#[derive(Debug)]
+pub struct AlertIndex {
+    profile: Profile,
+    entries: Vec<EntryRecord>,
+    /// `phase_start[ordinal]..phase_start[ordinal + 1]` are the alert's phases.
+    phase_start: Vec<u32>,
+    phases: Vec<Phase>,
+    sources: Vec<SourceRecord>,
+    texts: Vec<Box<str>>,
+    accounts: Vec<Arc<Account>>,
+    tests: Vec<Arc<Test>>,
+    rules: Vec<Arc<Rule>>,
+    agents: Vec<Arc<Agent>>,
+    agent_rules: Vec<Arc<AgentRule>>,
+    /// Every change's offset in nanoseconds, sorted: how many changes are applied at `t`.
+    change_offsets: Vec<u64>,
+    /// Segment tree over blocks of [`BLOCK`] phases; leaves from `leaves` on.
+    tree: Vec<Node>,
+    leaves: usize,
+    /// Test alerts by `uuid`, by number, and by the era's legacy integer `alertId`.
+    test_by_uuid: Lookup<u128>,
+    test_by_text_uuid: HashMap<Box<str>, u32>,
+    test_by_number: Lookup<u64>,
+    test_by_legacy: Lookup<u64>,
+    /// Agent notifications by number, by the era's `alertId`, and by the low 48 bits of
+    /// the number (what their v7 UUID-shaped id carries).
+    agent_by_number: Lookup<u64>,
+    agent_by_alert_id: Lookup<u64>,
+    agent_by_uuid_bits: Lookup<u64>,
+    /// Per rule id: the `alertType` of its first alert and the tests it alerted on, in order of
+    /// first appearance over the whole scenario.
+    rule_tests: HashMap<u64, (&'static str, Vec<u64>)>,
+    /// Per test id: the agents that alerted on it over the whole scenario, in order.
+    test_agents: HashMap<u64, Vec<u32>>,
+}
+
+impl AlertIndex {
+    /// Indexes `history` (every change of every alert, in time order, as
+    /// `Timeline::history` holds it; same-offset changes apply in the order given) for the ids
+    /// of `profile`. One pass over the changes, each
+    /// dropped once read, plus sorts: O(n log n).
+    pub fn build(history: impl IntoIterator<Item = AlertChange>, profile: Profile) -> AlertIndex {
+        let mut texts: Interner<Box<str>, Box<str>> = Interner::new();
+        let mut accounts = Interner::new();
+        let mut tests = Interner::new();
+        let mut rules = Interner::new();
+        let mut agents = Interner::new();
+        let mut agent_rules = Interner::new();
+        let mut entries: Vec<EntryRecord> = Vec::new();
+        let mut ordinal_of: HashMap<(u8, u64), u32> = HashMap::new();
+        let mut phases: Vec<Phase> = Vec::new();
+        let mut sources: Vec<SourceRecord> = Vec::new();
+        let mut rule_tests: HashMap<u64, (&'static str, Vec<u64>)> = HashMap::new();
+        let mut test_agents: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut seen_rule_tests: HashSet<(u64, u64)> = HashSet::new();
+        let mut seen_test_agents: HashSet<(u64, u64)> = HashSet::new();
+        for change in history {
+            // A change earlier than the one before it would break the ordinals: it counts
+            // as happening with its predecessor (callers sort; see `Api::new`).
+            let lo = nanos(change.offset).max(phases.last().map_or(0, |phase: &Phase| phase.lo));
+            let key = change.alert.key();
+            let next_ordinal = to_u32(entries.len());
+            let ordinal = *ordinal_of.entry(key).or_insert(next_ordinal);
+            let phase = match change.alert {
+                AlertSnapshot::Test(alert) => {
+                    if ordinal == next_ordinal {
+                        let uuid = match uuid::Uuid::try_parse(&alert.uuid) {
+                            Ok(parsed) if parsed.hyphenated().to_string() == alert.uuid => {
+                                Uuid::Canonical(parsed.as_u128())
+                            }
+                            _ => Uuid::Text(intern_text(&mut texts, &alert.uuid)),
+                        };
+                        entries.push(EntryRecord {
+                            number: alert.number,
+                            uuid,
+                            account: intern_arc(&mut accounts, &alert.account),
+                            kind: KIND_TEST,
+                        });
+                    }
+                    let (_, rule_test_ids) = rule_tests
+                        .entry(alert.rule.id)
+                        .or_insert_with(|| (alert.test.kind.alert_type(), Vec::new()));
+                    if seen_rule_tests.insert((alert.rule.id, alert.test.id)) {
+                        rule_test_ids.push(alert.test.id);
+                    }
+                    let first = to_u32(sources.len());
+                    for source in &alert.sources {
+                        let agent = intern_arc(&mut agents, &source.agent);
+                        // Agents are told apart by id, as `tests.json` lists them.
+                        if seen_test_agents.insert((alert.test.id, source.agent.id)) {
+                            test_agents.entry(alert.test.id).or_default().push(agent);
+                        }
+                        sources.push(SourceRecord {
+                            agent,
+                            start: source.start,
+                            metrics_at_start: intern_text(&mut texts, &source.metrics_at_start),
+                            metrics_latest: intern_text(&mut texts, &source.metrics_latest),
+                            state: source.state,
+                        });
+                    }
+                    Phase {
+                        lo,
+                        ordinal,
+                        start: alert.start,
+                        state: alert.state,
+                        subject: intern_arc(&mut tests, &alert.test),
+                        rule: intern_arc(&mut rules, &alert.rule),
+                        first,
+                        second: to_u32(alert.sources.len()),
+                    }
+                }
+                AlertSnapshot::Agent(notice) => {
+                    if ordinal == next_ordinal {
+                        entries.push(EntryRecord {
+                            number: notice.number,
+                            uuid: Uuid::None,
+                            account: intern_arc(&mut accounts, &notice.account),
+                            kind: KIND_AGENT,
+                        });
+                    }
+                    Phase {
+                        lo,
+                        ordinal,
+                        start: notice.start,
+                        state: notice.state,
+                        subject: intern_arc(&mut agent_rules, &notice.rule),
+                        rule: intern_arc(&mut agents, &notice.agent),
+                        first: intern_text(&mut texts, &notice.metrics_at_start),
+                        second: intern_text(&mut texts, &notice.metrics_at_end),
+                    }
+                }
+            };
+            phases.push(phase);
+        }
+        drop((ordinal_of, seen_rule_tests, seen_test_agents));
+        let mut change_offsets: Vec<u64> = phases.iter().map(|phase| phase.lo).collect();
+        change_offsets.shrink_to_fit();
+        // Each alert's phases together, in time order (a stable sort by ordinal keeps it).
+        phases.sort_by_key(|phase| phase.ordinal);
+        phases.shrink_to_fit();
+        sources.shrink_to_fit();
+        let mut phase_start = Vec::with_capacity(entries.len() + 1);
+        for (index, phase) in phases.iter().enumerate() {
+            if phase_start.len() == phase.ordinal as usize {
+                phase_start.push(to_u32(index));
+            }
+        }
+        phase_start.push(to_u32(phases.len()));
+        let mut index = AlertIndex {
+            profile,
+            entries,
+            phase_start,
+            phases,
+            sources,
+            texts: texts.values,
+            accounts: accounts.values,
+            tests: tests.values,
+            rules: rules.values,
+            agents: agents.values,
+            agent_rules: agent_rules.values,
+            change_offsets,
+            tree: Vec::new(),
+            leaves: 0,
+            test_by_uuid: Lookup::default(),
+            test_by_text_uuid: HashMap::new(),
+            test_by_number: Lookup::default(),
+            test_by_legacy: Lookup::default(),
+            agent_by_number: Lookup::default(),
+            agent_by_alert_id: Lookup::default(),
+            agent_by_uuid_bits: Lookup::default(),
+            rule_tests,
+            test_agents,
+        };
+        index.build_tree();
+        index.build_lookups();
+        index
+    }
+
+    fn hi(&self, phase: usize) -> u64 {
+        match self.phases.get(phase + 1) {
+            Some(next) if next.ordinal == self.phases[phase].ordinal => next.lo,
+            _ => u64::MAX,
+        }
+    }
+
+    fn leaf_bounds(&self, phase: usize) -> Node {
+        let record = &self.phases[phase];
+        let bounds = Bounds {
+            kinds: self.entries[record.ordinal as usize].kind,
+            lo_min: record.lo,
+            hi_max: self.hi(phase),
+            start_min: record.start.epoch(),
+            start_max: record.start.epoch(),
+            end_min: record.state.end().map_or(i64::MAX, TeDate::epoch),
+            end_max: record.state.end().map_or(i64::MIN, TeDate::epoch),
+        };
+        let mut node = Node::EMPTY;
+        if record.state.end().is_some() {
+            node.ended = bounds;
+        } else {
+            node.open = bounds;
+        }
+        node
+    }
+
+    fn build_tree(&mut self) {
+        let blocks = self.phases.len().div_ceil(BLOCK).max(1);
+        let leaves = blocks.next_power_of_two();
+        let mut tree = vec![Node::EMPTY; 2 * leaves];
+        for phase in 0..self.phases.len() {
+            let leaf = self.leaf_bounds(phase);
+            let node = &mut tree[leaves + phase / BLOCK];
+            node.open.add(&leaf.open);
+            node.ended.add(&leaf.ended);
+        }
+        for node in (1..leaves).rev() {
+            let (left, right) = (tree[2 * node], tree[2 * node + 1]);
+            let parent = &mut tree[node];
+            parent.open.add(&left.open);
+            parent.open.add(&right.open);
+            parent.ended.add(&left.ended);
+            parent.ended.add(&right.ended);
+        }
+        self.tree = tree;
+        self.leaves = leaves;
+    }
+
+    fn build_lookups(&mut self) {
+        let era = self.profile.era();
+        let mut by_uuid = Vec::new();
+        let mut by_number = Vec::new();
+        let mut by_legacy = Vec::new();
+        let mut agent_number = Vec::new();
+        let mut agent_alert = Vec::new();
+        let mut agent_bits = Vec::new();
+        for (ordinal, entry) in self.entries.iter().enumerate() {
+            let ordinal = to_u32(ordinal);
+            if entry.kind == KIND_TEST {
+                match entry.uuid {
+                    Uuid::Canonical(bits) => by_uuid.push((bits, ordinal)),
+                    Uuid::Text(text) => {
+                        self.test_by_text_uuid
+                            .entry(self.texts[text as usize].clone())
+                            .or_insert(ordinal);
+                    }
+                    Uuid::None => {}
+                }
+                by_number.push((entry.number, ordinal));
+                if era.alert_id == AlertIdKind::Integer {
+                    by_legacy.push((era.ids.id(entry.number), ordinal));
+                }
+            } else {
+                agent_number.push((entry.number, ordinal));
+                agent_bits.push((entry.number & 0xffff_ffff_ffff, ordinal));
+                let phase = &self.phases[self.phase_start[ordinal as usize] as usize];
+                agent_alert.push((agent_alert_id(self.profile, &self.agent_at(phase)), ordinal));
+            }
+        }
+        // Stable sorts keep the smallest ordinal first among equal keys: the first alert in
+        // list order wins, as a scan would find it.
+        let lookup = |mut pairs: Vec<(u64, u32)>| {
+            pairs.sort_by_key(|(key, _)| *key);
+            Lookup::from_pairs(pairs)
+        };
+        by_uuid.sort_by_key(|(key, _)| *key);
+        self.test_by_uuid = Lookup::from_pairs(by_uuid);
+        self.test_by_number = lookup(by_number);
+        self.test_by_legacy = lookup(by_legacy);
+        self.agent_by_number = lookup(agent_number);
+        self.agent_by_alert_id = lookup(agent_alert);
+        self.agent_by_uuid_bits = lookup(agent_bits);
+    }
+
+    /// How many changes are applied at clock offset `at` (a state version: answers only
+    /// change when it does, or when "now" moves to the next second).
+    pub fn version(&self, at: Duration) -> usize {
+        let at = nanos(at);
+        self.change_offsets.partition_point(|offset| *offset <= at)
+    }
+
+    /// How many alerts exist at `at`: the v7 list's ordinals `0..visible`.
+    pub fn visible(&self, at: Duration) -> usize {
+        let at = nanos(at);
+        let (mut low, mut high) = (0, self.entries.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if self.phases[self.phase_start[middle] as usize].lo <= at {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        low
+    }
+
+    /// Number of alerts over the whole scenario.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the scenario has no alert at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The alerts of `listing` at `at` from ordinal `after` on, at most `max` of them, and
+    /// where the next page starts. `max = usize::MAX` lists them all.
+    pub fn page(&self, listing: Listing, at: Duration, after: usize, max: usize) -> Page {
+        let filter = listing.filter(nanos(at));
+        let visible = self.visible(at);
+        let mut page = Page {
+            alerts: Vec::new(),
+            next: None,
+            probe: Probe::default(),
+        };
+        if after >= visible {
+            return page;
+        }
+        let range = (
+            self.phase_start[after] as usize,
+            self.phase_start[visible] as usize,
+        );
+        let limit = max.saturating_add(1);
+        let mut found = Vec::new();
+        self.search(
+            1,
+            0,
+            self.leaves,
+            range,
+            &filter,
+            limit,
+            &mut found,
+            &mut page.probe,
+        );
+        if found.len() > max {
+            page.next = found.pop().map(|found| found.ordinal);
+        }
+        page.alerts = found;
+        page
+    }
+
+    /// In-order search of `node` (covering blocks `first..end`) for passing phases within
+    /// `range`, until `out` holds `limit`.
+    #[allow(clippy::too_many_arguments)] // one recursive walk; a struct would only rename them
+    fn search(
+        &self,
+        node: usize,
+        first: usize,
+        end: usize,
+        range: (usize, usize),
+        filter: &Filter,
+        limit: usize,
+        out: &mut Vec<Found>,
+        probe: &mut Probe,
+    ) {
+        if out.len() >= limit || end * BLOCK <= range.0 || first * BLOCK >= range.1 {
+            return;
+        }
+        probe.nodes += 1;
+        if !filter.may_pass(&self.tree[node]) {
+            return;
+        }
+        if node >= self.leaves {
+            let from = range.0.max(first * BLOCK);
+            let to = range.1.min(end * BLOCK);
+            for phase in from..to {
+                probe.phases += 1;
+                if self.passes(phase, filter) {
+                    out.push(Found {
+                        ordinal: self.phases[phase].ordinal as usize,
+                        phase: to_u32(phase),
+                    });
+                    if out.len() >= limit {
+                        return;
+                    }
+                }
+            }
+            return;
+        }
+        let middle = first + (end - first) / 2;
+        self.search(2 * node, first, middle, range, filter, limit, out, probe);
+        self.search(2 * node + 1, middle, end, range, filter, limit, out, probe);
+    }
+
+    fn passes(&self, phase: usize, filter: &Filter) -> bool {
+        let record = &self.phases[phase];
+        if record.lo > filter.at || self.hi(phase) <= filter.at {
+            return false;
+        }
+        if self.entries[record.ordinal as usize].kind & filter.kinds == 0 {
+            return false;
+        }
+        let start = record.start.epoch();
+        let within = |value: i64, (low, high): (i64, i64)| low <= value && value <= high;
+        match record.state.end() {
+            None => filter.open.is_some_and(|cond| within(start, cond.start)),
+            Some(end) => filter
+                .ended
+                .is_some_and(|cond| within(start, cond.start) && within(end.epoch(), cond.end)),
+        }
+    }
+
+    /// The same answer as [`AlertIndex::page`] by looking at every alert: the reference the
+    /// index is tested against.
+    pub fn page_by_scan(&self, listing: Listing, at: Duration, after: usize, max: usize) -> Page {
+        let mut matching = (after..self.visible(at))
+            .filter_map(|ordinal| self.at(ordinal, at))
+            .filter(|found| listing.selects(&self.snapshot(*found)));
+        let alerts = matching.by_ref().take(max).collect();
+        Page {
+            alerts,
+            next: matching.next().map(|found| found.ordinal),
+            probe: Probe::default(),
+        }
+    }
+
+    /// The alert at `ordinal` as it stands at `at`, if it exists then.
+    pub fn at(&self, ordinal: usize, at: Duration) -> Option<Found> {
+        let at = nanos(at);
+        let (first, end) = (
+            *self.phase_start.get(ordinal)? as usize,
+            *self.phase_start.get(ordinal + 1)? as usize,
+        );
+        let alive = self.phases[first..end].partition_point(|phase| phase.lo <= at);
+        (alive > 0).then(|| Found {
+            ordinal,
+            phase: to_u32(first + alive - 1),
+        })
+    }
+
+    /// The test alert whose `uuid`, number or legacy `alertId` is `id`, at `at` (the first in
+    /// list order when ids collide).
+    pub fn find_test(&self, id: &str, at: Duration) -> Option<Found> {
+        let number = id.parse::<u64>().ok();
+        let by_uuid = match uuid::Uuid::try_parse(id) {
+            Ok(parsed) if parsed.hyphenated().to_string() == id => {
+                self.test_by_uuid.get(parsed.as_u128())
+            }
+            _ => None,
+        };
+        let by_text = self.test_by_text_uuid.get(id).copied();
+        let by_number = number.and_then(|number| self.test_by_number.get(number));
+        // The legacy id compares as text: only its canonical spelling matches.
+        let by_legacy = number
+            .filter(|number| number.to_string() == id)
+            .and_then(|number| self.test_by_legacy.get(number));
+        let by_legacy_uuid = match self.profile.era().alert_id {
+            AlertIdKind::Uuid => by_uuid.or(by_text),
+            AlertIdKind::Integer => None,
+        };
+        [by_uuid, by_text, by_number, by_legacy, by_legacy_uuid]
+            .into_iter()
+            .flatten()
+            .min()
+            .and_then(|ordinal| self.at(ordinal as usize, at))
+    }
+
+    /// The agent notification whose v7 id, number or `alertId` is `id`, at `at`.
+    pub fn find_agent(&self, id: &str, at: Duration) -> Option<Found> {
+        let canonical = id
+            .parse::<u64>()
+            .ok()
+            .filter(|number| number.to_string() == id);
+        let by_number = canonical.and_then(|number| self.agent_by_number.get(number));
+        let by_alert_id = canonical.and_then(|number| self.agent_by_alert_id.get(number));
+        let by_uuid = id
+            .strip_prefix("00000000-0000-4000-8000-")
+            .filter(|bits| {
+                bits.len() == 12 && bits.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+            .and_then(|bits| u64::from_str_radix(bits, 16).ok())
+            .and_then(|bits| self.agent_by_uuid_bits.get(bits));
+        [by_number, by_alert_id, by_uuid]
+            .into_iter()
+            .flatten()
+            .min()
+            .and_then(|ordinal| self.at(ordinal as usize, at))
+    }
+
+    /// The alert `found` as it stood then.
+    pub fn snapshot(&self, found: Found) -> AlertSnapshot {
+        let phase = &self.phases[found.phase as usize];
+        if self.entries[phase.ordinal as usize].kind == KIND_TEST {
+            AlertSnapshot::Test(self.test_at(phase))
+        } else {
+            AlertSnapshot::Agent(self.agent_at(phase))
+        }
+    }
+
+    fn test_at(&self, phase: &Phase) -> TestAlert {
+        let entry = &self.entries[phase.ordinal as usize];
+        let uuid = match entry.uuid {
+            Uuid::Canonical(bits) => uuid::Uuid::from_u128(bits).hyphenated().to_string(),
+            Uuid::Text(text) => self.texts[text as usize].to_string(),
+            Uuid::None => String::new(),
+        };
+        let first = phase.first as usize;
+        TestAlert {
+            number: entry.number,
+            uuid,
+            account: Arc::clone(&self.accounts[entry.account as usize]),
+            test: Arc::clone(&self.tests[phase.subject as usize]),
+            rule: Arc::clone(&self.rules[phase.rule as usize]),
+            start: phase.start,
+            state: phase.state,
+            sources: self.sources[first..first + phase.second as usize]
+                .iter()
+                .map(|source| AlertSource {
+                    agent: Arc::clone(&self.agents[source.agent as usize]),
+                    start: source.start,
+                    metrics_at_start: self.texts[source.metrics_at_start as usize].to_string(),
+                    metrics_latest: self.texts[source.metrics_latest as usize].to_string(),
+                    state: source.state,
+                })
+                .collect(),
+        }
+    }
+
+    fn agent_at(&self, phase: &Phase) -> AgentNotification {
+        let entry = &self.entries[phase.ordinal as usize];
+        AgentNotification {
+            number: entry.number,
+            account: Arc::clone(&self.accounts[entry.account as usize]),
+            rule: Arc::clone(&self.agent_rules[phase.subject as usize]),
+            agent: Arc::clone(&self.agents[phase.rule as usize]),
+            start: phase.start,
+            metrics_at_start: self.texts[phase.first as usize].to_string(),
+            metrics_at_end: self.texts[phase.second as usize].to_string(),
+            state: phase.state,
+        }
+    }
+
+    /// The `alertType` of the first alert `rule_id` raised and the tests it alerted on, in
+    /// order of first appearance over the whole scenario (rules are configuration).
+    pub fn rule_tests(&self, rule_id: u64) -> Option<(&'static str, &[u64])> {
+        self.rule_tests
+            .get(&rule_id)
+            .map(|(alert_type, tests)| (*alert_type, tests.as_slice()))
+    }
+
+    /// The agents that alerted on `test_id` over the whole scenario, in order of first
+    /// appearance.
+    pub fn test_agents(&self, test_id: u64) -> Vec<&Agent> {
+        self.test_agents
+            .get(&test_id)
+            .map(|agents| {
+                agents
+                    .iter()
+                    .map(|agent| self.agents[*agent as usize].as_ref())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -7,6 +7,7 @@ mod it {
     pub mod edge_cases;
     pub mod errors;
     pub mod faults;
+    pub mod index;
     pub mod integrations;
     pub mod limits;
     pub mod links;

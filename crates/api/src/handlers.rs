@@ -433,7 +433,13 @@ fn v6_tests(ctx: &Ctx<'_>, query: &Query<'_>, id: Option<&str>) -> Body {
         if agents.is_empty() {
             agents = ctx.timeline.agents.iter().map(AsRef::as_ref).collect();
         }
-        api_v6::test_info(ctx.base, test, &agents, created)
+        // `testId` (and the ids in its `apiLinks`) in the era's size, as the webhooks write
+        // it: 15 digits in modern-2025, so webhook and API name the test alike.
+        let era_test = tesim_model::Test {
+            id: ctx.profile.era().ids.id(test.id),
+            ..test.clone()
+        };
+        api_v6::test_info(ctx.base, &era_test, &agents, created)
     };
     // Newest first, taking a larger id as newer (the real order is not documented). This
     // also puts the default scenario's HTTP Server test first, where the seed blog reads

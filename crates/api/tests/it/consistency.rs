@@ -79,6 +79,21 @@ async fn check(name: &str, profile: Profile) {
             "{context}"
         );
         assert_eq!(v7["ruleId"], alert.rule_id, "{context}");
+        // `tests.json` names the test as the webhook does (15 digits in modern-2025).
+        let tests = server.ok("/v6/tests.json").await;
+        assert!(
+            tests["test"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|test| test["testId"] == alert.test_id),
+            "{context}: testId {} not in tests.json",
+            alert.test_id
+        );
+        let test = server
+            .ok(&format!("/v6/tests/{}.json", alert.test_id))
+            .await;
+        assert_eq!(test["test"][0]["testId"], alert.test_id, "{context}");
         assert!(
             v7["_links"]["test"]["href"]
                 .as_str()

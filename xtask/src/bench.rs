@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
+mod api_scale;
 mod process;
 mod report;
 mod tools;
@@ -235,6 +236,8 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     simulate(&bench, &mut results);
     eprintln!("==> bench: 4. the storm scenario into tesim's embedded receiver");
     let storm = storm(&bench, &mut results);
+    eprintln!("==> bench: 5. tesim api over 10k/100k/1M alerts");
+    api_scale::run(&bench, &mut results);
     targets(&mut results);
     results.targets.push(storm);
     results.context.load_after = load_average();

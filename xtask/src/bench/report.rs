@@ -230,6 +230,8 @@ pub struct Results {
     pub targets: Vec<Target>,
     /// Other ratios worth a line: (what, value).
     pub ratios: Vec<(String, String)>,
+    /// `tesim api` over scaled scenarios (issue 17).
+    pub api_scale: Vec<super::api_scale::ScaleRow>,
     /// Problems met along the way.
     pub problems: Vec<String>,
 }
@@ -307,6 +309,7 @@ impl Results {
                 "met": target.met,
             })).collect::<Vec<_>>(),
             "ratios": self.ratios.iter().map(|(what, value)| json!({"what": what, "value": value})).collect::<Vec<_>>(),
+            "api_scale": super::api_scale::to_json(&self.api_scale),
             "problems": self.problems,
         })
     }
@@ -427,6 +430,8 @@ impl Results {
                 fmt_values(&row.peak_rss_mb, 1)
             );
         }
+
+        md.push_str(&super::api_scale::markdown(&self.api_scale));
 
         let _ = writeln!(md, "\n## Versions\n");
         let _ = writeln!(md, "| tool | version |\n|---|---|");

@@ -680,6 +680,31 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_validity_of_a_real_certificate() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["h.example".to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 2, 29);
+        params.not_after = rcgen::date_time_ymd(2051, 6, 30);
+        let cert = params.self_signed(&key).unwrap();
+        let (not_before, not_after) = validity(cert.der()).unwrap();
+        assert_eq!(day(not_before), "2020-02-29T00:00:00Z");
+        // After 2049, RFC 5280 wants GeneralizedTime: both forms are read.
+        assert_eq!(day(not_after), "2051-06-30T00:00:00Z");
+        // An expired leaf is judged at the middle of its life, a current one now.
+        let mut expired = rcgen::CertificateParams::new(vec!["h.example".to_owned()]).unwrap();
+        expired.not_before = rcgen::date_time_ymd(2001, 1, 1);
+        expired.not_after = rcgen::date_time_ymd(2003, 1, 1);
+        let expired = expired.self_signed(&key).unwrap();
+        let middle = time::macros::datetime!(2002-01-01 0:00 UTC);
+        assert_eq!(
+            judging_time(expired.der()).as_secs(),
+            middle.unix_timestamp() as u64
+        );
+        let before = OffsetDateTime::now_utc().unix_timestamp() as u64;
+        assert!(judging_time(cert.der()).as_secs() >= before);
+    }
+
+    #[test]
     fn tlv_refuses_truncated_input() {
         assert_eq!(tlv(&[0x30, 0x03, 1, 2]), None);
         assert_eq!(tlv(&[0x30, 0x82, 0x01]), None);

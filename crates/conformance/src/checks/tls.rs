@@ -39,6 +39,8 @@ pub(crate) struct Handshake {
     /// The chain presented (leaf first) and the version negotiated, or why it failed.
     pub(crate) result: Result<(Vec<CertificateDer<'static>>, &'static str), String>,
     pub(crate) latency: Duration,
+    /// TCP connected and the server answered in time (whether or not the handshake completed).
+    reached: bool,
 }
 
 impl Handshake {
@@ -148,8 +150,24 @@ pub(crate) async fn probe(target: &Target, tls: &TlsConfig, timeout: Duration) -
         )
     };
     let default = handshake("TLS 1.2 or 1.3", BOTH).await;
-    let tls12 = handshake("TLS 1.2 only", ONLY_TLS12).await;
-    let tls13 = handshake("TLS 1.3 only", ONLY_TLS13).await;
+    // When TCP or the first handshake timed out, so would the others: one timeout, not three.
+    let (tls12, tls13) = if default.reached {
+        (
+            handshake("TLS 1.2 only", ONLY_TLS12).await,
+            handshake("TLS 1.3 only", ONLY_TLS13).await,
+        )
+    } else {
+        let same = |offered| Handshake {
+            offered,
+            result: Err(format!(
+                "not tried: the first handshake got nowhere ({})",
+                default.result.as_ref().err().cloned().unwrap_or_default()
+            )),
+            latency: Duration::ZERO,
+            reached: false,
+        };
+        (same("TLS 1.2 only"), same("TLS 1.3 only"))
+    };
     TlsProbe {
         authority,
         server_name,
@@ -173,18 +191,18 @@ async fn handshake(
         let provider = provider();
         let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions)
-            .map_err(|err| err.to_string())?
+            .map_err(|err| (err.to_string(), false))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
             .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
             .await
-            .map_err(|err| format!("cannot connect: {err}"))?;
+            .map_err(|err| (format!("cannot connect: {err}"), false))?;
         let mut stream = tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(server_name, tcp)
             .await
-            .map_err(|err| handshake_error(&err))?;
+            .map_err(|err| (handshake_error(&err), true))?;
         let connection = stream.get_ref().1;
         let chain = connection
             .peer_certificates()
@@ -199,14 +217,19 @@ async fn handshake(
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
         Ok((chain, version))
     };
-    let result = match tokio::time::timeout(timeout, attempt).await {
-        Ok(result) => result,
-        Err(_) => Err(format!("no handshake within {} ms", timeout.as_millis())),
+    let (result, reached) = match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(done)) => (Ok(done), true),
+        Ok(Err((why, reached))) => (Err(why), reached),
+        Err(_) => (
+            Err(format!("no handshake within {} ms", timeout.as_millis())),
+            false,
+        ),
     };
     Handshake {
         offered,
         result,
         latency: started.elapsed(),
+        reached,
     }
 }
 

@@ -370,3 +370,30 @@ async fn a_port_that_speaks_no_tls_is_still_unreachable() {
         .unwrap_err();
     assert!(matches!(err, CheckError::Unreachable { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_port_that_never_answers_the_handshake_costs_one_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("https://{}", listener.local_addr().unwrap());
+    // Accepts and holds every connection, never writing a byte.
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let report = check(&base, None, |config| {
+        config.only = vec!["TE-TLS-003".into()];
+        config.timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let versions = result(&report, "TE-TLS-003");
+    assert_eq!(versions.verdict, F, "{}", versions.message);
+    for exchange in &versions.evidence {
+        let error = exchange.error.as_deref().unwrap_or_default();
+        assert!(
+            error.starts_with("not tried") && error.contains("no handshake within 300 ms"),
+            "{error}"
+        );
+    }
+}

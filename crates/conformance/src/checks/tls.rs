@@ -440,6 +440,23 @@ fn asn1_time(tag: u8, text: &[u8]) -> Option<OffsetDateTime> {
     Some(time::PrimitiveDateTime::new(date, time).assume_utc())
 }
 
+/// rustls lists presented names as `DnsName("a.example")` or `IpAddress(192.0.2.1)`; people
+/// read `a.example` and `IP address 192.0.2.1`.
+fn presented_name(name: &str) -> String {
+    let unwrap = |prefix: &str| {
+        name.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .map(|inner| inner.trim_matches('"').to_owned())
+    };
+    if let Some(dns) = unwrap("DnsName(") {
+        dns
+    } else if let Some(ip) = unwrap("IpAddress(") {
+        format!("IP address {ip}")
+    } else {
+        name.to_owned()
+    }
+}
+
 fn day(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -574,7 +591,14 @@ impl Ctx<'_> {
                 let presented = match &err {
                     rustls::Error::InvalidCertificate(
                         CertificateError::NotValidForNameContext { presented, .. },
-                    ) if !presented.is_empty() => format!("it names {}", presented.join(", ")),
+                    ) if !presented.is_empty() => format!(
+                        "it names {}",
+                        presented
+                            .iter()
+                            .map(|name| presented_name(name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     rustls::Error::InvalidCertificate(
                         CertificateError::NotValidForNameContext { .. },
                     ) => "it has no subject alternative name".to_owned(),
@@ -725,6 +749,16 @@ mod tests {
         );
         let before = OffsetDateTime::now_utc().unix_timestamp() as u64;
         assert!(judging_time(cert.der()).as_secs() >= before);
+    }
+
+    #[test]
+    fn presented_names_read_plainly() {
+        assert_eq!(presented_name("DnsName(\"a.example\")"), "a.example");
+        assert_eq!(
+            presented_name("IpAddress(192.0.2.1)"),
+            "IP address 192.0.2.1"
+        );
+        assert_eq!(presented_name("Other"), "Other");
     }
 
     #[test]

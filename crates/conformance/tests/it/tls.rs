@@ -261,7 +261,7 @@ async fn certificate_for_another_name_fails_tls_002() {
     expect(&report, [W, F, P, P]);
     let name = result(&report, "TE-TLS-002");
     assert!(
-        name.message.contains("wrong.example")
+        name.message.contains("it names wrong.example;")
             && name.message.contains("127.0.0.1")
             && name.message.contains("IP address SAN"),
         "{}",
@@ -396,4 +396,24 @@ async fn a_port_that_never_answers_the_handshake_costs_one_timeout() {
             "{error}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_ip_target_needs_an_ip_san_not_a_dns_one() {
+    let ca = ca();
+    let mut params = for_names(&[]);
+    params.subject_alt_names = vec![rcgen::SanType::DnsName("127.0.0.1".try_into().unwrap())];
+    let (config, _) = server(params, Some(&ca), BOTH);
+    let base = serve_tls(config).await;
+    let report = check(&base, Some(&ca.pem), |config| {
+        config.only = vec!["TE-TLS-002".into()];
+    })
+    .await;
+    let name = result(&report, "TE-TLS-002");
+    assert_eq!(name.verdict, F, "{}", name.message);
+    assert!(
+        name.message.contains("needs an IP address SAN 127.0.0.1"),
+        "{}",
+        name.message
+    );
 }

@@ -23,10 +23,16 @@ pub struct CheckArgs {
     /// Extra header on every request, `Name: value` (repeatable).
     #[arg(long = "header", value_name = "K:V")]
     headers: Vec<String>,
-    /// Trust this CA certificate (PEM) for an https target (repeatable).
+    /// Trust this CA certificate (PEM), or pin the server's own certificate, for an https
+    /// target (repeatable). The other checks then run verified; TE-TLS-001 still judges the
+    /// chain against public roots and WARNs when it verifies only thanks to this file, since
+    /// ThousandEyes will refuse it.
     #[arg(long = "ca-cert", value_name = "FILE")]
     ca_certs: Vec<PathBuf>,
-    /// Accept any TLS certificate. For local tests only: ThousandEyes always verifies.
+    /// Accept any TLS certificate, for local tests: the TE-TLS certificate checks then WARN
+    /// instead of FAIL (ThousandEyes always verifies). Without it a certificate that does not
+    /// verify FAILs its TE-TLS check and the other checks still run, over a connection that
+    /// skips verification.
     #[arg(long)]
     insecure: bool,
     /// Observation hook: a URL answering GET with the receiver's records as JSON
@@ -104,8 +110,9 @@ fn print_catalogue() {
     print_out(&text);
 }
 
-/// Runs `tesim check`: exit 0 when every MUST check passes, 1 when one fails, 2 when the
-/// checker could not run (bad arguments, unreachable receiver, unusable observation hook).
+/// Runs `tesim check`: exit 0 when every MUST check passes, 1 when one fails (a certificate
+/// that does not verify is a failed TE-TLS check), 2 when the checker could not run (bad
+/// arguments, unreachable receiver, no TLS handshake at all, unusable observation hook).
 pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     if args.list {
         print_catalogue();
@@ -135,7 +142,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     config.tls.insecure = args.insecure;
     if args.insecure {
         eprintln!(
-            "WARNING: --insecure accepts any TLS certificate; ThousandEyes always verifies certificates, so a pass here does not mean it can deliver"
+            "WARNING: --insecure accepts any TLS certificate and turns the TE-TLS certificate failures into warnings; ThousandEyes always verifies certificates, so a pass here does not mean it can deliver"
         );
     }
     config.observe = args.observe.clone();

@@ -214,6 +214,22 @@ catalogue! {
         why: "2025 captures carry `alertId` as a UUID string and `eventId`s of the form `<uuid>--<alertId>` (reference 1.4, 1.5); a receiver keyed on integer ids, or on the `eventId` suffix parsed as a number, loses the correlation.",
         fix: "Key alerts by `alert.alertId` as a string, whatever its shape.",
         source: "reference 1.4, 1.5, 6.2 (modern ids)";
+    Tls001 = "TE-TLS-001", Must, "the certificate chain verifies against public roots",
+        why: "ThousandEyes verifies the receiver's certificate and refuses the delivery when it does not verify; its trust store is not documented, so tesim assumes public CAs only (the Mozilla set, as webpki-roots ships it): a self-signed certificate or a private CA that verifies with --ca-cert here is a WARN, since ThousandEyes cannot know that CA.",
+        fix: "Serve a certificate from a public CA (Let's Encrypt, your cloud provider's) and send the full chain: the leaf, then every intermediate.",
+        source: "guess: ThousandEyes does not document its trust store; RFC 5280 section 6 (path validation)";
+    Tls002 = "TE-TLS-002", Must, "the certificate names the target's host (SNI/SAN)",
+        why: "ThousandEyes requires the SNI it sends (the URL's host) to match a subject alternative name of the certificate (reference 1.1); an IP address in the URL needs an IP address SAN.",
+        fix: "Issue the certificate for the host name of the webhook URL (a DNS SAN), or for its IP address (an IP SAN), and serve it for that SNI.",
+        source: "reference 1.1 (SNI must match a SAN); RFC 6125 section 6";
+    Tls003 = "TE-TLS-003", Must, "the receiver accepts TLS 1.2 or TLS 1.3",
+        why: "A handshake in a version the sender does not speak fails before any HTTP; ThousandEyes does not document its versions, so tesim assumes TLS 1.2 and 1.3 and reports which the receiver accepts (TLS 1.0 and 1.1 cannot be probed: rustls does not implement them).",
+        fix: "Enable TLS 1.2 and TLS 1.3 on the receiver or its TLS terminator.",
+        source: "guess: versions undocumented; RFC 8446 (TLS 1.3), RFC 8996 (TLS 1.0 and 1.1 deprecated)";
+    Tls004 = "TE-TLS-004", Must, "the certificate is within its validity period",
+        why: "An expired certificate, or one not valid yet, fails verification: every delivery fails until it is renewed.",
+        fix: "Renew the certificate before it expires (automate it, e.g. with ACME) and check the issuing machine's clock.",
+        source: "RFC 5280 section 4.1.2.5 (validity)";
 }
 
 /// The catalogue as Markdown: the body of `docs/checks.md` between its generated markers.
@@ -245,6 +261,7 @@ fn group_title(group: &str) -> &str {
         "OAUTH" => "OAuth 2",
         "ROBUST" => "Robustness",
         "SEMANTICS" => "Semantics (need `--observe`)",
+        "TLS" => "TLS (https targets)",
         other => other,
     }
 }

@@ -523,6 +523,8 @@ fn skip_remedy(message: &str) -> &'static str {
         "give --auth oauth2:…"
     } else if message.contains("--auth") {
         "give --auth"
+    } else if message.starts_with("the target is http://") {
+        "the TE-TLS checks need an https:// target"
     } else {
         "see their messages"
     }

@@ -6,6 +6,9 @@ mod delivery;
 mod oauth;
 mod robustness;
 mod semantics;
+mod tls;
+
+pub(crate) use tls::{TlsProbe, probe as tls_probe};
 
 use serde_json::Value;
 use tesim_sender::Target;
@@ -61,6 +64,11 @@ pub(crate) struct Ctx<'a> {
     pub(crate) config: &'a CheckConfig,
     pub(crate) decoded: Option<String>,
     pub(crate) observe: Option<Target>,
+    /// What the TLS probe saw; `None` for an http:// target.
+    pub(crate) tls: Option<TlsProbe>,
+    /// The certificate failed verification, so the checks run over a connection that skips it
+    /// (the TE-TLS checks say so, and so does every transcript).
+    pub(crate) unverified: bool,
 }
 
 pub(crate) const NOT_2XX_HINT: &str = "the receiver must answer 2xx to every notification";
@@ -107,6 +115,10 @@ impl Ctx<'_> {
             C::Semantics004 => self.clear_before_trigger(false).await,
             C::Semantics005 => self.clear_before_trigger(true).await,
             C::Semantics006 => self.modern_clear_correlated().await,
+            C::Tls001 => self.tls_chain(),
+            C::Tls002 => self.tls_name(),
+            C::Tls003 => self.tls_versions(),
+            C::Tls004 => self.tls_validity(),
         }
     }
 

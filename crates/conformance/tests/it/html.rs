@@ -177,10 +177,10 @@ async fn verdict_line_says_when_must_checks_were_skipped() {
     let report = report_of(Mode::Correct, false, false).await;
     let line = report.verdict_line(false);
     assert!(line.starts_with("PASS ("), "{line}");
-    // 3 TE-AUTH and 4 TE-SEMANTICS MUST checks.
+    // 3 TE-AUTH, 4 TE-SEMANTICS and 4 TE-TLS (the receiver is http://) MUST checks.
     assert_eq!(
         line,
-        "PASS (7 MUST checks skipped: give --auth, give --observe)"
+        "PASS (11 MUST checks skipped: give --auth, give --observe, the TE-TLS checks need an https:// target)"
     );
     assert!(!report.to_table(false, false).contains(" 1 checks"));
 }

@@ -3,7 +3,9 @@
 
 mod auth;
 mod delivery;
+mod fidelity;
 mod oauth;
+mod pathology;
 mod robustness;
 mod semantics;
 
@@ -107,6 +109,12 @@ impl Ctx<'_> {
             C::Semantics004 => self.clear_before_trigger(false).await,
             C::Semantics005 => self.clear_before_trigger(true).await,
             C::Semantics006 => self.modern_clear_correlated().await,
+            C::Fidelity001 => self.modern_agent_recorded().await,
+            C::Fidelity002 => self.large_ids_kept().await,
+            C::Fidelity003 => self.zone_not_utc().await,
+            C::Pathology001 => self.uncleared_blocks_nothing().await,
+            C::Pathology002 => self.burst_after_outage().await,
+            C::Pathology003 => self.concurrent_retry_once().await,
         }
     }
 

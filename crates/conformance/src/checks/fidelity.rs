@@ -300,6 +300,11 @@ fn missing_id(key: &str, observation: &Observation) -> String {
         .find(|id| !mangling(key, id).is_empty())
         .map(|id| format!(", but it lists {id}{}", mangling(key, id)))
         .unwrap_or_default();
+    if near.is_empty() {
+        return format!(
+            "the observation hook lists no alert with alertId {key}: the receiver lost the notification or changed its id; store ids as 64-bit integers or strings"
+        );
+    }
     format!(
         "the observation hook lists no alert with alertId {key}{near}; store ids as 64-bit integers or strings"
     )

@@ -601,6 +601,8 @@ fn broken_cases() -> Vec<Case> {
 /// a sequential duplicate (caught) and a concurrent retry (not caught).
 fn concurrent_retry_case() -> Case {
     let mut retry = case(Mode::ReprocessConcurrentRetry);
+    // A lone delivery waits out the hold (3 s) before its answer: room for a loaded machine.
+    retry.timeout = Duration::from_secs(10);
     retry.only = vec!["TE-SEMANTICS-001".into(), "TE-PATHOLOGY-003".into()];
     retry
 }

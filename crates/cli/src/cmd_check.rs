@@ -53,6 +53,11 @@ pub struct CheckArgs {
     /// Skip these checks (same patterns as --only).
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     skip: Vec<String>,
+    /// Payload eras the payload checks deliver in, once each, naming the era in the transcript:
+    /// `all`, or eras such as `v6-2022,modern-2025` (kb2014, v6-2021, v6-2022, modern-2025,
+    /// current = the newest). Without it the delivery checks send the KB samples.
+    #[arg(long = "profile", value_name = "ERA", value_delimiter = ',')]
+    profiles: Vec<String>,
     /// Fail the run (exit 1) on a WARN too: a failed SHOULD check.
     #[arg(long)]
     strict: bool,
@@ -150,6 +155,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     config.token_expiry_wait = args.token_expiry_wait;
     config.only = args.only.clone();
     config.skip = args.skip.clone();
+    config.profiles = profiles(&args.profiles)?;
 
     let baseline = match &args.baseline {
         Some(path) => Some(read_baseline(path)?),
@@ -172,6 +178,24 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     print_out(&report.to_table(colour, args.strict));
     write_reports(&report, &args)?;
     Ok(exit_code(&report, args.strict))
+}
+
+/// `--profile`: `all` or era names, in the order given, each once.
+fn profiles(names: &[String]) -> anyhow::Result<Vec<tesim_model::Profile>> {
+    let mut profiles = Vec::new();
+    for name in names.iter().map(|name| name.trim()) {
+        let more = if name.eq_ignore_ascii_case("all") {
+            tesim_model::Profile::ALL.to_vec()
+        } else {
+            vec![name.parse().context("--profile")?]
+        };
+        for profile in more {
+            if !profiles.contains(&profile) {
+                profiles.push(profile);
+            }
+        }
+    }
+    Ok(profiles)
 }
 
 fn read_baseline(path: &std::path::Path) -> anyhow::Result<Report> {
@@ -212,6 +236,7 @@ async fn demo(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         config.timeout = args.timeout;
         config.only = args.only.clone();
         config.skip = args.skip.clone();
+        config.profiles = profiles(&args.profiles)?;
         print_out(&format!("== {title}\n"));
         let report = tesim_conformance::run(&config).await?;
         print_out(&report.to_table(colour, false));

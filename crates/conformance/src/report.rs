@@ -519,6 +519,8 @@ pub fn human_ms(ms: u64) -> String {
 fn skip_remedy(message: &str) -> &'static str {
     if message.contains("--observe") {
         "give --observe"
+    } else if message.contains("no `start`") {
+        "report `start` in the observation hook"
     } else if message.contains("--auth oauth2") {
         "give --auth oauth2:…"
     } else if message.contains("--auth") {

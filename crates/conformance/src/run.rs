@@ -79,6 +79,10 @@ fn rerun_command(config: &CheckConfig, id: &str) -> String {
     if config.timeout != crate::DEFAULT_TIMEOUT {
         command.push_str(&format!(" --timeout {}ms", config.timeout.as_millis()));
     }
+    if !config.profiles.is_empty() {
+        let names: Vec<&str> = config.profiles.iter().map(|p| p.name()).collect();
+        command.push_str(&format!(" --profile {}", names.join(",")));
+    }
     command.push_str(&format!(" --only {id}"));
     command
 }

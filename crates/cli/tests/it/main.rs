@@ -2,6 +2,7 @@
 //! output that only the binary decides. What to send is tested in-process in `tesim-pipeline`.
 
 mod api;
+mod check;
 mod check_tls;
 mod relay;
 mod replay;

@@ -3,7 +3,9 @@
 
 mod auth;
 mod delivery;
+mod fidelity;
 mod oauth;
+mod pathology;
 mod robustness;
 mod semantics;
 mod tls;
@@ -119,6 +121,12 @@ impl Ctx<'_> {
             C::Tls002 => self.tls_name(),
             C::Tls003 => self.tls_versions(),
             C::Tls004 => self.tls_validity(),
+            C::Fidelity001 => self.modern_agent_recorded().await,
+            C::Fidelity002 => self.large_ids_kept().await,
+            C::Fidelity003 => self.zone_not_utc().await,
+            C::Pathology001 => self.uncleared_blocks_nothing().await,
+            C::Pathology002 => self.burst_after_outage().await,
+            C::Pathology003 => self.concurrent_retry_once().await,
         }
     }
 

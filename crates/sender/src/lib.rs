@@ -50,7 +50,7 @@ pub use error::{DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};
 pub use load::{
     HistogramError, LatencySummary, LoadConfig, LoadInterval, LoadReport, MergeError, Metric, Op,
     Rate, Shard, ShardError, Stage, Stages, StagesError, Threshold, ThresholdError, Unit, Verdict,
-    decode_histogram, encode_histogram, evaluate, load, merge, simulate_connection,
+    decode_histogram, encode_histogram, evaluate, load, merge, render_html, simulate_connection,
     write_interval_log,
 };
 pub use log::{DeliveryLog, LogRecord, LoggedAttempt, parse_log_line, read_log, unresolved};

@@ -275,9 +275,11 @@ impl fmt::Display for LoadReport {
             self.delivered,
             self.failed,
             self.concurrency,
-            self.target_rate
-                .map(|rate| format!("{rate}/s"))
-                .unwrap_or_else(|| "max".to_owned()),
+            match (&self.stages, self.target_rate) {
+                (Some(_), _) => "by stages".to_owned(),
+                (None, Some(rate)) => format!("{rate}/s"),
+                (None, None) => "max".to_owned(),
+            },
             if self.cancelled {
                 " (stopped early)"
             } else {
@@ -292,7 +294,7 @@ impl fmt::Display for LoadReport {
             )?;
         }
         if let Some(shard) = &self.shard {
-            writeln!(f, "shard {shard}")?;
+            writeln!(f, "shard: {shard}")?;
         }
         let latency = &self.latency;
         writeln!(

@@ -2,6 +2,7 @@
 //! output that only the binary decides. What to send is tested in-process in `tesim-pipeline`.
 
 mod api;
+mod load_shards;
 mod relay;
 mod replay;
 mod scenario_import;

@@ -88,7 +88,7 @@ pub fn merge(reports: &[LoadReport]) -> Result<LoadReport, MergeError> {
     };
     merged.latency = LatencySummary::of(&histogram);
     merged.histogram = codec::encode(&histogram);
-    merged.shard = Some(format!("{} merged", reports.len()));
+    merged.shard = Some(format!("merged from {} reports", reports.len()));
     merged.intervals = intervals
         .into_iter()
         .map(|(mut interval, histogram)| {

@@ -137,6 +137,7 @@ fn line_chart(
     x_range: std::ops::Range<f64>,
     series: &[Series<'_>],
     x_labels: &dyn Fn(&f64) -> String,
+    n_x_labels: usize,
 ) -> String {
     let mut svg = String::new();
     let y_max = series
@@ -155,6 +156,7 @@ fn line_chart(
             root.fill(&WHITE)?;
             let mut chart = ChartBuilder::on(&root)
                 .margin(10)
+                .margin_right(40)
                 .x_label_area_size(35)
                 .y_label_area_size(60)
                 .build_cartesian_2d(x_range, 0.0..y_max)?;
@@ -162,16 +164,17 @@ fn line_chart(
                 .configure_mesh()
                 .x_desc(caption_x)
                 .y_desc(y_label)
+                .x_labels(n_x_labels)
                 .x_label_formatter(x_labels)
                 .y_label_formatter(&|y| format!("{y:.1}"))
                 .draw()?;
             for (name, colour, points) in series {
                 let colour = *colour;
                 chart
-                    .draw_series(LineSeries::new(
-                        points.iter().copied(),
-                        colour.stroke_width(2),
-                    ))?
+                    .draw_series(
+                        LineSeries::new(points.iter().copied(), colour.stroke_width(2))
+                            .point_size(2),
+                    )?
                     .label(*name)
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
@@ -221,7 +224,8 @@ fn latency_plot(report: &LoadReport) -> String {
             ("p99", RGBColor(255, 127, 14), at(|latency| latency.p99_ms)),
             ("max", RGBColor(214, 39, 40), at(|latency| latency.max_ms)),
         ],
-        &|x| format!("{x:.0}"),
+        &|x| seconds_label(*x, end),
+        10,
     )
 }
 
@@ -261,8 +265,18 @@ fn throughput_plot(report: &LoadReport) -> String {
                 per_second(|interval| interval.failed),
             ),
         ],
-        &|x| format!("{x:.0}"),
+        &|x| seconds_label(*x, end),
+        10,
     )
+}
+
+/// Seconds on a time axis, with as many decimals as its length needs to tell labels apart.
+fn seconds_label(x: f64, end: f64) -> String {
+    match end {
+        end if end < 2.0 => format!("{x:.2}"),
+        end if end < 20.0 => format!("{x:.1}"),
+        _ => format!("{x:.0}"),
+    }
 }
 
 /// HdrHistogram's percentile spectrum: x is log10(1 / (1 − q)), so 90 %, 99 %, 99.9 % … are
@@ -283,13 +297,11 @@ fn percentile_plot(report: &LoadReport) -> String {
         0.0..5.0,
         &[("latency", RGBColor(31, 119, 180), points)],
         &|x| {
-            let percent = 100.0 * (1.0 - 10f64.powf(-x));
-            format!("{percent:.3}%")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_owned()
-                .replace(".%", "%")
+            // 0 → 0%, 1 → 90%, 2 → 99%, 3 → 99.9% …
+            let percent = format!("{:.5}", 100.0 * (1.0 - 10f64.powf(-x)));
+            format!("{}%", percent.trim_end_matches('0').trim_end_matches('.'))
         },
+        6,
     )
 }
 

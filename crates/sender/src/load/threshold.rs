@@ -302,6 +302,7 @@ impl Threshold {
             Unit::Count => format!("{measured}"),
             Unit::Percent => format!("{measured:.3}%"),
             Unit::PerSecond => format!("{measured:.1}/s"),
+            Unit::Seconds => format!("{measured:.6}s"),
             unit => format!("{measured:.3}{}", unit.suffix()),
         };
         Verdict {
@@ -367,9 +368,9 @@ mod tests {
         // The histogram keeps 3 significant digits: 990 ms reads back as 990.207 ms at most.
         check("p99<991ms", 1000, 0, 0, (true, "990.207ms"));
         check("p99<990ms", 1000, 0, 0, (false, "990.207ms"));
-        check("p50<=0.5s", 1000, 0, 0, (false, "0.500s"));
+        check("p50<=0.5s", 1000, 0, 0, (false, "0.500223s"));
         check("p50<=501ms", 1000, 0, 0, (true, "500.223ms"));
-        check("max<1s", 1000, 0, 0, (false, "1.000s"));
+        check("max<1s", 1000, 0, 0, (false, "1.000447s"));
         check("mean<600ms", 1000, 0, 0, (true, "500.505ms"));
         check("p99.9<1000000us", 1000, 0, 0, (false, "1000447.000us"));
     }

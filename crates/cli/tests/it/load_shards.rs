@@ -201,3 +201,42 @@ fn bad_load_flags_say_what_to_write() {
     let output = tesim(&["report", "merge", "/nonexistent/report.json"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn stages_write_an_hlog_and_an_html_report() {
+    let dir = dir("stages");
+    let receiver = counting_receiver();
+    let hlog = dir.join("run.hlog");
+    let html = dir.join("run.html");
+    let output = tesim(&[
+        "send",
+        "--load",
+        "--target",
+        &receiver.url,
+        "--stages",
+        "0s:200/s,300ms:200/s",
+        "--hlog-interval",
+        "100ms",
+        "--hlog",
+        hlog.to_str().unwrap(),
+        "--report-html",
+        html.to_str().unwrap(),
+        "--threshold",
+        "dropped<=100%",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&stdout(&output));
+    // 0.3 s at 200/s: 60 events due, each sent or dropped (how many of each is the machine's).
+    let sent = report["events"].as_u64().unwrap();
+    let dropped = report["dropped"].as_u64().unwrap();
+    assert_eq!(sent + dropped, 60, "{report}");
+    assert_eq!(report["stages"], "0s:200/s,300ms:200/s");
+    let hlog = std::fs::read_to_string(&hlog).unwrap();
+    assert!(hlog.contains("#[BaseTime: "), "{hlog}");
+    assert!(hlog.lines().filter(|line| !line.starts_with('#')).count() >= 1);
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(html.contains("0s:200/s,300ms:200/s"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -4,6 +4,7 @@
 mod api;
 mod check;
 mod check_tls;
+mod load_shards;
 mod relay;
 mod replay;
 mod scenario_import;

@@ -37,6 +37,7 @@ mod auth;
 mod client;
 mod connect;
 mod error;
+mod inline;
 mod load;
 mod log;
 mod run;

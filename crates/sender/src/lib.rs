@@ -37,7 +37,6 @@ mod auth;
 mod client;
 mod connect;
 mod error;
-mod inline;
 mod load;
 mod log;
 mod run;

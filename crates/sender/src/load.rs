@@ -20,12 +20,12 @@ use hdrhistogram::Histogram;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use http_body_util::Full;
+use hyper::client::conn::http1::SendRequest;
 use tokio::sync::watch;
 
 use crate::auth::{Auth, Authenticator};
-use crate::client::{Client, ClientConfig, check_status, classify_hyper, read_body};
+use crate::client::{Client, ClientConfig, check_status, classify_hyper, io, read_body};
 use crate::error::{DeliveryError, ErrorKind, TimeoutPhase};
-use crate::inline::InlineConnection;
 use crate::run::{Delivery, SenderError};
 use crate::target::Target;
 
@@ -252,7 +252,6 @@ struct Shared {
     deadline: Option<Instant>,
     started: Instant,
     claimed: AtomicU64,
-    n_workers: u64,
     /// No bound given: each worker sends its share exactly once.
     single_pass: bool,
     stopped: AtomicBool,
@@ -312,7 +311,6 @@ pub async fn load(
         deadline: config.duration.map(|duration| started + duration),
         started,
         claimed: AtomicU64::new(0),
-        n_workers: n_workers as u64,
         single_pass: config.max_events.is_none() && config.duration.is_none(),
         stopped: AtomicBool::new(false),
         request_timeout: config.client.request_timeout,
@@ -439,12 +437,7 @@ fn partition(
             HeaderValue::from_str(host).expect("a URI authority is a valid header value"),
         );
         for (name, value) in client.default_headers() {
-            // A copy per delivery: a value shared by all workers would bounce its reference
-            // count between cores on every request.
-            let mut copy = HeaderValue::from_bytes(value.as_bytes())
-                .expect("a header value's bytes are a valid header value");
-            copy.set_sensitive(value.is_sensitive());
-            headers.append(name.clone(), copy);
+            headers.append(name.clone(), value.clone());
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some(header) = &static_auth {
@@ -485,9 +478,8 @@ async fn worker(
 ) -> (WorkerStats, Histogram<u64>) {
     let mut stats = WorkerStats::default();
     let mut histogram = new_histogram();
-    let mut connection: Option<InlineConnection> = None;
+    let mut connection: Option<SendRequest<Full<Bytes>>> = None;
     let mut pass = 0u64;
-    let mut claimed = 0u64;
     'passes: loop {
         for prepared in &share {
             if shared.stopped.load(Ordering::Relaxed) {
@@ -512,16 +504,10 @@ async fn worker(
                     }
                     due
                 }
-                // One pass: the share is the bound.
-                None if shared.single_pass => Instant::now(),
                 None => {
-                    if claimed == 0 {
-                        claimed = claim(&shared);
-                        if claimed == 0 {
-                            break 'passes;
-                        }
+                    if shared.claimed.fetch_add(1, Ordering::Relaxed) >= shared.max_events {
+                        break 'passes;
                     }
-                    claimed -= 1;
                     Instant::now()
                 }
             };
@@ -559,43 +545,31 @@ async fn worker(
     (stats, histogram)
 }
 
-/// Claims the next few events of a max-rate run; 0 when none are left. A few at a time, so
-/// that workers on different cores do not bounce the counter's cache line on every event; fewer
-/// near the end, so that the last events still spread over the workers.
-fn claim(shared: &Shared) -> u64 {
-    let left = shared
-        .max_events
-        .saturating_sub(shared.claimed.load(Ordering::Relaxed));
-    let batch = (left / (4 * shared.n_workers)).clamp(1, 16);
-    let first = shared.claimed.fetch_add(batch, Ordering::Relaxed);
-    shared.max_events.saturating_sub(first).min(batch)
-}
-
 /// One request on the worker's connection, opening it first if needed.
 async fn send(
     shared: &Shared,
-    connection: &mut Option<InlineConnection>,
+    connection: &mut Option<SendRequest<Full<Bytes>>>,
     prepared: &Prepared,
 ) -> Result<(), DeliveryError> {
     let mut used_token = None;
     let oauth_header = &mut used_token;
     let exchange = async {
-        if let Some(open) = connection.as_mut() {
-            if !open.is_open().await {
-                *connection = None;
-            }
-        }
         let sender = match connection {
-            Some(sender) => sender,
-            None => {
+            Some(sender) if !sender.is_closed() => sender,
+            _ => {
+                *connection = None;
                 let stream = shared
                     .client
                     .connect(&shared.target)
                     .await
                     .map_err(|err| err.into_delivery_error(prepared.url.clone()))?;
-                let sender = InlineConnection::handshake(stream)
+                let (sender, conn) = hyper::client::conn::http1::handshake(io(stream))
                     .await
                     .map_err(|err| classify_hyper(prepared.url.clone(), err))?;
+                tokio::spawn(async move {
+                    // Errors surface on the request side.
+                    let _ = conn.await;
+                });
                 connection.insert(sender)
             }
         };
@@ -622,12 +596,11 @@ async fn send(
             request.headers().contains_key(AUTHORIZATION)
         };
         let response = sender
-            .send(request)
+            .send_request(request)
             .await
             .map_err(|err| classify_hyper(prepared.url.clone(), err))?;
         let (parts, body) = response.into_parts();
-        let body = sender
-            .drive(read_body(body))
+        let body = read_body(body)
             .await
             .map_err(|err| classify_hyper(prepared.url.clone(), err))?;
         check_status(

@@ -48,12 +48,17 @@ fuzz_target!(|data: &[u8]| {
     };
     match CompiledOperation::new(operation) {
         Ok(compiled) => {
-            let report = check(&compiled, events());
+            // Checking every edge case on every input gave ~100 executions/s; one case per
+            // input (chosen by the input's length, so seeds stay intact) covers them all across
+            // the run at a tenth of the cost.
+            let all = events();
+            let index = text.len() % all.len();
+            let report = check(&compiled, &all[index..=index]);
             let _ = report.to_json();
             for problem in &report.problems {
                 let _ = format!("{problem:?}");
             }
-            if let Some((_, notification)) = events().first().and_then(|event| event.by_era.first()) {
+            if let Some((_, notification)) = all[index].by_era.first() {
                 let _ = compiled.render(notification).map_err(|err| err.to_string());
             }
         }

@@ -23,10 +23,16 @@ pub struct CheckArgs {
     /// Extra header on every request, `Name: value` (repeatable).
     #[arg(long = "header", value_name = "K:V")]
     headers: Vec<String>,
-    /// Trust this CA certificate (PEM) for an https target (repeatable).
+    /// Trust this CA certificate (PEM), or pin the server's own certificate, for an https
+    /// target (repeatable). The other checks then run verified; TE-TLS-001 still judges the
+    /// chain against public roots and WARNs when it verifies only thanks to this file, since
+    /// ThousandEyes will refuse it.
     #[arg(long = "ca-cert", value_name = "FILE")]
     ca_certs: Vec<PathBuf>,
-    /// Accept any TLS certificate. For local tests only: ThousandEyes always verifies.
+    /// Accept any TLS certificate, for local tests: the TE-TLS certificate checks then WARN
+    /// instead of FAIL (ThousandEyes always verifies). Without it a certificate that does not
+    /// verify FAILs its TE-TLS check and the other checks still run, over a connection that
+    /// skips verification.
     #[arg(long)]
     insecure: bool,
     /// Observation hook: a URL answering GET with the receiver's records as JSON
@@ -47,6 +53,11 @@ pub struct CheckArgs {
     /// Skip these checks (same patterns as --only).
     #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
     skip: Vec<String>,
+    /// Payload eras the payload checks deliver in, once each, naming the era in the transcript:
+    /// `all`, or eras such as `v6-2022,modern-2025` (kb2014, v6-2021, v6-2022, modern-2025,
+    /// current = the newest). Without it the delivery checks send the KB samples.
+    #[arg(long = "profile", value_name = "ERA", value_delimiter = ',')]
+    profiles: Vec<String>,
     /// Fail the run (exit 1) on a WARN too: a failed SHOULD check.
     #[arg(long)]
     strict: bool,
@@ -104,8 +115,9 @@ fn print_catalogue() {
     print_out(&text);
 }
 
-/// Runs `tesim check`: exit 0 when every MUST check passes, 1 when one fails, 2 when the
-/// checker could not run (bad arguments, unreachable receiver, unusable observation hook).
+/// Runs `tesim check`: exit 0 when every MUST check passes, 1 when one fails (a certificate
+/// that does not verify is a failed TE-TLS check), 2 when the checker could not run (bad
+/// arguments, unreachable receiver, no TLS handshake at all, unusable observation hook).
 pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     if args.list {
         print_catalogue();
@@ -135,7 +147,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     config.tls.insecure = args.insecure;
     if args.insecure {
         eprintln!(
-            "WARNING: --insecure accepts any TLS certificate; ThousandEyes always verifies certificates, so a pass here does not mean it can deliver"
+            "WARNING: --insecure accepts any TLS certificate and turns the TE-TLS certificate failures into warnings; ThousandEyes always verifies certificates, so a pass here does not mean it can deliver"
         );
     }
     config.observe = args.observe.clone();
@@ -143,6 +155,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     config.token_expiry_wait = args.token_expiry_wait;
     config.only = args.only.clone();
     config.skip = args.skip.clone();
+    config.profiles = profiles(&args.profiles)?;
 
     let baseline = match &args.baseline {
         Some(path) => Some(read_baseline(path)?),
@@ -165,6 +178,24 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     print_out(&report.to_table(colour, args.strict));
     write_reports(&report, &args)?;
     Ok(exit_code(&report, args.strict))
+}
+
+/// `--profile`: `all` or era names, in the order given, each once.
+fn profiles(names: &[String]) -> anyhow::Result<Vec<tesim_model::Profile>> {
+    let mut profiles = Vec::new();
+    for name in names.iter().map(|name| name.trim()) {
+        let more = if name.eq_ignore_ascii_case("all") {
+            tesim_model::Profile::ALL.to_vec()
+        } else {
+            vec![name.parse().context("--profile")?]
+        };
+        for profile in more {
+            if !profiles.contains(&profile) {
+                profiles.push(profile);
+            }
+        }
+    }
+    Ok(profiles)
 }
 
 fn read_baseline(path: &std::path::Path) -> anyhow::Result<Report> {
@@ -205,6 +236,7 @@ async fn demo(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         config.timeout = args.timeout;
         config.only = args.only.clone();
         config.skip = args.skip.clone();
+        config.profiles = profiles(&args.profiles)?;
         print_out(&format!("== {title}\n"));
         let report = tesim_conformance::run(&config).await?;
         print_out(&report.to_table(colour, false));

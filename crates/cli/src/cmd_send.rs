@@ -58,6 +58,8 @@ pub struct SendArgs {
     /// Load mode: stop after this many events [default: one pass over the scenario].
     #[arg(long, value_name = "N", requires = "load")]
     pub events: Option<u64>,
+    #[command(flatten)]
+    pub load_report: crate::cmd_report::LoadArgs,
     /// Custom webhook: the operation (JSON, as in the v7 API) to render the events through.
     #[arg(long, value_name = "FILE", requires = "connector", conflicts_with_all = ["target", "load", "auth"])]
     pub operation: Option<PathBuf>,
@@ -658,6 +660,7 @@ async fn run_load(
     if args.scenario.realtime || args.scenario.speed != Speed::Max {
         bail!("--speed sets the scenario clock, --load ignores it; use --rate N/s instead");
     }
+    let shard = args.load_report.shard()?;
     let config = LoadConfig {
         target,
         auth,
@@ -666,13 +669,19 @@ async fn run_load(
         concurrency: args.concurrency.unwrap_or(32),
         duration: args.duration,
         max_events: args.events,
+        stages: args.load_report.stages.clone(),
+        shard,
+        interval: Some(args.load_report.hlog_interval),
     };
     if !args.json {
         eprintln!(
-            "tesim: load: {} distinct events to {} at rate {}, {} connections{}{}; Ctrl-C stops",
+            "tesim: load: {} distinct events to {} at {}, {} connections{}{}{}; Ctrl-C stops",
             deliveries.len(),
             config.target,
-            config.rate,
+            match &config.stages {
+                Some(stages) => format!("stages {stages}"),
+                None => format!("rate {}", config.rate),
+            },
             config.concurrency,
             config
                 .duration
@@ -682,6 +691,10 @@ async fn run_load(
                 .max_events
                 .map(|events| format!(", {events} events"))
                 .unwrap_or_default(),
+            config
+                .shard
+                .map(|shard| format!(", shard {shard}"))
+                .unwrap_or_default(),
         );
     }
     let interrupted = AtomicBool::new(false);
@@ -690,17 +703,11 @@ async fn run_load(
         interrupted.store(true, Ordering::SeqCst);
     };
     let report = tesim_sender::load(deliveries, &config, stop).await?;
-    if args.json {
-        emit(serde_json::to_string_pretty(&report)?)?;
-    } else {
-        emit(report.to_string().trim_end())?;
-    }
+    let code = crate::cmd_report::finish(report, &args.load_report, args.json)?;
     Ok(if interrupted.load(Ordering::SeqCst) {
         ExitCode::from(crate::signals::EXIT_INTERRUPTED)
-    } else if report.failed == 0 {
-        ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        code
     })
 }
 

@@ -58,6 +58,7 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             rate: tesim_sender::Rate::Max,
             duration: None,
             events: None,
+            load_report: crate::cmd_report::LoadArgs::default(),
             operation: None,
             connector: None,
             test_button: false,

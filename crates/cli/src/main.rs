@@ -1,7 +1,7 @@
 //! `tesim`: the command line. A thin layer: clap parses arguments, the library crates do the
 //! work (`tesim_pipeline` says what to send), and only this crate prints and decides exit codes
-//! (0 success, 1 a delivery or check failed, 2 usage or configuration error, 130 stopped by
-//! Ctrl-C; README "Exit codes" has the table).
+//! (0 success, 1 a delivery or check failed, 2 usage or configuration error, 99 a load
+//! threshold failed, 130 stopped by Ctrl-C; README "Exit codes" has the table).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
@@ -23,6 +23,7 @@ mod cmd_completions;
 mod cmd_identify;
 mod cmd_listen;
 mod cmd_replay;
+mod cmd_report;
 mod cmd_scenario;
 mod cmd_send;
 mod cmd_simulate;
@@ -58,6 +59,9 @@ enum Command {
     Replay(cmd_replay::ReplayArgs),
     /// Send one event of the catalogue, with overrides.
     Trigger(cmd_trigger::TriggerArgs),
+    /// Load reports: merge the JSON reports of sharded `send --load` runs.
+    #[command(subcommand)]
+    Report(cmd_report::ReportCommand),
     /// Scenario files: import captured deliveries as one.
     #[command(subcommand)]
     Scenario(cmd_scenario::ScenarioCommand),
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
             Command::Completions(args) => cmd_completions::run(args),
             Command::Man(args) => cmd_completions::run_man(args),
             Command::Scenario(command) => cmd_scenario::run(command),
+            Command::Report(command) => cmd_report::run(command),
             Command::Trigger(args) => cmd_trigger::run(args).await,
             Command::Replay(args) => cmd_replay::run(args).await,
         }

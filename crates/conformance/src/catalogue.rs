@@ -126,8 +126,8 @@ catalogue! {
         why: "A sender gives up on a receiver that does not answer in time and counts the delivery as failed; ThousandEyes does not document its timeout (reference 5.4), so tesim uses a guess (see docs/checks.md).",
         fix: "Answer first, process later: queue the notification and return 2xx at once.",
         source: "reference 5.4 (timeout undocumented)";
-    Delivery008 = "TE-DELIVERY-008", Should, "alert triggers and clears of the v6-2021 and modern-2025 payload profiles get a 2xx",
-        why: "Payloads changed over the years (reference 1.5, 5.1.11): 2021 captures add `ruleAid`, `testLabels` and `testTargetsDescription`; 2025 captures carry a string UUID `alertId`, `severity` and `*Zoned` dates, with `eventId`s of the form `<uuid>--<alertId>`.",
+    Delivery008 = "TE-DELIVERY-008", Should, "alert triggers and clears of the later payload eras (v6-2021, v6-2022, modern-2025, or those given with --profile) get a 2xx",
+        why: "Payloads changed over the years (reference 1.5, 5.1.11): 2021 captures add `ruleAid`, `testLabels` and `testTargetsDescription`; from October 2021 `severity` and `*Zoned` dates; 2025 captures carry a string UUID `alertId` and 15-digit ids, with `eventId`s of the form `<uuid>--<alertId>`.",
         fix: "Accept `alertId` as a string or a number and do not require era-specific fields.",
         source: "reference 1.5, 5.1.11, 6.1, 6.2 (payload eras)";
     Delivery009 = "TE-DELIVERY-009", Must, "the receiver answers with HTTP (it does not close, reset or send something else)",
@@ -214,6 +214,46 @@ catalogue! {
         why: "2025 captures carry `alertId` as a UUID string and `eventId`s of the form `<uuid>--<alertId>` (reference 1.4, 1.5); a receiver keyed on integer ids, or on the `eventId` suffix parsed as a number, loses the correlation.",
         fix: "Key alerts by `alert.alertId` as a string, whatever its shape.",
         source: "reference 1.4, 1.5, 6.2 (modern ids)";
+    Fidelity001 = "TE-FIDELITY-001", Must, "agent notifications sent as ALERT_NOTIFICATION_* with alert.type \"Agent\" are recorded and their clears close them",
+        why: "Since October 2021 agent notifications (agent offline, clock offset, version) arrive as ALERT_NOTIFICATION_TRIGGER/CLEAR with `alert.type` \"Agent\", an integer `alertId` and the body also under `agentAlert`; the AGENT_* types belong to the KB era only. A receiver that knows agent notifications only as AGENT_* answers 2xx and loses them. Sends the v6-2022 and modern-2025 forms; without `--observe` it judges the 2xx only and reports SKIP.",
+        fix: "Branch on `alert.type` (\"Agent\") before reading test-alert fields such as `alert.agents` or `testId`, and correlate trigger and clear by `alertId`.",
+        source: "reference 6.1 (agent notifications changed in October 2021), 6.2";
+    Fidelity002 = "TE-FIDELITY-002", Must, "ids above 2^32 (15-digit alertId, ruleId, testId) are kept exactly",
+        why: "Modern accounts have 15-digit ids (`testId` 562949953502258, `ruleId` 562949955720954, agent-notification `alertId` 562949955000593); a receiver storing them in 32 bits (an `int` column, a Java `int`) truncates them and correlates the wrong alerts. The check compares the ids the hook reports with those sent, as text.",
+        fix: "Store ids as 64-bit integers or strings (a JavaScript `Number` is exact up to 2^53, enough for today's ids; a string is safest).",
+        source: "reference 6.2 (ids in modern accounts)";
+    Fidelity003 = "TE-FIDELITY-003", Must, "dateStart in a non-UTC account time zone is not read as UTC",
+        why: "Classic `dateStart`/`dateEnd` are the account's wall-clock time without a zone identifier; only `dateStartZoned` names the zone (EST in January, EDT in July for New York). A receiver that reads `dateStart` as UTC is 4 to 5 hours off in New York, and disagrees with the API, which answers in UTC. Judged through the hook's optional `start` (SKIP when the hook does not report it).",
+        fix: "Read the zone from `dateStartZoned` (or configure the account's zone in the receiver) and convert to UTC before storing.",
+        source: "reference 6.1 (dateStart in the organization's time zone)";
+    Pathology001 = "TE-PATHOLOGY-001", Must, "a trigger that is never cleared does not block later alerts of the same rule and test",
+        why: "A rule may be set not to notify on clear: its trigger is never followed by a clear. A receiver that keeps one open incident per rule and test, waiting for the clear, drops every later alert of that rule.",
+        fix: "Key incidents by `alertId`, never by rule and test, and do not wait for a clear: it may never come.",
+        source: "reference 6.3 (clear notifications are optional)";
+    Pathology002 = "TE-PATHOLOGY-002", Must, "a burst of 50 queued notifications with minutes-old dateStart is accepted and none is dropped",
+        why: "After an outage ThousandEyes delivered queued notifications late and in a burst; a receiver that rate-limits alert storms, or drops alerts it thinks are stale, loses real alerts exactly when they matter.",
+        fix: "Queue and process every accepted notification; never drop one for its age or for the rate of arrival (answer 429 or 503 if you must shed load, so the delivery fails visibly).",
+        source: "reference 6.6 (late, bunched deliveries)";
+    Pathology003 = "TE-PATHOLOGY-003", Should, "a retry sent while the first delivery is still being processed is processed once",
+        why: "A sender that gave up waiting for a slow answer may deliver the same `eventId` again while the first copy is still being processed; deduplicating only once processing has finished lets both copies through and pages twice. Whether and when ThousandEyes retries is undocumented (reference 5.4), hence SHOULD.",
+        fix: "Claim the `eventId` atomically when the delivery arrives (insert-if-absent in the store), before processing, and acknowledge copies that find it claimed.",
+        source: "reference 1.3 (eventId unique per POST), 5.4 (retries undocumented), 6.6";
+    Tls001 = "TE-TLS-001", Must, "the certificate chain verifies against public roots",
+        why: "ThousandEyes verifies the receiver's certificate and refuses the delivery when it does not verify; its trust store is not documented, so tesim assumes public CAs only (the Mozilla set, as webpki-roots ships it): a self-signed certificate or a private CA that verifies with --ca-cert here is a WARN, since ThousandEyes cannot know that CA.",
+        fix: "Serve a certificate from a public CA (Let's Encrypt, your cloud provider's) and send the full chain: the leaf, then every intermediate.",
+        source: "guess: ThousandEyes does not document its trust store; RFC 5280 section 6 (path validation)";
+    Tls002 = "TE-TLS-002", Must, "the certificate names the target's host (SNI/SAN)",
+        why: "ThousandEyes requires the SNI it sends (the URL's host) to match a subject alternative name of the certificate (reference 1.1); an IP address in the URL needs an IP address SAN.",
+        fix: "Issue the certificate for the host name of the webhook URL (a DNS SAN), or for its IP address (an IP SAN), and serve it for that SNI.",
+        source: "reference 1.1 (SNI must match a SAN); RFC 6125 section 6";
+    Tls003 = "TE-TLS-003", Must, "the receiver accepts TLS 1.2 or TLS 1.3",
+        why: "A handshake in a version the sender does not speak fails before any HTTP; ThousandEyes does not document its versions, so tesim assumes TLS 1.2 and 1.3 and reports which the receiver accepts (TLS 1.0 and 1.1 cannot be probed: rustls does not implement them).",
+        fix: "Enable TLS 1.2 and TLS 1.3 on the receiver or its TLS terminator.",
+        source: "guess: versions undocumented; RFC 8446 (TLS 1.3), RFC 8996 (TLS 1.0 and 1.1 deprecated)";
+    Tls004 = "TE-TLS-004", Must, "the certificate is within its validity period",
+        why: "An expired certificate, or one not valid yet, fails verification: every delivery fails until it is renewed.",
+        fix: "Renew the certificate before it expires (automate it, e.g. with ACME) and check the issuing machine's clock.",
+        source: "RFC 5280 section 4.1.2.5 (validity)";
 }
 
 /// The catalogue as Markdown: the body of `docs/checks.md` between its generated markers.
@@ -245,6 +285,9 @@ fn group_title(group: &str) -> &str {
         "OAUTH" => "OAuth 2",
         "ROBUST" => "Robustness",
         "SEMANTICS" => "Semantics (need `--observe`)",
+        "FIDELITY" => "Fidelity to what ThousandEyes sends today (need `--observe`)",
+        "PATHOLOGY" => "Delivery pathologies (need `--observe`)",
+        "TLS" => "TLS (https targets)",
         other => other,
     }
 }

@@ -27,7 +27,10 @@ pub struct CheckConfig {
     pub auth: Auth,
     /// Extra headers on every request (`--header K:V`); values are secrets.
     pub headers: Vec<(HeaderName, Secret)>,
-    /// CA certificates and `--insecure`.
+    /// CA certificates and `--insecure`. They decide how the checks other than TE-TLS connect
+    /// and how TE-TLS grades what ThousandEyes would refuse: a chain verifying only thanks to
+    /// `ca_certs` is a WARN of TE-TLS-001, and with `insecure` every TE-TLS certificate failure
+    /// is a WARN. The TE-TLS checks themselves always judge against public roots.
     pub tls: TlsConfig,
     /// The observation hook: a URL answering `GET` with the receiver's records
     /// (`tesim.observation/v1`); without it the semantics checks are skipped.

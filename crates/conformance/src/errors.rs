@@ -42,8 +42,9 @@ pub enum CheckError {
         /// 401 or 403.
         status: u16,
     },
-    /// Nothing answers at the target: connection refused, name not resolved, TLS handshake
-    /// failed. Reported once instead of as a failure of every check.
+    /// Nothing answers at the target: connection refused, name not resolved, no TLS handshake
+    /// completes even with any certificate accepted (a certificate that does not verify is a
+    /// TE-TLS failure instead). Reported once instead of as a failure of every check.
     #[error("cannot reach the receiver: {reason}")]
     Unreachable {
         /// The sender's explanation, which says what to do.

@@ -229,6 +229,9 @@ pub(crate) struct Http {
     pub(crate) auth: Authenticator,
     /// Deliveries in a row that timed out, shared by clones (concurrent checks).
     pub(crate) timeouts_in_a_row: Arc<AtomicU32>,
+    /// The client skips certificate verification because the certificate failed it (TE-TLS);
+    /// every transcript label says so.
+    pub(crate) unverified: bool,
 }
 
 impl Http {
@@ -238,6 +241,7 @@ impl Http {
             target,
             auth,
             timeouts_in_a_row: Arc::new(AtomicU32::new(0)),
+            unverified: false,
         }
     }
 
@@ -258,6 +262,11 @@ impl Http {
         sent: WireRequest,
         send: impl std::future::Future<Output = Result<Response, DeliveryError>>,
     ) -> Answer {
+        let label = if self.unverified {
+            format!("{label} (TLS certificate not verified: see TE-TLS)")
+        } else {
+            label
+        };
         if let Some(why) = self.breaker() {
             return Answer {
                 label,

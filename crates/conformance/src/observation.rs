@@ -1,12 +1,45 @@
-//! The observation hook's answer (`tesim.observation/v1`), read loosely: only the event ids
-//! processed and the alerts with their states matter to the checks.
+//! The observation hook's answer (`tesim.observation/v1`), read loosely: the event ids
+//! processed and the alerts with their states matter to the checks, and, when the hook gives
+//! them (optional fields), each alert's stored `ruleId`, `testId` and `start`.
 
 use serde_json::Value;
 
 /// The observation hook's view, read loosely.
 pub(crate) struct Observation {
     event_ids: Vec<String>,
-    alerts: Vec<(String, String)>,
+    alerts: Vec<ObservedAlert>,
+}
+
+/// One alert record as the hook lists it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ObservedAlert {
+    pub(crate) id: String,
+    /// Lowercase `state`.
+    pub(crate) state: String,
+    pub(crate) rule_id: Option<String>,
+    pub(crate) test_id: Option<String>,
+    /// `start` as the hook wrote it: RFC 3339 text or epoch seconds.
+    pub(crate) start: Option<Value>,
+}
+
+impl ObservedAlert {
+    /// `start` as epoch seconds; `Err` names what is wrong with it.
+    pub(crate) fn start_epoch(&self) -> Option<Result<i64, String>> {
+        let start = self.start.as_ref()?;
+        Some(match start {
+            Value::Number(number) => number
+                .as_i64()
+                .ok_or_else(|| format!("`start` {number} is not whole epoch seconds")),
+            Value::String(text) => {
+                time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .map(time::OffsetDateTime::unix_timestamp)
+                    .map_err(|err| format!("`start` {text:?} is not RFC 3339 ({err})"))
+            }
+            other => Err(format!(
+                "`start` {other} is neither RFC 3339 text nor epoch seconds"
+            )),
+        })
+    }
 }
 
 fn id_text(value: Option<&Value>) -> Option<String> {
@@ -40,7 +73,13 @@ impl Observation {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_ascii_lowercase();
-                Some((id, state))
+                Some(ObservedAlert {
+                    id,
+                    state,
+                    rule_id: id_text(alert.get("ruleId")),
+                    test_id: id_text(alert.get("testId")),
+                    start: alert.get("start").filter(|start| !start.is_null()).cloned(),
+                })
             })
             .collect();
         Ok(Self { event_ids, alerts })
@@ -51,11 +90,23 @@ impl Observation {
     }
 
     pub(crate) fn alert_states(&self, alert_id: &str) -> Vec<&str> {
+        self.alerts(alert_id)
+            .into_iter()
+            .map(|alert| alert.state.as_str())
+            .collect()
+    }
+
+    /// The records of `alert_id`, compared exactly as text.
+    pub(crate) fn alerts(&self, alert_id: &str) -> Vec<&ObservedAlert> {
         self.alerts
             .iter()
-            .filter(|(id, _)| id == alert_id)
-            .map(|(_, state)| state.as_str())
+            .filter(|alert| alert.id == alert_id)
             .collect()
+    }
+
+    /// Every alert id the hook lists.
+    pub(crate) fn alert_ids(&self) -> impl Iterator<Item = &str> {
+        self.alerts.iter().map(|alert| alert.id.as_str())
     }
 }
 
@@ -74,6 +125,21 @@ mod tests {
         assert_eq!(observation.count_event("7"), 1);
         assert_eq!(observation.alert_states("5"), ["cleared"]);
         assert_eq!(observation.alert_states("u"), [""]);
+        let with_start = Observation::parse(&serde_json::json!({"events": [], "alerts": [
+            {"alertId": 1, "start": "2025-01-15T10:00:00-05:00", "ruleId": 562949953421312u64},
+            {"alertId": 2, "start": 1736953200},
+            {"alertId": 3, "start": "yesterday"},
+        ]}))
+        .unwrap();
+        let start = |id: &str| with_start.alerts(id)[0].start_epoch();
+        assert_eq!(start("1"), Some(Ok(1_736_953_200)));
+        assert_eq!(start("2"), Some(Ok(1_736_953_200)));
+        assert!(matches!(start("3"), Some(Err(_))));
+        assert_eq!(
+            with_start.alerts("1")[0].rule_id.as_deref(),
+            Some("562949953421312")
+        );
+        assert_eq!(observation.alerts("5")[0].start_epoch(), None);
         let err = Observation::parse(&serde_json::json!({"events": []})).err();
         assert_eq!(err.as_deref(), Some("it has no `alerts` array"));
     }

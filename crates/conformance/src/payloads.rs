@@ -259,12 +259,71 @@ pub(crate) fn profile_alert(
     sequence: u64,
     clear: bool,
 ) -> Value {
+    era_alert(&AlertSpec {
+        profile,
+        number: alert_number,
+        sequence,
+        clear,
+        ..AlertSpec::default()
+    })
+}
+
+/// The KB sample's start, 2014-08-24 01:01:47 UTC.
+const KB_START: i64 = 1_408_842_107;
+
+/// What varies between the test alerts the checks send; the rest is the KB sample's alert.
+#[derive(Clone, Debug)]
+pub(crate) struct AlertSpec {
+    pub(crate) profile: Profile,
+    /// The scenario's alert number (the era writes it as its `alertId`, or derives the UUID).
+    pub(crate) number: u64,
+    /// First half of the `eventId`.
+    pub(crate) sequence: u64,
+    pub(crate) clear: bool,
+    /// When the alert started, epoch seconds.
+    pub(crate) start: i64,
+    /// The account's time zone (IANA name).
+    pub(crate) zone: &'static str,
+    /// The scenario's test id (the era writes it in its id size).
+    pub(crate) test_id: u64,
+}
+
+impl Default for AlertSpec {
+    fn default() -> Self {
+        Self {
+            profile: Profile::Kb2014,
+            number: 1,
+            sequence: 1,
+            clear: false,
+            start: KB_START,
+            zone: "UTC",
+            test_id: 5370,
+        }
+    }
+}
+
+fn account(zone: &str) -> std::sync::Arc<tesim_model::Account> {
+    std::sync::Arc::new(tesim_model::Account {
+        aid: 11,
+        name: "tesim check".to_owned(),
+        time_zone: tesim_model::AccountZone::parse(zone)
+            .unwrap_or_else(|_| tesim_model::AccountZone::utc()),
+    })
+}
+
+fn rendered(profile: Profile, timed: &tesim_model::TimedNotification) -> Value {
+    serde_json::from_str(&tesim_model::render(profile, timed).to_json()).unwrap_or(Value::Null)
+}
+
+/// A Page Load alert trigger or clear as `spec` says, rendered by `tesim-model`.
+pub(crate) fn era_alert(spec: &AlertSpec) -> Value {
     use std::sync::Arc;
     use tesim_model::{
-        Account, Agent, AlertSource, AlertState, Rule, Severity, TeDate, Test, TestAlert, TestType,
+        Agent, AlertSource, AlertState, Rule, Severity, TeDate, Test, TestAlert, TestType,
     };
 
-    let start = TeDate::from_epoch(1_408_842_107).unwrap_or(TeDate::EPOCH); // 2014-08-24 01:01:47
+    let clear = spec.clear;
+    let start = TeDate::from_epoch(spec.start).unwrap_or(TeDate::EPOCH);
     let end = start.plus_seconds(484);
     let state = if clear {
         AlertState::Cleared { end }
@@ -296,15 +355,11 @@ pub(crate) fn profile_alert(
         })
         .collect();
     let alert = TestAlert {
-        number: alert_number,
-        uuid: uuid_of(alert_number, 0xa1e),
-        account: Arc::new(Account {
-            aid: 11,
-            name: "tesim check".to_owned(),
-            time_zone: tesim_model::AccountZone::utc(),
-        }),
+        number: spec.number,
+        uuid: uuid_of(spec.number, 0xa1e),
+        account: account(spec.zone),
         test: Arc::new(Test {
-            id: 5370,
+            id: spec.test_id,
             name: "http://www.thousandeyes111.com".to_owned(),
             kind: TestType::PageLoad,
             targets: vec!["http://www.thousandeyes111.com".to_owned()],
@@ -325,15 +380,84 @@ pub(crate) fn profile_alert(
     let timed = tesim_model::TimedNotification {
         offset: std::time::Duration::from_secs(if clear { 484 } else { 0 }),
         at: if clear { end } else { start },
-        sequence,
-        uuid: uuid_of(sequence, 0xe7e),
+        sequence: spec.sequence,
+        uuid: uuid_of(spec.sequence, 0xe7e),
         notification: if clear {
             tesim_model::Notification::AlertClear(alert)
         } else {
             tesim_model::Notification::AlertTrigger(alert)
         },
     };
-    serde_json::from_str(&tesim_model::render(profile, &timed).to_json()).unwrap_or(Value::Null)
+    rendered(spec.profile, &timed)
+}
+
+/// An "agent offline" notification trigger or clear rendered by `tesim-model` in `profile`:
+/// `AGENT_ALERT_NOTIFICATION_*` up to v6-2021, `ALERT_NOTIFICATION_*` with `alert.type`
+/// "Agent" and the body also under `agentAlert` from v6-2022 (reference 6.1).
+pub(crate) fn era_agent(profile: Profile, number: u64, sequence: u64, clear: bool) -> Value {
+    use std::sync::Arc;
+    use tesim_model::{
+        Agent, AgentNotification, AgentRule, AgentRuleKind, AlertState, Notification, Severity,
+        TeDate,
+    };
+    // 2025-03-24 17:28:40 UTC, the 2025 capture's start [keep].
+    let start = TeDate::from_epoch(1_742_837_320).unwrap_or(TeDate::EPOCH);
+    let end = start.plus_seconds(300);
+    let notice = AgentNotification {
+        number,
+        account: account("UTC"),
+        rule: Arc::new(AgentRule {
+            id: 902_917,
+            name: "Default Agent Offline Notification".to_owned(),
+            expression: "Last Contact ≥ 6 minutes ago".to_owned(),
+            kind: AgentRuleKind::Offline,
+            severity: Severity::Info,
+        }),
+        agent: Arc::new(Agent {
+            id: 36_734,
+            name: "te-agent-01".to_owned(),
+            location: "Boston, MA".to_owned(),
+            hostname: "te-agent-01.example.net".to_owned(),
+            ip_address: "10.0.0.12".to_owned(),
+        }),
+        start,
+        metrics_at_start: "Last Contact: 7 minutes ago".to_owned(),
+        metrics_at_end: "Last Contact: 0 minutes ago".to_owned(),
+        state: if clear {
+            AlertState::Cleared { end }
+        } else {
+            AlertState::Active
+        },
+    };
+    let timed = tesim_model::TimedNotification {
+        offset: std::time::Duration::from_secs(if clear { 300 } else { 0 }),
+        at: if clear { end } else { start },
+        sequence,
+        uuid: uuid_of(sequence, 0xe7e),
+        notification: if clear {
+            Notification::AgentClear(notice)
+        } else {
+            Notification::AgentTrigger(notice)
+        },
+    };
+    rendered(profile, &timed)
+}
+
+/// The correlation key of a rendered notification, as text: `alertId` (test alerts and modern
+/// agent notifications) or `agentNotificationId` (KB-era agent notifications).
+pub(crate) fn alert_key(notification: &Value) -> String {
+    let body = notification
+        .get("agentAlert")
+        .or_else(|| notification.get("alert"));
+    let id = body.and_then(|body| {
+        body.get("agentNotificationId")
+            .or_else(|| body.get("alertId"))
+    });
+    match id {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Number(number)) => number.to_string(),
+        _ => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -392,5 +516,26 @@ mod tests {
         assert_eq!(big["alert"]["agents"].as_array().unwrap().len(), 1000);
         let bare = without_optional_fields(alert_trigger("1-9", 9));
         assert!(bare["alert"].get("apiLinks").is_none() && bare["alert"].get("dateEnd").is_none());
+    }
+
+    #[test]
+    fn era_payloads_are_the_senders() {
+        let agent = era_agent(Profile::V6_2022, 7, 3, true);
+        assert_eq!(agent["eventType"], "ALERT_NOTIFICATION_CLEAR");
+        assert_eq!(agent["alert"]["type"], "Agent");
+        assert_eq!(agent["agentAlert"]["alertId"], 7);
+        assert_eq!(alert_key(&agent), "7");
+        let modern = era_agent(Profile::Modern2025, 7, 3, false);
+        assert_eq!(alert_key(&modern), ((1u64 << 49) + 7).to_string());
+        let kb = era_agent(Profile::Kb2014, 7, 3, false);
+        assert_eq!(kb["eventType"], "AGENT_ALERT_NOTIFICATION_TRIGGER");
+        let zoned = era_alert(&AlertSpec {
+            profile: Profile::V6_2022,
+            start: 1_736_953_200, // 2025-01-15 15:00:00 UTC
+            zone: "America/New_York",
+            ..AlertSpec::default()
+        });
+        assert_eq!(zoned["alert"]["dateStart"], "2025-01-15 10:00:00");
+        assert_eq!(zoned["alert"]["dateStartZoned"], "2025-01-15 10:00:00 EST");
     }
 }

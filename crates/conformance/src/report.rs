@@ -519,10 +519,14 @@ pub fn human_ms(ms: u64) -> String {
 fn skip_remedy(message: &str) -> &'static str {
     if message.contains("--observe") {
         "give --observe"
+    } else if message.contains("no `start`") {
+        "report `start` in the observation hook"
     } else if message.contains("--auth oauth2") {
         "give --auth oauth2:…"
     } else if message.contains("--auth") {
         "give --auth"
+    } else if message.starts_with("the target is http://") {
+        "the TE-TLS checks need an https:// target"
     } else {
         "see their messages"
     }

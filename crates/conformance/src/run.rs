@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
-use tesim_sender::{Auth, Authenticator, Client, ClientConfig, Target};
+use tesim_sender::{Auth, Authenticator, Client, ClientConfig, Target, TlsConfig};
 
 use crate::catalogue::Level;
-use crate::checks::Ctx;
+use crate::checks::{Ctx, tls_probe};
 use crate::config::CheckConfig;
 use crate::errors::CheckError;
 use crate::http::Http;
@@ -79,6 +79,10 @@ fn rerun_command(config: &CheckConfig, id: &str) -> String {
     if config.timeout != crate::DEFAULT_TIMEOUT {
         command.push_str(&format!(" --timeout {}ms", config.timeout.as_millis()));
     }
+    if !config.profiles.is_empty() {
+        let names: Vec<&str> = config.profiles.iter().map(|p| p.name()).collect();
+        command.push_str(&format!(" --profile {}", names.join(",")));
+    }
     command.push_str(&format!(" --only {id}"));
     command
 }
@@ -107,30 +111,64 @@ pub async fn run(config: &CheckConfig) -> Result<Report, CheckError> {
         })?),
         None => None,
     };
-    let client = Client::new(&ClientConfig {
-        tls: config.tls.clone(),
+    let client_config = |insecure: bool| ClientConfig {
+        tls: TlsConfig {
+            insecure,
+            ..config.tls.clone()
+        },
         connect_timeout: config.timeout,
         request_timeout: config.timeout,
         headers: config.headers.clone(),
         ..ClientConfig::default()
-    })?;
+    };
+    let client = Client::new(&client_config(config.tls.insecure))?;
     let auth = Authenticator::new(config.auth.clone())?;
-    let http = Http::new(client, target, auth);
+    // The TE-TLS checks judge the certificate; everything else needs an HTTP exchange.
+    let needs_http = selected
+        .iter()
+        .any(|check| check.id != "TE-URL-001" && check.group() != "TLS");
+    let needs_probe = needs_http || selected.iter().any(|check| check.group() == "TLS");
+    let tls = if target.is_https() && needs_probe {
+        Some(tls_probe(&target, &config.tls, config.timeout).await)
+    } else {
+        None
+    };
+    let http = Http::new(client, target.clone(), auth.clone());
     let run_id = config.run_id.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_millis() as u64)
     });
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         http,
         ids: Ids::new(run_id),
         config,
         decoded,
         observe,
+        tls,
+        unverified: false,
     };
 
-    if selected.iter().any(|check| check.id != "TE-URL-001") {
-        ctx.preflight().await?;
+    if needs_http {
+        match ctx.preflight().await {
+            // A handshake that completes when any certificate is accepted, and fails when it is
+            // verified: the certificate is the problem. That is TE-TLS's verdict (a FAIL), not a
+            // reason to stop: the other checks run over a connection that skips verification.
+            Err(CheckError::Unreachable { .. })
+                if !config.tls.insecure
+                    && ctx
+                        .tls
+                        .as_ref()
+                        .is_some_and(|probe| probe.handshake_completes()) =>
+            {
+                let mut http = Http::new(Client::new(&client_config(true))?, target, auth);
+                http.unverified = true;
+                ctx.http = http;
+                ctx.unverified = true;
+                ctx.preflight().await?;
+            }
+            result => result?,
+        }
     }
     let mut results = Vec::with_capacity(selected.len());
     for check in selected {

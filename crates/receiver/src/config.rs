@@ -141,7 +141,40 @@ pub enum Mode {
     /// Like [`Mode::Correct`] but keys alert records by `eventId` instead of `alertId`, so a
     /// clear never meets its trigger (the classic correlation mistake).
     CorrelateByEventId,
+    /// Like [`Mode::Correct`] but answers 2xx to agent notifications sent as
+    /// `ALERT_NOTIFICATION_*` with `alert.type` `"Agent"` (every era from October 2021) and
+    /// records nothing: a receiver that knows agent notifications only as `AGENT_*`.
+    IgnoreAgentAlerts,
+    /// Like [`Mode::Correct`] but stores numeric ids in 32 bits (an `int` column, a Java
+    /// `int`): 15-digit modern ids come out truncated. (A JavaScript `Number` keeps them: they
+    /// are below 2^53.)
+    IdsAs32Bit,
+    /// Like [`Mode::Correct`] but reads `dateStart` as UTC, ignoring the account zone that
+    /// `dateStartZoned` names.
+    DateStartAsUtc,
+    /// Like [`Mode::Correct`] but keeps one open incident per rule and test: while a trigger
+    /// was never cleared, later alerts of that rule and test are acknowledged and dropped.
+    BlockAfterUncleared,
+    /// Like [`Mode::Correct`] but throttles alert storms: of the notifications whose
+    /// `dateStart` lies within the last hour, it processes at most [`STORM_LIMIT`] per
+    /// [`STORM_WINDOW`] and drops the rest, still answering 2xx.
+    DropUnderBurst,
+    /// Like [`Mode::Correct`] but marks an `eventId` processed only when its (slow) processing
+    /// ends: each alert notification is held until another copy of it arrives, or
+    /// [`RETRY_HOLD`] passes, so a retry sent meanwhile is processed a second time.
+    ReprocessConcurrentRetry,
 }
+
+/// Most recent notifications a [`Mode::DropUnderBurst`] receiver processes per [`STORM_WINDOW`].
+pub const STORM_LIMIT: usize = 20;
+
+/// The window of [`Mode::DropUnderBurst`]'s throttle: long, so that a burst on a slow machine
+/// still overflows it.
+pub const STORM_WINDOW: Duration = Duration::from_secs(10);
+
+/// How long a [`Mode::ReprocessConcurrentRetry`] receiver holds a notification waiting for a
+/// copy of it.
+pub const RETRY_HOLD: Duration = Duration::from_secs(3);
 
 /// Where a [`Mode::Redirect`] receiver sends the client.
 #[derive(Clone, Debug, PartialEq, Eq)]

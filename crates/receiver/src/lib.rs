@@ -32,8 +32,8 @@ mod server;
 
 pub use capture::{CapturedRequest, EventSummary};
 pub use config::{
-    AuthSpecError, ConnectionLimits, Mode, OAuthConfig, OBSERVE_PATH, ReceiverConfig,
-    RedirectTarget, RequiredAuth, status_from_u16,
+    AuthSpecError, ConnectionLimits, Mode, OAuthConfig, OBSERVE_PATH, RETRY_HOLD, ReceiverConfig,
+    RedirectTarget, RequiredAuth, STORM_LIMIT, STORM_WINDOW, status_from_u16,
 };
 pub use history::{HISTORY_LIMIT, HISTORY_PATH};
 pub use raw::{RawMode, RawReceiver, spawn_raw};

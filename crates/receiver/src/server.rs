@@ -22,7 +22,7 @@ use crate::capture::{CapturedRequest, EventSummary};
 use crate::config::{Mode, ReceiverConfig, RedirectTarget, RequiredAuth};
 use crate::history::History;
 use crate::oauth::{self, TokenState, TokenStore};
-use crate::records::{RecordBook, Records};
+use crate::records::{Behaviour, Facts, RecordBook, Records};
 use crate::relay::{self, Arrival};
 
 /// A receiver: cheap to clone, shared by all its connections.
@@ -42,6 +42,10 @@ struct Inner {
     scripted: AtomicU64,
     deliveries: AtomicU64,
     connections: AtomicU64,
+    /// `ReprocessConcurrentRetry`: the notifications being held, by `eventId`.
+    held: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Notify>>>,
+    /// `DropUnderBurst`: when recent notifications were processed.
+    storm: Mutex<std::collections::VecDeque<Instant>>,
 }
 
 /// Makes the connection close without an answer ([`Mode::CloseWithoutAnswer`]): hyper drops
@@ -80,6 +84,8 @@ impl Server {
                 tokens: Mutex::new(TokenStore::default()),
                 deliveries: AtomicU64::new(0),
                 connections: AtomicU64::new(0),
+                held: Mutex::default(),
+                storm: Mutex::default(),
             }),
         }
     }
@@ -547,14 +553,31 @@ async fn handle(
             );
             return Err(CloseWithoutAnswer);
         }
-        mode => answer_delivery(
-            &inner,
-            mode,
-            &parts,
-            &path,
-            captured.event(),
-            step.and_then(|step| step.status),
-        ),
+        mode => {
+            let event = captured.event();
+            let facts = event
+                .as_ref()
+                .map(|event| Facts::from_json(captured.json.as_ref(), event))
+                .unwrap_or_default();
+            let processed_before = match (mode, &event) {
+                (Mode::ReprocessConcurrentRetry, Some(event)) if event.alert_id.is_some() => {
+                    hold_for_copy(&inner, event.event_id.as_deref().unwrap_or_default()).await
+                }
+                _ => false,
+            };
+            let delivery = Delivery {
+                event: event.filter(|_| !processed_before),
+                facts,
+            };
+            answer_delivery(
+                &inner,
+                mode,
+                &parts,
+                &path,
+                delivery,
+                step.and_then(|step| step.status),
+            )
+        }
     };
     captured.answered = Some(answer.status());
     let _ = inner.tx.send(captured);
@@ -602,12 +625,73 @@ fn history_answer(inner: &Inner, method: &Method) -> Answer {
     }
 }
 
+/// What to process of one delivery: the notification read loosely (`None`: nothing to
+/// process) and the facts the records keep.
+struct Delivery {
+    event: Option<EventSummary>,
+    facts: Facts,
+}
+
+/// `ReprocessConcurrentRetry`: holds a notification until a copy of it arrives or
+/// [`RETRY_HOLD`](crate::config::RETRY_HOLD) passes, as slow processing would; a copy arriving
+/// meanwhile goes on at once. Whether the `eventId` was processed is read on arrival, not after
+/// the hold: the mistake this mode makes. Returns whether it was processed before arrival.
+async fn hold_for_copy(inner: &Inner, event_id: &str) -> bool {
+    if lock(&inner.records).has_processed(event_id) {
+        return true;
+    }
+    let first = {
+        let mut held = lock(&inner.held);
+        match held.get(event_id) {
+            Some(first) => {
+                // A stored permit if the first has not started waiting: no lost wake-up.
+                first.notify_one();
+                None
+            }
+            None => {
+                let notify = Arc::new(tokio::sync::Notify::new());
+                held.insert(event_id.to_owned(), Arc::clone(&notify));
+                Some(notify)
+            }
+        }
+    };
+    if let Some(notify) = first {
+        let _ = tokio::time::timeout(crate::config::RETRY_HOLD, notify.notified()).await;
+        lock(&inner.held).remove(event_id);
+    }
+    false
+}
+
+/// `DropUnderBurst`: whether the throttle drops a notification whose start is `facts`'.
+fn storm_drops(inner: &Inner, facts: &Facts) -> bool {
+    let Some(start) = facts.start(false) else {
+        return false;
+    };
+    let age = time::OffsetDateTime::now_utc() - start;
+    if age > time::Duration::HOUR || age < -time::Duration::HOUR {
+        return false;
+    }
+    let now = Instant::now();
+    let mut storm = lock(&inner.storm);
+    while storm
+        .front()
+        .is_some_and(|at| now.duration_since(*at) > crate::config::STORM_WINDOW)
+    {
+        storm.pop_front();
+    }
+    if storm.len() >= crate::config::STORM_LIMIT {
+        return true;
+    }
+    storm.push_back(now);
+    false
+}
+
 fn answer_delivery(
     inner: &Inner,
     mode: &Mode,
     parts: &http::request::Parts,
     path: &str,
-    event: Option<EventSummary>,
+    delivery: Delivery,
     scripted: Option<StatusCode>,
 ) -> Answer {
     let config = &inner.config;
@@ -640,12 +724,9 @@ fn answer_delivery(
         );
     }
     if status.is_success() {
-        if let Some(event) = event {
-            lock(&inner.records).process(
-                &event,
-                *mode != Mode::ReprocessDuplicates,
-                *mode == Mode::CorrelateByEventId,
-            );
+        let dropped = *mode == Mode::DropUnderBurst && storm_drops(inner, &delivery.facts);
+        if let Some(event) = delivery.event.filter(|_| !dropped) {
+            lock(&inner.records).process(&event, &delivery.facts, Behaviour::of(mode));
         }
     }
     if scripted.is_some() && !status.is_success() {

@@ -47,7 +47,12 @@ pub use auth::{Auth, AuthSpecError, Authenticator, ClientAuthMethod, renew_after
 pub use client::{Client, ClientConfig, ClientError, MAX_KEPT_BODY, Response};
 pub use connect::{TlsConfig, TlsConfigError};
 pub use error::{DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};
-pub use load::{LatencySummary, LoadConfig, LoadReport, Rate, load};
+pub use load::{
+    HistogramError, LatencySummary, LoadConfig, LoadInterval, LoadReport, MergeError, Metric, Op,
+    Rate, Shard, ShardError, Stage, Stages, StagesError, Threshold, ThresholdError, Unit, Verdict,
+    decode_histogram, encode_histogram, evaluate, load, merge, render_html, simulate_connection,
+    write_interval_log,
+};
 pub use log::{DeliveryLog, LogRecord, LoggedAttempt, parse_log_line, read_log, unresolved};
 pub use run::{
     Attempt, BeforeSend, Delivery, EventOutcome, RetryPolicy, SendConfig, SenderError, Speed,

@@ -10,10 +10,11 @@ use std::collections::hash_map::DefaultHasher;
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::ops::Not as _;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
@@ -28,6 +29,22 @@ use crate::client::{Client, ClientConfig, check_status, classify_hyper, io, read
 use crate::error::{DeliveryError, ErrorKind, TimeoutPhase};
 use crate::run::{Delivery, SenderError};
 use crate::target::Target;
+
+mod codec;
+mod hlog;
+mod merge;
+mod report_html;
+mod shard;
+mod stages;
+mod threshold;
+
+pub use codec::{HistogramError, decode as decode_histogram, encode as encode_histogram};
+pub use hlog::write_interval_log;
+pub use merge::{MergeError, merge};
+pub use report_html::render_html;
+pub use shard::{Shard, ShardError};
+pub use stages::{Stage, Stages, StagesError, simulate_connection};
+pub use threshold::{Metric, Op, Threshold, ThresholdError, Unit, Verdict, evaluate};
 
 /// How fast load mode sends.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,6 +103,12 @@ pub struct LoadConfig {
     /// Stop after this many events. The deliveries are sent round and round until a bound is
     /// reached; with neither bound, each delivery is sent once.
     pub max_events: Option<u64>,
+    /// Arrival-rate stages; they replace `rate` (open model) and end the run with the last one.
+    pub stages: Option<Stages>,
+    /// Send only this shard's share of the run's events, on the whole run's schedule.
+    pub shard: Option<Shard>,
+    /// Cut the latencies into one histogram per interval (`report.intervals`) this long.
+    pub interval: Option<Duration>,
 }
 
 impl LoadConfig {
@@ -99,12 +122,15 @@ impl LoadConfig {
             concurrency: 32,
             duration: None,
             max_events: None,
+            stages: None,
+            shard: None,
+            interval: None,
         }
     }
 }
 
 /// Latency percentiles, milliseconds.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LatencySummary {
     /// Events measured.
     pub count: u64,
@@ -123,7 +149,8 @@ pub struct LatencySummary {
 }
 
 impl LatencySummary {
-    fn of(histogram: &Histogram<u64>) -> LatencySummary {
+    /// The summary of `histogram` (microseconds).
+    pub fn of(histogram: &Histogram<u64>) -> LatencySummary {
         let ms = |micros: u64| micros as f64 / 1e3;
         if histogram.is_empty() {
             return LatencySummary::default();
@@ -140,8 +167,25 @@ impl LatencySummary {
     }
 }
 
+/// One interval of a load run: the events that ended in it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LoadInterval {
+    /// Start, seconds from the run's start.
+    pub start_s: f64,
+    /// Length, seconds.
+    pub duration_s: f64,
+    /// Events that ended in it.
+    pub events: u64,
+    /// Of which failed.
+    pub failed: u64,
+    /// Their latencies.
+    pub latency: LatencySummary,
+    /// Their latency histogram, microseconds (base64 of HdrHistogram's V2 compressed form).
+    pub histogram: String,
+}
+
 /// What a load run did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoadReport {
     /// Events sent (answered or failed).
     pub events: u64,
@@ -163,11 +207,61 @@ pub struct LoadReport {
     pub latency: LatencySummary,
     /// Failures by kind: `redirect`, `status_4xx`, `status_5xx`, `status_other`, `timeout`,
     /// `reset`, `connect`, `tls`, `token`, `other`.
-    pub errors: BTreeMap<&'static str, u64>,
+    pub errors: BTreeMap<String, u64>,
     /// The first failure message of each kind (what happened and what to do).
-    pub first_errors: BTreeMap<&'static str, String>,
+    pub first_errors: BTreeMap<String, String>,
     /// Whether the run was stopped before reaching its bounds.
     pub cancelled: bool,
+    /// Sends that could not start on time with `stages`: their connection was still busy at
+    /// the scheduled start (k6's dropped iterations). They are not sent.
+    #[serde(default)]
+    pub dropped: u64,
+    /// The arrival-rate stages, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<String>,
+    /// The shards this report covers: `0/3` for one, `3` once merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// When the run started, seconds since the Unix epoch.
+    #[serde(default)]
+    pub started_unix_s: f64,
+    /// Every latency, microseconds: base64 of HdrHistogram's V2 compressed serialization, so
+    /// that reports merge losslessly (`tesim report merge`).
+    #[serde(default)]
+    pub histogram: String,
+    /// One entry per interval, when asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intervals: Vec<LoadInterval>,
+    /// Verdicts of the thresholds, when some were given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<Verdict>,
+}
+
+impl LoadReport {
+    /// A report of nothing: the start of a merge, and of tests.
+    pub fn empty() -> LoadReport {
+        LoadReport {
+            events: 0,
+            delivered: 0,
+            failed: 0,
+            elapsed_s: 0.0,
+            achieved_rate: 0.0,
+            target_rate: None,
+            concurrency: 0,
+            coordinated_omission_corrected: false,
+            latency: LatencySummary::default(),
+            errors: BTreeMap::new(),
+            first_errors: BTreeMap::new(),
+            cancelled: false,
+            dropped: 0,
+            stages: None,
+            shard: None,
+            started_unix_s: 0.0,
+            histogram: codec::encode(&codec::new_histogram()),
+            intervals: Vec::new(),
+            thresholds: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Display for LoadReport {
@@ -181,15 +275,27 @@ impl fmt::Display for LoadReport {
             self.delivered,
             self.failed,
             self.concurrency,
-            self.target_rate
-                .map(|rate| format!("{rate}/s"))
-                .unwrap_or_else(|| "max".to_owned()),
+            match (&self.stages, self.target_rate) {
+                (Some(_), _) => "by stages".to_owned(),
+                (None, Some(rate)) => format!("{rate}/s"),
+                (None, None) => "max".to_owned(),
+            },
             if self.cancelled {
                 " (stopped early)"
             } else {
                 ""
             }
         )?;
+        if let Some(stages) = &self.stages {
+            writeln!(
+                f,
+                "stages {stages}: {} dropped (their connection was busy at the scheduled start)",
+                self.dropped
+            )?;
+        }
+        if let Some(shard) = &self.shard {
+            writeln!(f, "shard: {shard}")?;
+        }
         let latency = &self.latency;
         writeln!(
             f,
@@ -211,6 +317,9 @@ impl fmt::Display for LoadReport {
                 write!(f, " (first: {message})")?;
             }
             writeln!(f)?;
+        }
+        for verdict in &self.thresholds {
+            writeln!(f, "{verdict}")?;
         }
         Ok(())
     }
@@ -247,6 +356,7 @@ struct Shared {
     oauth: bool,
     target: Target,
     rate: Option<f64>,
+    stages: Option<Stages>,
     pass_len: u64,
     max_events: u64,
     deadline: Option<Instant>,
@@ -262,8 +372,51 @@ struct Shared {
 struct WorkerStats {
     events: u64,
     delivered: u64,
+    dropped: u64,
     errors: BTreeMap<&'static str, u64>,
     first_errors: BTreeMap<&'static str, String>,
+}
+
+/// What a worker measured since the last interval: the collector swaps it out at each interval
+/// (HdrHistogram's interval-recorder pattern), so the lock is taken by one worker and, once an
+/// interval, the collector.
+struct IntervalCell {
+    histogram: Histogram<u64>,
+    events: u64,
+    failed: u64,
+}
+
+impl IntervalCell {
+    fn new() -> IntervalCell {
+        IntervalCell {
+            histogram: codec::new_histogram(),
+            events: 0,
+            failed: 0,
+        }
+    }
+}
+
+fn lock(cell: &Mutex<IntervalCell>) -> std::sync::MutexGuard<'_, IntervalCell> {
+    // A worker that panicked mid-record leaves counts that are still counts.
+    cell.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Empties every cell into one interval's histogram and counts.
+fn drain(cells: &[Arc<Mutex<IntervalCell>>]) -> IntervalCell {
+    let mut interval = IntervalCell::new();
+    for cell in cells {
+        let mut cell = lock(cell);
+        interval
+            .histogram
+            .add(&cell.histogram)
+            .expect("same bounds");
+        interval.events += cell.events;
+        interval.failed += cell.failed;
+        cell.histogram.reset();
+        cell.events = 0;
+        cell.failed = 0;
+    }
+    interval
 }
 
 /// Sends `deliveries` round and round to `config.target` until `config.duration` or
@@ -287,15 +440,31 @@ pub async fn load(
     let client = Client::new(&config.client)?;
     let auth = Authenticator::new(config.auth.clone())?;
     let pass_len = deliveries.len() as u64;
-    let max_events = match (config.max_events, config.duration) {
-        (Some(max), _) => max,
-        (None, Some(_)) => u64::MAX,
-        (None, None) => pass_len,
+    let max_events = match (config.max_events, config.duration, &config.stages) {
+        (Some(max), _, _) => max,
+        (None, Some(_), _) | (None, None, Some(_)) => u64::MAX,
+        (None, None, None) => pass_len,
     };
     let n_workers = config.concurrency;
-    let shares = partition(deliveries, &config.target, &client, &auth, n_workers)?;
+    let (shares, owned) = partition(
+        deliveries,
+        &config.target,
+        &client,
+        &auth,
+        n_workers,
+        config.shard,
+    )?;
+    let open = config.stages.is_some() || matches!(config.rate, Rate::Max).not();
+    // The closed model counts claims: a shard claims only its own share of the run's events.
+    let max_claims = match config.shard {
+        Some(_) if !open => Shard::quota(&owned, max_events),
+        _ => max_events,
+    };
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let started_unix_s = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64());
     let started = Instant::now();
     let shared = Arc::new(Shared {
         client,
@@ -303,25 +472,64 @@ pub async fn load(
         auth,
         target: config.target.clone(),
         rate: match config.rate {
+            _ if config.stages.is_some() => None,
             Rate::Max => None,
             Rate::PerSecond(rate) => Some(rate),
         },
+        stages: config.stages.clone(),
         pass_len,
-        max_events,
+        max_events: if open { max_events } else { max_claims },
         deadline: config.duration.map(|duration| started + duration),
         started,
         claimed: AtomicU64::new(0),
-        single_pass: config.max_events.is_none() && config.duration.is_none(),
+        single_pass: config.max_events.is_none()
+            && config.duration.is_none()
+            && config.stages.is_none(),
         stopped: AtomicBool::new(false),
         request_timeout: config.client.request_timeout,
     });
     let mut workers = tokio::task::JoinSet::new();
+    let mut cells = Vec::new();
     for share in shares.into_iter().filter(|share| !share.is_empty()) {
         let shared = shared.clone();
         let stop_rx = stop_rx.clone();
-        workers.spawn(worker(shared, share, stop_rx));
+        let cell = Arc::new(Mutex::new(IntervalCell::new()));
+        cells.push(cell.clone());
+        workers.spawn(worker(shared, share, stop_rx, cell));
     }
-    let mut histogram = new_histogram();
+    let mut histogram = codec::new_histogram();
+    let mut intervals = Vec::new();
+    let mut interval_start = Duration::ZERO;
+    let mut close_interval = |histogram: &mut Histogram<u64>, end: Duration| {
+        let interval = drain(&cells);
+        histogram.add(&interval.histogram).expect("same bounds");
+        if config.interval.is_some() {
+            intervals.push(LoadInterval {
+                start_s: interval_start.as_secs_f64(),
+                duration_s: end.saturating_sub(interval_start).as_secs_f64(),
+                events: interval.events,
+                failed: interval.failed,
+                latency: LatencySummary::of(&interval.histogram),
+                histogram: codec::encode(&interval.histogram),
+            });
+        }
+        interval_start = end;
+    };
+    let interval_timer = async {
+        match config.interval {
+            Some(interval) => {
+                let mut ticks = tokio::time::interval_at((started + interval).into(), interval);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                ticks
+            }
+            None => {
+                // Never ticks: the one interval is closed at the end.
+                let far = Duration::from_secs(86_400 * 365 * 30);
+                tokio::time::interval_at((started + far).into(), far)
+            }
+        }
+    };
+    let mut ticks = interval_timer.await;
     let mut totals = WorkerStats::default();
     let mut stop = std::pin::pin!(stop);
     let mut cancelled = false;
@@ -338,10 +546,10 @@ pub async fn load(
             joined = workers.join_next() => {
                 let Some(joined) = joined else { break };
                 // A panicking worker loses its own figures only.
-                if let Ok((stats, worker_histogram)) = joined {
-                    histogram.add(&worker_histogram).expect("same bounds");
+                if let Ok(stats) = joined {
                     totals.events += stats.events;
                     totals.delivered += stats.delivered;
+                    totals.dropped += stats.dropped;
                     for (kind, count) in stats.errors {
                         *totals.errors.entry(kind).or_insert(0) += count;
                     }
@@ -355,6 +563,9 @@ pub async fn load(
                 shared.stopped.store(true, Ordering::Relaxed);
                 let _ = stop_tx.send(true);
             }
+            tick = ticks.tick() => {
+                close_interval(&mut histogram, tick.into_std().saturating_duration_since(started));
+            }
             () = &mut duration_timer, if !out_of_time => {
                 // Wake workers sleeping until a far intended time.
                 out_of_time = true;
@@ -364,6 +575,7 @@ pub async fn load(
         }
     }
     let elapsed = started.elapsed();
+    close_interval(&mut histogram, elapsed);
     let elapsed_s = elapsed.as_secs_f64();
     Ok(LoadReport {
         events: totals.events,
@@ -377,27 +589,40 @@ pub async fn load(
         },
         target_rate: shared.rate,
         concurrency: n_workers,
-        coordinated_omission_corrected: shared.rate.is_some(),
+        coordinated_omission_corrected: open,
         latency: LatencySummary::of(&histogram),
-        errors: totals.errors,
-        first_errors: totals.first_errors,
+        errors: totals
+            .errors
+            .into_iter()
+            .map(|(kind, count)| (kind.to_owned(), count))
+            .collect(),
+        first_errors: totals
+            .first_errors
+            .into_iter()
+            .map(|(kind, message)| (kind.to_owned(), message))
+            .collect(),
         cancelled,
+        dropped: totals.dropped,
+        stages: config.stages.as_ref().map(Stages::to_string),
+        shard: config.shard.map(|shard| shard.to_string()),
+        started_unix_s,
+        histogram: codec::encode(&histogram),
+        intervals,
+        thresholds: Vec::new(),
     })
 }
 
-fn new_histogram() -> Histogram<u64> {
-    // Microseconds, 1 µs to 1 h, 3 significant digits.
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
-}
-
-/// Splits the deliveries into one share per worker, keeping each order key on one worker.
+/// Splits the deliveries into one share per worker, keeping each order key on one worker;
+/// with a shard, only its deliveries (the flags say which positions it owns).
 fn partition(
     deliveries: Vec<Delivery>,
     target: &Target,
     client: &Client,
     auth: &Authenticator,
     n_workers: usize,
-) -> Result<Vec<Vec<Prepared>>, SenderError> {
+    shard: Option<Shard>,
+) -> Result<(Vec<Vec<Prepared>>, Vec<bool>), SenderError> {
+    let mut owned = Vec::with_capacity(deliveries.len());
     let mut shares: Vec<Vec<Prepared>> = (0..n_workers).map(|_| Vec::new()).collect();
     // Static credentials go in the prepared headers; OAuth tokens are added per request.
     let static_auth = match auth.auth() {
@@ -412,6 +637,12 @@ fn partition(
     };
     let mut keyless = 0usize;
     for (position, delivery) in deliveries.into_iter().enumerate() {
+        let mine =
+            shard.is_none_or(|shard| shard.owns(delivery.order_key.as_deref(), position as u64));
+        owned.push(mine);
+        if !mine {
+            continue;
+        }
         let target = match delivery.path_and_query.as_deref() {
             None | Some("") => target.clone(),
             Some(path) => target.join(path).map_err(|source| SenderError::Path {
@@ -468,16 +699,18 @@ fn partition(
             body: delivery.body,
         });
     }
-    Ok(shares)
+    Ok((shares, owned))
 }
 
 async fn worker(
     shared: Arc<Shared>,
     share: Vec<Prepared>,
     mut stop: watch::Receiver<bool>,
-) -> (WorkerStats, Histogram<u64>) {
+    cell: Arc<Mutex<IntervalCell>>,
+) -> WorkerStats {
     let mut stats = WorkerStats::default();
-    let mut histogram = new_histogram();
+    // When this connection last finished a send: an event due before then finds it busy.
+    let mut free_at = shared.started;
     let mut connection: Option<SendRequest<Full<Bytes>>> = None;
     let mut pass = 0u64;
     'passes: loop {
@@ -485,16 +718,34 @@ async fn worker(
             if shared.stopped.load(Ordering::Relaxed) {
                 break 'passes;
             }
-            let intended = match shared.rate {
-                Some(rate) => {
-                    // Event number n of the whole run is due at n / rate.
+            let schedule = match (&shared.stages, shared.rate) {
+                (Some(stages), _) => Some(Schedule::Stages(stages)),
+                (None, Some(rate)) => Some(Schedule::Fixed(rate)),
+                (None, None) => None,
+            };
+            let intended = match schedule {
+                Some(schedule) => {
+                    // Event number n of the whole run (of every shard) is due at the schedule's
+                    // due(n): n / rate at a fixed rate.
                     let n = pass * shared.pass_len + prepared.position;
                     if n >= shared.max_events {
                         break 'passes;
                     }
-                    let due = shared.started + Duration::from_secs_f64(n as f64 / rate);
+                    let Some(offset) = schedule.due(n) else {
+                        break 'passes;
+                    };
+                    let due = shared.started + offset;
                     if shared.deadline.is_some_and(|deadline| due >= deadline) {
                         break 'passes;
+                    }
+                    if matches!(schedule, Schedule::Stages(_))
+                        && stages::missed_start(
+                            offset,
+                            free_at.saturating_duration_since(shared.started),
+                        )
+                    {
+                        stats.dropped += 1;
+                        continue;
                     }
                     if due > Instant::now() {
                         tokio::select! {
@@ -518,8 +769,15 @@ async fn worker(
                 break 'passes;
             }
             let result = send(&shared, &mut connection, prepared).await;
-            let latency = intended.elapsed();
-            histogram.saturating_record((latency.as_micros() as u64).max(1));
+            free_at = Instant::now();
+            let latency = free_at.saturating_duration_since(intended);
+            {
+                let mut cell = lock(&cell);
+                cell.histogram
+                    .saturating_record((latency.as_micros() as u64).max(1));
+                cell.events += 1;
+                cell.failed += u64::from(result.is_err());
+            }
             stats.events += 1;
             match result {
                 Ok(()) => stats.delivered += 1,
@@ -542,7 +800,23 @@ async fn worker(
             break;
         }
     }
-    (stats, histogram)
+    stats
+}
+
+/// When the open model's events are due.
+#[derive(Clone, Copy)]
+enum Schedule<'a> {
+    Fixed(f64),
+    Stages(&'a Stages),
+}
+
+impl Schedule<'_> {
+    fn due(self, n: u64) -> Option<Duration> {
+        match self {
+            Schedule::Fixed(rate) => Some(Duration::from_secs_f64(n as f64 / rate)),
+            Schedule::Stages(stages) => stages.due(n),
+        }
+    }
 }
 
 /// One request on the worker's connection, opening it first if needed.

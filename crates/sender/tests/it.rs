@@ -8,6 +8,8 @@ mod delivery;
 mod failures;
 #[path = "it/load.rs"]
 mod load;
+#[path = "it/load_shapes.rs"]
+mod load_shapes;
 #[path = "it/parsers.rs"]
 mod parsers;
 #[path = "it/stop.rs"]

@@ -2,6 +2,9 @@
 //! output that only the binary decides. What to send is tested in-process in `tesim-pipeline`.
 
 mod api;
+mod check;
+mod check_tls;
+mod load_shards;
 mod relay;
 mod replay;
 mod scenario_import;

@@ -7,6 +7,13 @@ use crate::report::human_ms;
 
 impl Ctx<'_> {
     pub(super) async fn alert_delivered(&self, clear: bool) -> Outcome {
+        if !self.config.profiles.is_empty() {
+            return self
+                .in_each_era(|ctx, profile| {
+                    payloads::profile_alert(profile, ctx.ids.alert_id(), ctx.ids.alert_id(), clear)
+                })
+                .await;
+        }
         let alert_id = self.ids.alert_id();
         let event_id = self.ids.event_id(alert_id);
         self.expect_2xx(if clear {
@@ -18,6 +25,14 @@ impl Ctx<'_> {
     }
 
     pub(super) async fn agent_delivered(&self, clear: bool) -> Outcome {
+        if !self.config.profiles.is_empty() {
+            // From v6-2022 on these are ALERT_NOTIFICATION_* with alert.type "Agent" (6.1).
+            return self
+                .in_each_era(|ctx, profile| {
+                    payloads::era_agent(profile, ctx.ids.alert_id(), ctx.ids.alert_id(), clear)
+                })
+                .await;
+        }
         let id = self.ids.alert_id();
         let event_id = self.ids.event_id(id);
         self.expect_2xx(if clear {
@@ -44,7 +59,13 @@ impl Ctx<'_> {
     pub(super) async fn profiles(&self) -> Outcome {
         use tesim_model::Profile;
         let mut answers = Vec::new();
-        for profile in [Profile::V6_2021, Profile::Modern2025] {
+        // `--profile` picks the eras; by default every era after the KB samples.
+        let eras = if self.config.profiles.is_empty() {
+            vec![Profile::V6_2021, Profile::V6_2022, Profile::Modern2025]
+        } else {
+            self.config.profiles.clone()
+        };
+        for profile in eras.iter().copied() {
             let alert_id = self.ids.alert_id();
             for clear in [false, true] {
                 let probe = payloads::profile_alert(profile, alert_id, self.ids.alert_id(), clear);
@@ -67,7 +88,12 @@ impl Ctx<'_> {
             }
         }
         let refs: Vec<&Answer> = answers.iter().collect();
-        Outcome::pass("trigger and clear of both profiles got a 2xx").with(&refs)
+        let names: Vec<&str> = eras.iter().map(|profile| profile.name()).collect();
+        Outcome::pass(format!(
+            "trigger and clear got a 2xx in every era: {}",
+            names.join(", ")
+        ))
+        .with(&refs)
     }
 
     pub(super) async fn answers_in_time(&self) -> Outcome {

@@ -3,9 +3,14 @@
 
 mod auth;
 mod delivery;
+mod fidelity;
 mod oauth;
+mod pathology;
 mod robustness;
 mod semantics;
+mod tls;
+
+pub(crate) use tls::{TlsProbe, probe as tls_probe};
 
 use serde_json::Value;
 use tesim_sender::Target;
@@ -61,6 +66,11 @@ pub(crate) struct Ctx<'a> {
     pub(crate) config: &'a CheckConfig,
     pub(crate) decoded: Option<String>,
     pub(crate) observe: Option<Target>,
+    /// What the TLS probe saw; `None` for an http:// target.
+    pub(crate) tls: Option<TlsProbe>,
+    /// The certificate failed verification, so the checks run over a connection that skips it
+    /// (the TE-TLS checks say so, and so does every transcript).
+    pub(crate) unverified: bool,
 }
 
 pub(crate) const NOT_2XX_HINT: &str = "the receiver must answer 2xx to every notification";
@@ -107,6 +117,16 @@ impl Ctx<'_> {
             C::Semantics004 => self.clear_before_trigger(false).await,
             C::Semantics005 => self.clear_before_trigger(true).await,
             C::Semantics006 => self.modern_clear_correlated().await,
+            C::Tls001 => self.tls_chain(),
+            C::Tls002 => self.tls_name(),
+            C::Tls003 => self.tls_versions(),
+            C::Tls004 => self.tls_validity(),
+            C::Fidelity001 => self.modern_agent_recorded().await,
+            C::Fidelity002 => self.large_ids_kept().await,
+            C::Fidelity003 => self.zone_not_utc().await,
+            C::Pathology001 => self.uncleared_blocks_nothing().await,
+            C::Pathology002 => self.burst_after_outage().await,
+            C::Pathology003 => self.concurrent_retry_once().await,
         }
     }
 

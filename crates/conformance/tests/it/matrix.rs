@@ -15,6 +15,10 @@ struct Case {
     path: &'static str,
     timeout: Duration,
     observe: bool,
+    /// `--only`: empty runs the whole catalogue.
+    only: Vec<String>,
+    /// `--profile`.
+    profiles: Vec<tesim_model::Profile>,
 }
 
 #[derive(Clone, Copy)]
@@ -32,6 +36,8 @@ fn case(mode: Mode) -> Case {
         path: "/hook",
         timeout: Duration::from_secs(5),
         observe: true,
+        only: Vec::new(),
+        profiles: Vec::new(),
     }
 }
 
@@ -75,6 +81,8 @@ impl Case {
         let mut config = CheckConfig::new(receiver.url(self.path));
         config.timeout = self.timeout;
         config.run_id = Some(42);
+        config.only = self.only;
+        config.profiles = self.profiles;
         config.auth = match self.auth {
             Creds::None => tesim_sender::Auth::None,
             Creds::Basic => "basic:te:s3cret".parse().unwrap(),
@@ -108,8 +116,27 @@ fn expect(report: &Report, default: Verdict, exceptions: &[(&str, Verdict)]) {
         );
     }
     assert_eq!(report.results.len(), CATALOGUE.len());
+    expect_of(report, default, exceptions);
+}
+
+/// As [`expect`], for the checks the report holds (a run with `--only`).
+#[track_caller]
+fn expect_of(report: &Report, default: Verdict, exceptions: &[(&str, Verdict)]) {
     let mut wrong = Vec::new();
     for result in &report.results {
+        // Every receiver here is served over http, where the TE-TLS checks are skipped;
+        // tests/it/tls.rs judges them over https.
+        let default = if result.id.starts_with("TE-TLS-") {
+            assert!(
+                result.message.contains("http://"),
+                "{}: {}",
+                result.id,
+                result.message
+            );
+            Verdict::Skip
+        } else {
+            default
+        };
         let expected = exceptions
             .iter()
             .find(|(id, _)| *id == result.id)
@@ -203,8 +230,22 @@ async fn without_observation_hook_semantics_are_skipped_never_passed() {
         ("TE-SEMANTICS-004", S),
         ("TE-SEMANTICS-005", S),
         ("TE-SEMANTICS-006", S),
+        ("TE-FIDELITY-001", S),
+        ("TE-FIDELITY-002", S),
+        ("TE-FIDELITY-003", S),
+        ("TE-PATHOLOGY-001", S),
+        ("TE-PATHOLOGY-002", S),
+        ("TE-PATHOLOGY-003", S),
     ];
     expect(&report, P, &with(&NO_AUTH, &skipped));
+    // The checks that deliver before needing the hook say what they did see.
+    for id in ["TE-FIDELITY-001", "TE-PATHOLOGY-002"] {
+        let message = &verdict_of(&report, id).message;
+        assert!(
+            message.contains("got a 2xx") && message.contains("--observe"),
+            "{id}: {message}"
+        );
+    }
     let message = &report
         .results
         .iter()
@@ -214,7 +255,7 @@ async fn without_observation_hook_semantics_are_skipped_never_passed() {
     assert!(message.contains("--observe"), "{message}");
 }
 
-const EVERY_DELIVERY_FAILS: [(&str, Verdict); 22] = [
+const EVERY_DELIVERY_FAILS: [(&str, Verdict); 28] = [
     ("TE-URL-001", P),
     ("TE-AUTH-001", S),
     ("TE-AUTH-002", S),
@@ -237,6 +278,12 @@ const EVERY_DELIVERY_FAILS: [(&str, Verdict); 22] = [
     ("TE-ROBUST-007", F),
     ("TE-SEMANTICS-001", F),
     ("TE-SEMANTICS-002", F),
+    ("TE-FIDELITY-001", F),
+    ("TE-FIDELITY-002", F),
+    ("TE-FIDELITY-003", F),
+    ("TE-PATHOLOGY-001", F),
+    ("TE-PATHOLOGY-002", F),
+    ("TE-PATHOLOGY-003", F),
 ];
 
 #[tokio::test]
@@ -461,6 +508,12 @@ async fn receiver_failing_every_other_request() {
         ("TE-SEMANTICS-004", F),
         ("TE-SEMANTICS-005", F),
         ("TE-SEMANTICS-006", F),
+        ("TE-FIDELITY-001", F),
+        ("TE-FIDELITY-002", F),
+        ("TE-FIDELITY-003", F),
+        ("TE-PATHOLOGY-001", F),
+        ("TE-PATHOLOGY-002", F),
+        ("TE-PATHOLOGY-003", F),
     ];
     expect(&report, P, &with(&NO_AUTH, &failing));
     let concurrent = report
@@ -547,7 +600,24 @@ fn broken_cases() -> Vec<Case> {
         case(Mode::CloseWithoutAnswer),
         case(Mode::ReprocessDuplicates),
         case(Mode::CorrelateByEventId),
+        case(Mode::IgnoreAgentAlerts),
+        case(Mode::IdsAs32Bit),
+        case(Mode::DateStartAsUtc),
+        case(Mode::BlockAfterUncleared),
+        case(Mode::DropUnderBurst),
+        concurrent_retry_case(),
     ]
+}
+
+/// The receiver that dedupes only once processing ends holds every alert notification until a
+/// copy arrives or `RETRY_HOLD` passes, so it runs only the checks that show the difference:
+/// a sequential duplicate (caught) and a concurrent retry (not caught).
+fn concurrent_retry_case() -> Case {
+    let mut retry = case(Mode::ReprocessConcurrentRetry);
+    // A lone delivery waits out the hold (3 s) before its answer: room for a loaded machine.
+    retry.timeout = Duration::from_secs(10);
+    retry.only = vec!["TE-SEMANTICS-001".into(), "TE-PATHOLOGY-003".into()];
+    retry
 }
 
 #[tokio::test]
@@ -564,10 +634,12 @@ async fn every_check_fails_against_some_broken_receiver() {
             }
         }
     }
+    // The TE-TLS checks need https receivers: tests/it/tls.rs has their counterpart,
+    // every_tls_check_fails_against_some_broken_https_receiver.
     let never: Vec<&str> = CATALOGUE
         .iter()
         .map(|check| check.id)
-        .filter(|id| !failed.contains(*id))
+        .filter(|id| !id.starts_with("TE-TLS-") && !failed.contains(*id))
         .collect();
     assert!(
         never.is_empty(),
@@ -584,6 +656,10 @@ async fn receiver_correlating_by_event_id_fails_the_correlation_checks() {
         ("TE-SEMANTICS-004", F),
         ("TE-SEMANTICS-005", F),
         ("TE-SEMANTICS-006", F),
+        ("TE-FIDELITY-001", F),
+        ("TE-FIDELITY-002", F),
+        ("TE-FIDELITY-003", F),
+        ("TE-PATHOLOGY-001", F),
     ];
     expect(&report, P, &with(&NO_AUTH, &failing));
 }
@@ -591,7 +667,15 @@ async fn receiver_correlating_by_event_id_fails_the_correlation_checks() {
 #[tokio::test]
 async fn receiver_reprocessing_duplicates_fails_semantics_001() {
     let report = case(Mode::ReprocessDuplicates).run().await;
-    expect(&report, P, &with(&NO_AUTH, &[("TE-SEMANTICS-001", F)]));
+    // A concurrent retry is a duplicate too.
+    expect(
+        &report,
+        P,
+        &with(
+            &NO_AUTH,
+            &[("TE-SEMANTICS-001", F), ("TE-PATHOLOGY-003", F)],
+        ),
+    );
 }
 
 #[tokio::test]
@@ -690,5 +774,146 @@ async fn receiver_resetting_is_named_not_called_slow() {
         http.message.contains("closed the connection"),
         "{}",
         http.message
+    );
+}
+
+#[tokio::test]
+async fn receiver_ignoring_modern_agent_alerts_fails_fidelity_001() {
+    let report = case(Mode::IgnoreAgentAlerts).run().await;
+    // TE-FIDELITY-002's 15-digit ids travel in a modern agent notification: lost as well.
+    expect(
+        &report,
+        P,
+        &with(&NO_AUTH, &[("TE-FIDELITY-001", F), ("TE-FIDELITY-002", F)]),
+    );
+    let message = &verdict_of(&report, "TE-FIDELITY-001").message;
+    assert!(message.contains("alert.type"), "{message}");
+}
+
+#[tokio::test]
+async fn receiver_storing_ids_in_32_bits_fails_fidelity_002() {
+    let report = case(Mode::IdsAs32Bit).run().await;
+    // The modern-2025 agent notification of TE-FIDELITY-001 is lost too: its 15-digit alertId.
+    expect(
+        &report,
+        P,
+        &with(&NO_AUTH, &[("TE-FIDELITY-001", F), ("TE-FIDELITY-002", F)]),
+    );
+    let message = &verdict_of(&report, "TE-FIDELITY-002").message;
+    assert!(message.contains("low 32 bits"), "{message}");
+}
+
+#[tokio::test]
+async fn receiver_reading_date_start_as_utc_fails_fidelity_003() {
+    let report = case(Mode::DateStartAsUtc).run().await;
+    expect(&report, P, &with(&NO_AUTH, &[("TE-FIDELITY-003", F)]));
+    let message = &verdict_of(&report, "TE-FIDELITY-003").message;
+    assert!(
+        message.contains("5 h early") && message.contains("read as UTC"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn receiver_blocking_after_an_uncleared_trigger_fails_pathology_001() {
+    let report = case(Mode::BlockAfterUncleared).run().await;
+    // Earlier checks leave KB-sample triggers of rule 173 and test 5370 uncleared (as a rule
+    // without clear notifications does), so every later alert of that rule and test is lost.
+    let failing = [
+        ("TE-SEMANTICS-001", F),
+        ("TE-SEMANTICS-002", F),
+        ("TE-SEMANTICS-004", F),
+        ("TE-SEMANTICS-005", F),
+        ("TE-FIDELITY-003", F),
+        ("TE-PATHOLOGY-001", F),
+        ("TE-PATHOLOGY-002", F),
+        ("TE-PATHOLOGY-003", F),
+    ];
+    expect(&report, P, &with(&NO_AUTH, &failing));
+}
+
+#[tokio::test]
+async fn receiver_dropping_bursts_fails_pathology_002() {
+    let report = case(Mode::DropUnderBurst).run().await;
+    expect(&report, P, &with(&NO_AUTH, &[("TE-PATHOLOGY-002", F)]));
+    let message = &verdict_of(&report, "TE-PATHOLOGY-002").message;
+    assert!(message.contains("never processed"), "{message}");
+}
+
+#[tokio::test]
+async fn receiver_deduping_after_processing_fails_pathology_003_only() {
+    let report = concurrent_retry_case().run().await;
+    assert_eq!(report.results.len(), 2);
+    expect_of(&report, P, &[("TE-PATHOLOGY-003", F)]);
+    let message = &verdict_of(&report, "TE-PATHOLOGY-003").message;
+    assert!(message.contains("processed 2 times"), "{message}");
+}
+
+#[tokio::test]
+async fn every_era_runs_the_payload_checks_and_names_the_era() {
+    let mut all = case(Mode::Correct);
+    all.profiles = tesim_model::Profile::ALL.to_vec();
+    let report = all.run().await;
+    expect(&report, P, &NO_AUTH);
+    for id in [
+        "TE-DELIVERY-002",
+        "TE-DELIVERY-003",
+        "TE-DELIVERY-004",
+        "TE-DELIVERY-005",
+        "TE-DELIVERY-008",
+    ] {
+        let result = verdict_of(&report, id);
+        for profile in tesim_model::Profile::ALL {
+            assert!(
+                result
+                    .evidence
+                    .iter()
+                    .any(|exchange| exchange.request.ends_with(&format!("({profile})"))),
+                "{id} has no delivery in {profile}: {:?}",
+                result.evidence
+            );
+            assert!(
+                result.message.contains(profile.name()),
+                "{id}: {}",
+                result.message
+            );
+        }
+    }
+    // From October 2021 on, agent notifications are ALERT_NOTIFICATION_* (reference 6.1).
+    let agent: Vec<&str> = verdict_of(&report, "TE-DELIVERY-004")
+        .evidence
+        .iter()
+        .map(|exchange| exchange.request.as_str())
+        .collect();
+    assert_eq!(
+        agent,
+        [
+            "POST AGENT_ALERT_NOTIFICATION_TRIGGER (kb2014)",
+            "POST AGENT_ALERT_NOTIFICATION_TRIGGER (v6-2021)",
+            "POST ALERT_NOTIFICATION_TRIGGER (v6-2022)",
+            "POST ALERT_NOTIFICATION_TRIGGER (modern-2025)",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_broken_era_fails_and_is_named() {
+    // A receiver that answers every other delivery 500 fails the first era of TE-DELIVERY-002 (the preflight got the 2xx); the
+    // verdict names which.
+    let mut every_other = case(Mode::FailEveryOther);
+    every_other.profiles = tesim_model::Profile::ALL.to_vec();
+    every_other.only = vec!["TE-DELIVERY-002".into()];
+    let report = every_other.run().await;
+    let result = verdict_of(&report, "TE-DELIVERY-002");
+    assert_eq!(result.verdict, F);
+    assert!(
+        result.message.contains("in era kb2014"),
+        "{}",
+        result.message
+    );
+    let rerun = result.rerun.as_deref().unwrap();
+    assert!(
+        rerun.contains("--profile kb2014,v6-2021,v6-2022,modern-2025 --only TE-DELIVERY-002"),
+        "{rerun}"
     );
 }

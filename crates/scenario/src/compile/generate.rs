@@ -117,7 +117,11 @@ pub(super) fn burst(
     Some(Generator {
         last,
         len: u64::from(generator.burst.count)
-            * if generator.burst.clear_after.is_some() { 2 } else { 1 },
+            * if generator.burst.clear_after.is_some() {
+                2
+            } else {
+                1
+            },
         kind: GeneratorKind::Burst(Box::new(generator)),
     })
 }
@@ -147,9 +151,7 @@ impl Burst {
             .copied()
             .collect();
         // ±50% jitter, so clears do not arrive in lock step.
-        let clear_factor = self
-            .clear_after
-            .map(|_| rng.random_range(0.5..1.5));
+        let clear_factor = self.clear_after.map(|_| rng.random_range(0.5..1.5));
         BurstDraw {
             rule,
             test,
@@ -265,7 +267,9 @@ impl Iterator for FlapSteps {
 
     fn next(&mut self) -> Option<Step> {
         let seq = self.next_seq;
-        let cycle = u32::try_from(seq / 2).ok().filter(|cycle| *cycle < self.count)?;
+        let cycle = u32::try_from(seq / 2)
+            .ok()
+            .filter(|cycle| *cycle < self.count)?;
         self.next_seq += 1;
         let alert = format!("flap{}-{cycle}", self.origin);
         let trigger_at = self.at + self.every * cycle;

@@ -166,8 +166,9 @@ impl Player {
         let origin: usize = origin.parse().ok()?;
         let index: u64 = index.parse().ok()?;
         let (expected, _) = self.generated.get(&origin)?;
-        (*expected == prefix && origin.to_string().len() + index.to_string().len() + 1 == digits.len())
-            .then_some((origin, index))
+        (*expected == prefix
+            && origin.to_string().len() + index.to_string().len() + 1 == digits.len())
+        .then_some((origin, index))
     }
 
     /// `name` was triggered and is over (not live).

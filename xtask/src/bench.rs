@@ -20,6 +20,7 @@ use anyhow::{Context as _, bail};
 
 mod process;
 mod report;
+mod stream;
 mod tools;
 mod wrk;
 
@@ -237,6 +238,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let storm = storm(&bench, &mut results);
     targets(&mut results);
     results.targets.push(storm);
+    stream::stream(&bench, &mut results);
     results.context.load_after = load_average();
     results.context.elapsed_s = started.elapsed().as_secs_f64();
 

@@ -168,6 +168,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         print_payloads(
             plan::stream_deliveries(&mut events, args.scenario.profile),
             args.json,
+            true,
         )?;
         events.check().context("--scenario")?;
         return Ok(ExitCode::SUCCESS);
@@ -225,7 +226,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.dry_run {
-        print_payloads(pipeline.deliveries.into_iter(), args.json)?;
+        print_payloads(pipeline.deliveries.into_iter(), args.json, false)?;
         return Ok(if pipeline.problems == 0 {
             ExitCode::SUCCESS
         } else {
@@ -403,14 +404,29 @@ pub(crate) fn client_config(args: &DeliveryArgs) -> anyhow::Result<ClientConfig>
     })
 }
 
+/// Prints each delivery's body, pretty after a `#` line, or one JSON line each. `compact`:
+/// the bodies are `serde_json`'s own compact output (classic renderings), which is what a JSON
+/// line is, so they are written as they are instead of parsed and written again.
 fn print_payloads(
     deliveries: impl Iterator<Item = Delivery>,
     json_lines: bool,
+    compact: bool,
 ) -> anyhow::Result<()> {
     use std::io::Write as _;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     for (index, delivery) in deliveries.enumerate() {
+        if json_lines && compact {
+            let written = out
+                .write_all(&delivery.body)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| if index == 0 { out.flush() } else { Ok(()) });
+            match written {
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                other => other.context("cannot write to stdout")?,
+            }
+            continue;
+        }
         // Custom renderings may not be JSON (the problem was reported): print them as text.
         let body: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap_or_else(|_| {
             serde_json::Value::String(String::from_utf8_lossy(&delivery.body).into_owned())

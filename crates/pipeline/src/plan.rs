@@ -98,6 +98,7 @@ pub fn stream_deliveries(
     events: &mut Events,
     profile: Profile,
 ) -> impl Iterator<Item = Delivery> + '_ {
+    events.skip_history();
     events.filter_map(move |event| match event {
         Event::Notification(timed) => Some(delivery(&timed, profile)),
         Event::Change(_) => None,

@@ -187,6 +187,11 @@ impl Events {
         &self.header
     }
 
+    /// From now on, only notifications: no [`Event::Change`] (what a sender needs).
+    pub fn skip_history(&mut self) {
+        self.player.history = false;
+    }
+
     /// How many primitive steps the scenario plays (generated ones included).
     pub fn n_steps(&self) -> u64 {
         self.n_steps

@@ -40,6 +40,9 @@ pub(super) struct Player {
     unassigned: BTreeMap<(u64, u64), Duration>,
     /// What the steps played so far produced and nobody has taken yet.
     pub(super) out: VecDeque<Event>,
+    /// Whether state changes are produced (a consumer of notifications only saves a clone of
+    /// every alert by saying no).
+    pub(super) history: bool,
 }
 
 impl Player {
@@ -68,6 +71,7 @@ impl Player {
             deleted_rules: BTreeMap::new(),
             unassigned: BTreeMap::new(),
             out: VecDeque::new(),
+            history: true,
         }
     }
 
@@ -149,6 +153,9 @@ impl Player {
     }
 
     fn record(&mut self, at: Duration, alert: AlertSnapshot) {
+        if !self.history {
+            return;
+        }
         let date = self.date(at);
         self.out.push_back(Event::Change(AlertChange {
             offset: at,
@@ -291,7 +298,9 @@ impl Player {
         self.mark_triggered(&trigger.alert);
         self.live_alerts
             .insert(trigger.alert.clone(), snapshot.clone());
-        self.record(step.at, AlertSnapshot::Test(snapshot.clone()));
+        if self.history {
+            self.record(step.at, AlertSnapshot::Test(snapshot.clone()));
+        }
         self.notify(step.at, Notification::AlertTrigger(snapshot), rng);
     }
 
@@ -338,7 +347,9 @@ impl Player {
             snapshot.state = AlertState::Cleared { end: now };
             self.live_alerts.remove(alert);
             self.mark_finished(alert);
-            self.record(step.at, AlertSnapshot::Test(snapshot.clone()));
+            if self.history {
+                self.record(step.at, AlertSnapshot::Test(snapshot.clone()));
+            }
             self.notify(step.at, Notification::AlertClear(snapshot), rng);
         } else {
             self.live_alerts.insert(alert.clone(), snapshot.clone());
@@ -395,7 +406,9 @@ impl Player {
         self.finished_notices.remove(notification);
         self.live_notices
             .insert(notification.clone(), notice.clone());
-        self.record(step.at, AlertSnapshot::Agent(notice.clone()));
+        if self.history {
+            self.record(step.at, AlertSnapshot::Agent(notice.clone()));
+        }
         self.notify(step.at, Notification::AgentTrigger(notice), rng);
     }
 
@@ -428,7 +441,9 @@ impl Player {
             notice.metrics_at_end = metrics.to_owned();
         }
         self.finished_notices.insert(notification.to_owned());
-        self.record(step.at, AlertSnapshot::Agent(notice.clone()));
+        if self.history {
+            self.record(step.at, AlertSnapshot::Agent(notice.clone()));
+        }
         self.notify(step.at, Notification::AgentClear(notice), rng);
     }
 
@@ -560,7 +575,9 @@ impl Player {
         }
         snapshot.state = state;
         self.mark_finished(name);
-        self.record(at, AlertSnapshot::Test(snapshot.clone()));
+        if self.history {
+            self.record(at, AlertSnapshot::Test(snapshot.clone()));
+        }
         self.notify(at, Notification::AlertClear(snapshot), rng);
     }
 

@@ -135,6 +135,35 @@ mod tests {
         assert!(start(None).unwrap().is_none());
     }
 
+    /// Streamed and rendered one at a time, the deliveries are those rendered all at once:
+    /// same bodies, offsets, ids and order keys, in every profile.
+    #[test]
+    fn streamed_deliveries_are_the_compiled_ones() {
+        for name in ["storm", "flapping", "day-in-the-life"] {
+            for profile in Profile::ALL {
+                let eager = deliveries(&timeline(name, 3, None).unwrap(), profile);
+                let mut events = events_in(name, 3, None, None).unwrap();
+                let streamed: Vec<Delivery> = stream_deliveries(&mut events, profile).collect();
+                events.check().unwrap();
+                let pin = |deliveries: &[Delivery]| -> Vec<String> {
+                    deliveries
+                        .iter()
+                        .map(|delivery| {
+                            format!(
+                                "{:?} {} {:?} {:?}",
+                                delivery.offset,
+                                delivery.event_id,
+                                delivery.order_key,
+                                delivery.body
+                            )
+                        })
+                        .collect()
+                };
+                assert_eq!(pin(&eager), pin(&streamed), "{name} {profile}");
+            }
+        }
+    }
+
     #[test]
     fn same_seed_same_deliveries() {
         let ids = |seed| {

@@ -21,6 +21,7 @@ use anyhow::{Context as _, bail};
 mod api_scale;
 mod process;
 mod report;
+mod stream;
 mod tools;
 mod wrk;
 
@@ -41,8 +42,9 @@ cargo xtask bench [--quick] [--repetitions N] [--duration SECS] [--connections N
   --out DIR          where results.md and results.json go (default bench/)
   --without TOOL     act as if TOOL were missing (wrk, hyperfine, time, prism, wiremock;
                      repeatable): checks that the run degrades to `unavailable` rows
-  --only ROW[,ROW]   run only these sections (sender, api, simulate, storm, api-scale); without --out
-                     the partial results go to bench/tmp/only/, not over bench/results.md
+  --only ROW[,ROW]   run only these sections (sender, api, simulate, storm, api-scale,
+                     stream); without --out the partial results go to bench/tmp/only/,
+                     not over bench/results.md
 ";
 
 /// The bearer token `tesim api` is started with, and that wrk sends to every API server.
@@ -65,7 +67,7 @@ struct Options {
 }
 
 /// The sections `--only` can pick, in the order they run.
-const SECTIONS: [&str; 5] = ["sender", "api", "simulate", "storm", "api-scale"];
+const SECTIONS: [&str; 6] = ["sender", "api", "simulate", "storm", "api-scale", "stream"];
 
 impl Options {
     fn parse(args: &[String]) -> anyhow::Result<Option<Options>> {
@@ -281,6 +283,9 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     }
     targets(&mut results);
     results.targets.extend(storm);
+    if bench.options.runs("stream") {
+        stream::stream(&bench, &mut results);
+    }
     results.context.load_after = load_average();
     results.context.elapsed_s = started.elapsed().as_secs_f64();
 

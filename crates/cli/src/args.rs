@@ -86,6 +86,20 @@ impl ScenarioArgs {
         tesim_pipeline::plan::timeline_in(scenario, seed, start, time_zone).context("--scenario")
     }
 
+    /// The scenario's events, made one at a time (long scenarios are streamed, not compiled
+    /// whole), with `--start` and `--timezone` applied.
+    pub fn events(&self, scenario: &str, seed: u64) -> anyhow::Result<tesim_scenario::Events> {
+        use anyhow::Context as _;
+        let start = tesim_pipeline::plan::start(self.start.as_deref()).context("--start")?;
+        let time_zone = self
+            .timezone
+            .as_deref()
+            .map(tesim_model::AccountZone::parse)
+            .transpose()
+            .context("--timezone")?;
+        tesim_pipeline::plan::events_in(scenario, seed, start, time_zone).context("--scenario")
+    }
+
     /// The seed of this run, and whether it was picked at random (then the caller prints it).
     pub fn seed(&self) -> (u64, bool) {
         match (self.seed, self.fresh_ids) {

@@ -163,6 +163,18 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let scenario = args
         .scenario
         .scenario_or(if args.load { "storm" } else { "default" });
+    let custom = args.operation.is_some() && args.connector.is_some();
+    if args.dry_run && !custom {
+        // Printed as made: memory stays bounded by what is active, whatever the length.
+        let mut events = args.scenario.events(&scenario, seed)?;
+        print_payloads(
+            plan::stream_deliveries(&mut events, args.scenario.profile),
+            args.json,
+            true,
+        )?;
+        events.check().context("--scenario")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let timeline = args.scenario.timeline(&scenario, seed)?;
     let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
 
@@ -181,10 +193,6 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         )?
     } else {
         let deliveries = plan::deliveries(&timeline, args.scenario.profile);
-        if args.dry_run {
-            print_payloads(&deliveries, args.json)?;
-            return Ok(ExitCode::SUCCESS);
-        }
         let target: Target = args
             .target
             .as_deref()
@@ -220,7 +228,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.dry_run {
-        print_payloads(&pipeline.deliveries, args.json)?;
+        print_payloads(pipeline.deliveries.into_iter(), args.json, false)?;
         return Ok(if pipeline.problems == 0 {
             ExitCode::SUCCESS
         } else {
@@ -398,16 +406,40 @@ pub(crate) fn client_config(args: &DeliveryArgs) -> anyhow::Result<ClientConfig>
     })
 }
 
-fn print_payloads(deliveries: &[Delivery], json_lines: bool) -> anyhow::Result<()> {
-    for delivery in deliveries {
+/// Prints each delivery's body, pretty after a `#` line, or one JSON line each. `compact`:
+/// the bodies are `serde_json`'s own compact output (classic renderings), which is what a JSON
+/// line is, so they are written as they are instead of parsed and written again.
+fn print_payloads(
+    deliveries: impl Iterator<Item = Delivery>,
+    json_lines: bool,
+    compact: bool,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    for (index, delivery) in deliveries.enumerate() {
+        if json_lines && compact {
+            let written = out
+                .write_all(&delivery.body)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| if index == 0 { out.flush() } else { Ok(()) });
+            match written {
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                other => other.context("cannot write to stdout")?,
+            }
+            continue;
+        }
         // Custom renderings may not be JSON (the problem was reported): print them as text.
         let body: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap_or_else(|_| {
             serde_json::Value::String(String::from_utf8_lossy(&delivery.body).into_owned())
         });
-        if json_lines {
-            emit(serde_json::to_string(&body)?)?;
+        let written = if json_lines {
+            serde_json::to_writer(&mut out, &body)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
         } else {
-            emit(format_args!(
+            writeln!(
+                out,
                 "# {} {} eventId={}{}{}",
                 tesim_scenario::offset::display(delivery.offset),
                 delivery.event_type,
@@ -422,11 +454,24 @@ fn print_payloads(deliveries: &[Delivery], json_lines: bool) -> anyhow::Result<(
                     .as_deref()
                     .map(|path| format!(" path={path}"))
                     .unwrap_or_default()
-            ))?;
-            emit(serde_json::to_string_pretty(&body)?)?;
+            )
+            .and_then(|()| serde_json::to_writer_pretty(&mut out, &body).map_err(Into::into))
+            .and_then(|()| out.write_all(b"\n"))
+        };
+        // The first one goes out at once: a reader sees the stream start without waiting for
+        // the buffer to fill.
+        let written = written.and_then(|()| if index == 0 { out.flush() } else { Ok(()) });
+        match written {
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            other => other.context("cannot write to stdout")?,
         }
     }
-    Ok(())
+    match out.flush() {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(err).context("cannot write to stdout")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// What [`send`] did.

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use tesim_model::{Profile, TeDate, render};
-use tesim_scenario::{Options, ScenarioError, Timeline};
+use tesim_model::{Profile, TeDate, TimedNotification, render};
+use tesim_scenario::{Event, Events, Options, ScenarioError, Timeline};
 use tesim_sender::Delivery;
 
 /// Why a scenario could not be turned into a timeline.
@@ -66,25 +66,58 @@ pub fn timeline_in(
     })?)
 }
 
+/// Loads a scenario as [`timeline_in`] does, into its events made one at a time (see
+/// [`tesim_scenario::Source::stream`]): what a long scenario is sent from.
+pub fn events_in(
+    scenario: &str,
+    seed: u64,
+    start: Option<TeDate>,
+    time_zone: Option<tesim_model::AccountZone>,
+) -> Result<Events, PlanError> {
+    let source = tesim_scenario::load(scenario)?;
+    Ok(source.stream(Options {
+        seed,
+        start,
+        time_zone,
+    })?)
+}
+
 /// Every notification of `timeline`, rendered once in `profile`, ready to send.
 pub fn deliveries(timeline: &Timeline, profile: Profile) -> Vec<Delivery> {
     timeline
         .notifications
         .iter()
-        .map(|timed| {
-            let event = render(profile, timed);
-            let mut delivery = Delivery::new(
-                timed.offset,
-                event.event_id.as_str(),
-                event.event_type().as_str(),
-                event.correlation_id().map(Arc::from),
-                event.to_json(),
-            );
-            // Order by the lifecycle's own key, which is the same in every profile.
-            delivery.order_key = timed.notification.order_key().map(Arc::from);
-            delivery
-        })
+        .map(|timed| delivery(timed, profile))
         .collect()
+}
+
+/// The notifications of `events`, each rendered in `profile` only when asked for: the
+/// deliveries of [`deliveries`], in the same order, byte for byte, without holding them.
+/// `events` stays with the caller, who calls [`Events::check`] after the last one.
+pub fn stream_deliveries(
+    events: &mut Events,
+    profile: Profile,
+) -> impl Iterator<Item = Delivery> + '_ {
+    events.skip_history();
+    events.filter_map(move |event| match event {
+        Event::Notification(timed) => Some(delivery(&timed, profile)),
+        Event::Change(_) => None,
+    })
+}
+
+/// One notification rendered in `profile`.
+pub fn delivery(timed: &TimedNotification, profile: Profile) -> Delivery {
+    let event = render(profile, timed);
+    let mut delivery = Delivery::new(
+        timed.offset,
+        event.event_id.as_str(),
+        event.event_type().as_str(),
+        event.correlation_id().map(Arc::from),
+        event.to_json(),
+    );
+    // Order by the lifecycle's own key, which is the same in every profile.
+    delivery.order_key = timed.notification.order_key().map(Arc::from);
+    delivery
 }
 
 #[cfg(test)]
@@ -100,6 +133,35 @@ mod tests {
         );
         assert!(start(Some("2024-05-02 10:15:20")).unwrap().is_some());
         assert!(start(None).unwrap().is_none());
+    }
+
+    /// Streamed and rendered one at a time, the deliveries are those rendered all at once:
+    /// same bodies, offsets, ids and order keys, in every profile.
+    #[test]
+    fn streamed_deliveries_are_the_compiled_ones() {
+        for name in ["storm", "flapping", "day-in-the-life"] {
+            for profile in Profile::ALL {
+                let eager = deliveries(&timeline(name, 3, None).unwrap(), profile);
+                let mut events = events_in(name, 3, None, None).unwrap();
+                let streamed: Vec<Delivery> = stream_deliveries(&mut events, profile).collect();
+                events.check().unwrap();
+                let pin = |deliveries: &[Delivery]| -> Vec<String> {
+                    deliveries
+                        .iter()
+                        .map(|delivery| {
+                            format!(
+                                "{:?} {} {:?} {:?}",
+                                delivery.offset,
+                                delivery.event_id,
+                                delivery.order_key,
+                                delivery.body
+                            )
+                        })
+                        .collect()
+                };
+                assert_eq!(pin(&eager), pin(&streamed), "{name} {profile}");
+            }
+        }
     }
 
     #[test]

@@ -15,9 +15,15 @@ pub mod timeline;
 
 use std::path::{Path, PathBuf};
 
-pub use compile::{DEFAULT_SEED, DEFAULT_START, Options};
+pub use compile::{DEFAULT_SEED, DEFAULT_START, Events, Options};
 pub use error::{Diagnostic, ScenarioError};
-pub use timeline::{AlertChange, AlertSnapshot, Timeline};
+pub use timeline::{AlertChange, AlertSnapshot, Event, Timeline};
+
+/// Up to this many primitive steps, [`Source::stream`] plays the whole scenario once to check
+/// it before handing out its first event, so that a mistake is reported before anything is
+/// sent (about 50 ms in a release build). Above it, checking would delay the first event by
+/// the time of the whole run: a problem found by playing stops the stream where it is found.
+pub const CHECKED_STEPS: u64 = 100_000;
 
 /// The scenarios shipped with tesim, by name, compiled into the binary so they work from any
 /// directory.
@@ -106,6 +112,30 @@ impl Source {
         }
         let file = parse::parse(&self.text).map_err(invalid)?;
         compile::compile(&self.name, &self.text, &file, options).map_err(invalid)
+    }
+
+    /// Compiles the scenario into its events, made one at a time in play order: the same events
+    /// as [`Source::compile`]'s timeline, holding only what is active. Problems found before
+    /// playing are returned here, all at once; so are those found by playing when the scenario
+    /// has at most [`CHECKED_STEPS`] steps. In a longer one, such a problem ends the events
+    /// where it is found: call [`Events::check`] after the last one.
+    pub fn stream(&self, options: Options) -> Result<Events, ScenarioError> {
+        let invalid = |diagnostics| ScenarioError::Invalid {
+            path: self.path.clone(),
+            diagnostics,
+        };
+        if self.text.len() > limits::MAX_FILE_BYTES {
+            return Err(invalid(vec![too_large(self.text.len())]));
+        }
+        let file = parse::parse(&self.text).map_err(invalid)?;
+        let mut events =
+            compile::events(&self.name, &self.text, &file, options.clone()).map_err(invalid)?;
+        events.path.clone_from(&self.path);
+        if !events.problems().is_empty() || events.n_steps() <= CHECKED_STEPS {
+            // Reports every problem at once, as `compile` does.
+            compile::compile(&self.name, &self.text, &file, options).map_err(invalid)?;
+        }
+        Ok(events)
     }
 }
 

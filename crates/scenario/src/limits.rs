@@ -19,15 +19,17 @@ pub const MAX_FLEET_TESTS: u32 = 10_000;
 /// Most agents `[fleet]` may generate.
 pub const MAX_FLEET_AGENTS: u32 = 10_000;
 
-/// Most alerts `burst` and `flap` steps may generate together in one scenario.
-pub const MAX_ALERTS: u32 = 100_000;
+/// Most alerts `burst` and `flap` steps may generate together in one scenario. Streamed
+/// ([`crate::Source::stream`]) their memory does not grow with it; compiled whole (the mock
+/// API, custom webhooks) it is about 4 KB per alert.
+pub const MAX_ALERTS: u32 = 1_000_000;
 
 /// Most agents in one generated alert (`agents-per-alert`).
 pub const MAX_AGENTS_PER_ALERT: u32 = 1_000;
 
 /// Most (alert, agent) pairs `burst` and `flap` may generate together: what the timeline's
 /// memory grows with.
-pub const MAX_ALERT_AGENTS: u64 = 1_000_000;
+pub const MAX_ALERT_AGENTS: u64 = 10_000_000;
 
 /// The longest a scenario may run, from its start to its last step.
 pub const MAX_DURATION: Duration = tesim_model::duration::MAX_DURATION;

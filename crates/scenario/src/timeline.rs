@@ -32,6 +32,16 @@ pub struct Timeline {
     pub history: Vec<AlertChange>,
 }
 
+/// What playing a scenario produces, one at a time, in play order (see
+/// [`crate::compile::Events`]): a [`Timeline`] is all of them collected.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A notification to deliver by webhook.
+    Notification(TimedNotification),
+    /// A change of an alert's state (what the mock API serves).
+    Change(AlertChange),
+}
+
 /// One alert's state from `offset` on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlertChange {

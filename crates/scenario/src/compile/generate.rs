@@ -1,6 +1,9 @@
 //! The generator actions: `burst` (many alerts at once) and `flap` (one alert again and again),
 //! expanded into primitive triggers and clears.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::ops::Range;
 use std::time::Duration;
 
 use rand::Rng;
@@ -9,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use toml::Spanned;
 
 use super::read::{Known, StepReader};
-use super::step::{Action, StepSink, Trigger};
+use super::step::{Action, Step, StepSink, Trigger};
 use crate::limits::{MAX_AGENTS_PER_ALERT, MAX_ALERT_AGENTS, MAX_ALERTS, MAX_DURATION};
 use crate::offset;
 
@@ -84,49 +87,250 @@ struct Burst {
 }
 
 /// `burst`: `count` alerts triggered over `spread`, each on rules, tests and agents drawn from
-/// the pools.
+/// the pools. The steps are not made here: the returned generator makes them one by one, from
+/// a copy of `rng` as it is now; `rng` moves past the draws they take, as if they were made.
 pub(super) fn burst(
     reader: &mut StepReader<'_, '_>,
     known: &Known,
     budget: &mut Budget,
     at: Duration,
-    sink: &mut StepSink<'_>,
+    sink: &StepSink<'_>,
     rng: &mut ChaCha8Rng,
-) {
-    let Some(burst) = read_burst(reader, known, budget, at) else {
-        return;
+) -> Option<Generator> {
+    let burst = read_burst(reader, known, budget, at)?;
+    let generator = BurstSteps {
+        origin: sink.origin,
+        span: sink.span.clone(),
+        at,
+        rng: rng.clone(),
+        next_index: 0,
+        clears: BinaryHeap::new(),
+        burst,
     };
-    let count = burst.count;
-    for index in 0..count {
-        let alert = format!("burst{}-{index}", sink.origin);
-        let trigger_at = at
-            + burst
-                .spread
-                .mul_f64(f64::from(index) / f64::from(count.max(1)));
-        let rule = *burst.rules.choose(rng).unwrap_or(&0);
-        let test = *burst.tests.choose(rng).unwrap_or(&0);
-        let agents: Vec<u64> = burst
+    let mut last = None;
+    for index in 0..generator.burst.count {
+        let trigger_at = generator.trigger_at(index);
+        let draw = generator.burst.draw(rng);
+        let clear_at = draw.clear_at(&generator.burst, trigger_at);
+        last = last.max(Some(trigger_at)).max(clear_at);
+    }
+    Some(Generator {
+        last,
+        len: u64::from(generator.burst.count)
+            * if generator.burst.clear_after.is_some() {
+                2
+            } else {
+                1
+            },
+        kind: GeneratorKind::Burst(Box::new(generator)),
+    })
+}
+
+/// What one generated alert of a burst draws from the seeded stream, in the order drawn.
+struct BurstDraw {
+    rule: u64,
+    test: u64,
+    agents: Vec<u64>,
+    clear_factor: Option<f64>,
+}
+
+impl BurstDraw {
+    fn clear_at(&self, burst: &Burst, trigger_at: Duration) -> Option<Duration> {
+        let (clear_after, factor) = (burst.clear_after?, self.clear_factor?);
+        Some(trigger_at + clear_after.mul_f64(factor))
+    }
+}
+
+impl Burst {
+    fn draw(&self, rng: &mut ChaCha8Rng) -> BurstDraw {
+        let rule = *self.rules.choose(rng).unwrap_or(&0);
+        let test = *self.tests.choose(rng).unwrap_or(&0);
+        let agents: Vec<u64> = self
             .agents
-            .choose_multiple(rng, burst.per_alert.min(burst.agents.len()))
+            .choose_multiple(rng, self.per_alert.min(self.agents.len()))
             .copied()
             .collect();
-        let trigger = Trigger {
-            alert: alert.clone(),
+        // ±50% jitter, so clears do not arrive in lock step.
+        let clear_factor = self.clear_after.map(|_| rng.random_range(0.5..1.5));
+        BurstDraw {
             rule,
             test,
             agents,
-            metrics: None,
-            alert_id: None,
-        };
-        sink.push(Action::Trigger(trigger), trigger_at);
-        if let Some(clear_after) = burst.clear_after {
-            // ±50% jitter, so clears do not arrive in lock step.
-            let factor = rng.random_range(0.5..1.5);
+            clear_factor,
+        }
+    }
+}
+
+/// The expanded steps of one `burst`, made on demand in play order.
+pub(super) struct BurstSteps {
+    origin: usize,
+    span: Range<usize>,
+    at: Duration,
+    rng: ChaCha8Rng,
+    next_index: u32,
+    /// Clears drawn but not yet due, by (time, seq): at most the alerts still active.
+    clears: BinaryHeap<Reverse<(Duration, u64)>>,
+    burst: Burst,
+}
+
+impl BurstSteps {
+    fn trigger_at(&self, index: u32) -> Duration {
+        let count = self.burst.count;
+        self.at
+            + self
+                .burst
+                .spread
+                .mul_f64(f64::from(index) / f64::from(count.max(1)))
+    }
+
+    /// Sequence numbers as the eager expansion pushed them: trigger, then its clear.
+    fn trigger_seq(&self, index: u32) -> u64 {
+        if self.burst.clear_after.is_some() {
+            2 * u64::from(index)
+        } else {
+            u64::from(index)
+        }
+    }
+
+    fn step(&self, at: Duration, seq: u64, action: Action) -> Step {
+        Step {
+            at,
+            origin: self.origin,
+            span: self.span.clone(),
+            seq,
+            action,
+        }
+    }
+}
+
+impl Iterator for BurstSteps {
+    type Item = Step;
+
+    fn next(&mut self) -> Option<Step> {
+        let trigger = (self.next_index < self.burst.count).then(|| {
+            (
+                self.trigger_at(self.next_index),
+                self.trigger_seq(self.next_index),
+            )
+        });
+        let clear = self.clears.peek().map(|Reverse(key)| *key);
+        match (trigger, clear) {
+            (_, Some(clear)) if trigger.is_none_or(|trigger| clear < trigger) => {
+                self.clears.pop();
+                let alert = format!("burst{}-{}", self.origin, clear.1 / 2);
+                let action = Action::Clear {
+                    alert,
+                    metrics: None,
+                };
+                Some(self.step(clear.0, clear.1, action))
+            }
+            (Some((trigger_at, seq)), _) => {
+                let index = self.next_index;
+                self.next_index += 1;
+                let draw = self.burst.draw(&mut self.rng);
+                if let Some(clear_at) = draw.clear_at(&self.burst, trigger_at) {
+                    self.clears.push(Reverse((clear_at, seq + 1)));
+                }
+                let trigger = Trigger {
+                    alert: format!("burst{}-{index}", self.origin),
+                    rule: draw.rule,
+                    test: draw.test,
+                    agents: draw.agents,
+                    metrics: None,
+                    alert_id: None,
+                };
+                Some(self.step(trigger_at, seq, Action::Trigger(trigger)))
+            }
+            (None, _) => None,
+        }
+    }
+}
+
+/// The steps of one `flap`, made on demand: cycle after cycle, trigger then clear.
+pub(super) struct FlapSteps {
+    origin: usize,
+    span: Range<usize>,
+    at: Duration,
+    every: Duration,
+    clear_after: Duration,
+    count: u32,
+    rule: u64,
+    test: u64,
+    agents: Vec<u64>,
+    metrics: Option<String>,
+    /// The next step's seq: cycle `seq / 2`, trigger when even.
+    next_seq: u64,
+}
+
+impl Iterator for FlapSteps {
+    type Item = Step;
+
+    fn next(&mut self) -> Option<Step> {
+        let seq = self.next_seq;
+        let cycle = u32::try_from(seq / 2)
+            .ok()
+            .filter(|cycle| *cycle < self.count)?;
+        self.next_seq += 1;
+        let alert = format!("flap{}-{cycle}", self.origin);
+        let trigger_at = self.at + self.every * cycle;
+        let (at, action) = if seq % 2 == 0 {
+            let trigger = Trigger {
+                alert,
+                rule: self.rule,
+                test: self.test,
+                agents: self.agents.clone(),
+                metrics: self.metrics.clone(),
+                alert_id: None,
+            };
+            (trigger_at, Action::Trigger(trigger))
+        } else {
             let clear = Action::Clear {
                 alert,
                 metrics: None,
             };
-            sink.push(clear, trigger_at + clear_after.mul_f64(factor));
+            (trigger_at + self.clear_after, clear)
+        };
+        Some(Step {
+            at,
+            origin: self.origin,
+            span: self.span.clone(),
+            seq,
+            action,
+        })
+    }
+}
+
+/// The steps of one generator entry, made lazily in play order, with what is known up front.
+pub(super) struct Generator {
+    /// Offset of its last step.
+    pub(super) last: Option<Duration>,
+    /// How many steps it makes.
+    pub(super) len: u64,
+    kind: GeneratorKind,
+}
+
+enum GeneratorKind {
+    Burst(Box<BurstSteps>),
+    Flap(FlapSteps),
+}
+
+impl Generator {
+    /// Steps drawn and not yet given out.
+    pub(super) fn held(&self) -> usize {
+        match &self.kind {
+            GeneratorKind::Burst(burst) => burst.clears.len(),
+            GeneratorKind::Flap(_) => 0,
+        }
+    }
+}
+
+impl Iterator for Generator {
+    type Item = Step;
+
+    fn next(&mut self) -> Option<Step> {
+        match &mut self.kind {
+            GeneratorKind::Burst(burst) => burst.next(),
+            GeneratorKind::Flap(flap) => flap.next(),
         }
     }
 }
@@ -216,8 +420,8 @@ pub(super) fn flap(
     known: &Known,
     budget: &mut Budget,
     at: Duration,
-    sink: &mut StepSink<'_>,
-) {
+    sink: &StepSink<'_>,
+) -> Option<Generator> {
     let def = reader.step;
     let rule = reader.id("rule", &def.rule, &known.rules, "rule");
     let test = reader.id("test", &def.test, &known.tests, "test");
@@ -240,7 +444,7 @@ pub(super) fn flap(
         if def.clear_after.is_none() {
             reader.missing("clear-after");
         }
-        return;
+        return None;
     };
     if clear_after >= every {
         reader.error(
@@ -261,24 +465,24 @@ pub(super) fn flap(
     };
     check_end(reader, "every", &def.every, end, "lower `count` or `every`");
     if !reader.ok {
-        return;
+        return None;
     }
-    for cycle in 0..count {
-        let alert = format!("flap{}-{cycle}", sink.origin);
-        let trigger_at = at + every * cycle;
-        let trigger = Trigger {
-            alert: alert.clone(),
-            rule,
-            test,
-            agents: agents.clone(),
-            metrics: def.metrics.clone(),
-            alert_id: None,
-        };
-        sink.push(Action::Trigger(trigger), trigger_at);
-        let clear = Action::Clear {
-            alert,
-            metrics: None,
-        };
-        sink.push(clear, trigger_at + clear_after);
-    }
+    let steps = FlapSteps {
+        origin: sink.origin,
+        span: sink.span.clone(),
+        at,
+        every,
+        clear_after,
+        count,
+        rule,
+        test,
+        agents,
+        metrics: def.metrics.clone(),
+        next_seq: 0,
+    };
+    Some(Generator {
+        last: end.filter(|_| count > 0),
+        len: 2 * u64::from(count),
+        kind: GeneratorKind::Flap(steps),
+    })
 }

@@ -2,7 +2,7 @@
 //! the step makes sense at that moment (no clear before its trigger, no trigger on a deleted
 //! rule).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use super::Ctx;
 use super::step::{Action, AgentTrigger, DeviceTrigger, SourceChange, Step, Trigger};
 use super::world::World;
 use crate::offset;
-use crate::timeline::{AlertChange, AlertSnapshot};
+use crate::timeline::{AlertChange, AlertSnapshot, Event};
 
 /// Plays steps in time order.
 pub(super) struct Player {
@@ -27,19 +27,31 @@ pub(super) struct Player {
     next_sequence: u64,
     next_agent_notification: u64,
     live_alerts: BTreeMap<String, TestAlert>,
-    /// Alert names that were used and are over, for messages.
+    /// Alert names that were used and are over, for messages; generated names are not kept
+    /// here (a million-alert storm would keep a million), see `generated`.
     finished_alerts: BTreeSet<String>,
+    /// Generator entries by origin: their name prefix and how many of their alerts were
+    /// triggered so far, which tells a finished generated name from a never-triggered one.
+    generated: BTreeMap<usize, (&'static str, u64)>,
     live_notices: BTreeMap<String, AgentNotification>,
     finished_notices: BTreeSet<String>,
     live_devices: BTreeMap<String, DeviceNotification>,
     deleted_rules: BTreeMap<u64, Duration>,
     unassigned: BTreeMap<(u64, u64), Duration>,
-    pub(super) notifications: Vec<TimedNotification>,
-    pub(super) history: Vec<AlertChange>,
+    /// What the steps played so far produced and nobody has taken yet.
+    pub(super) out: VecDeque<Event>,
+    /// Whether state changes are produced (a consumer of notifications only saves a clone of
+    /// every alert by saying no).
+    pub(super) history: bool,
 }
 
 impl Player {
-    pub(super) fn new(account: Arc<Account>, start: TeDate, rng: &mut ChaCha8Rng) -> Player {
+    pub(super) fn new(
+        account: Arc<Account>,
+        start: TeDate,
+        generated: BTreeMap<usize, &'static str>,
+        rng: &mut ChaCha8Rng,
+    ) -> Player {
         // Magnitudes like the captures' (alertId 76947300, eventId 205646496-…).
         Player {
             account,
@@ -49,13 +61,17 @@ impl Player {
             next_agent_notification: rng.random_range(1_000_000..9_000_000),
             live_alerts: BTreeMap::new(),
             finished_alerts: BTreeSet::new(),
+            generated: generated
+                .into_iter()
+                .map(|(origin, prefix)| (origin, (prefix, 0)))
+                .collect(),
             live_notices: BTreeMap::new(),
             finished_notices: BTreeSet::new(),
             live_devices: BTreeMap::new(),
             deleted_rules: BTreeMap::new(),
             unassigned: BTreeMap::new(),
-            notifications: Vec::new(),
-            history: Vec::new(),
+            out: VecDeque::new(),
+            history: true,
         }
     }
 
@@ -103,6 +119,11 @@ impl Player {
         }
     }
 
+    /// Events not yet taken and alerts live.
+    pub(super) fn held(&self) -> usize {
+        self.out.len() + self.live_alerts.len() + self.live_notices.len() + self.live_devices.len()
+    }
+
     fn date(&self, at: Duration) -> TeDate {
         self.start
             .plus_seconds(i64::try_from(at.as_secs()).unwrap_or(i64::MAX))
@@ -122,22 +143,64 @@ impl Player {
             }
         }
         let date = self.date(at);
-        self.notifications.push(TimedNotification {
+        self.out.push_back(Event::Notification(TimedNotification {
             offset: at,
             at: date,
             sequence: self.next_sequence,
             uuid,
             notification,
-        });
+        }));
     }
 
     fn record(&mut self, at: Duration, alert: AlertSnapshot) {
+        if !self.history {
+            return;
+        }
         let date = self.date(at);
-        self.history.push(AlertChange {
+        self.out.push_back(Event::Change(AlertChange {
             offset: at,
             at: date,
             alert,
-        });
+        }));
+    }
+
+    /// The generator entry and index a name like `burst3-17` belongs to, if a generator made
+    /// (or will make) it.
+    fn generated_index(&self, name: &str) -> Option<(usize, u64)> {
+        let digits = name.trim_start_matches(|c: char| c.is_ascii_lowercase());
+        let prefix = &name[..name.len() - digits.len()];
+        let (origin, index) = digits.split_once('-')?;
+        let origin: usize = origin.parse().ok()?;
+        let index: u64 = index.parse().ok()?;
+        let (expected, _) = self.generated.get(&origin)?;
+        (*expected == prefix
+            && origin.to_string().len() + index.to_string().len() + 1 == digits.len())
+        .then_some((origin, index))
+    }
+
+    /// `name` was triggered and is over (not live).
+    fn is_finished(&self, name: &str) -> bool {
+        if self.finished_alerts.contains(name) {
+            return true;
+        }
+        self.generated_index(name)
+            .is_some_and(|(origin, index)| index < self.generated[&origin].1)
+    }
+
+    fn mark_finished(&mut self, name: &str) {
+        if self.generated_index(name).is_none() {
+            self.finished_alerts.insert(name.to_owned());
+        }
+    }
+
+    /// The alert called `name` is triggered now.
+    fn mark_triggered(&mut self, name: &str) {
+        self.finished_alerts.remove(name);
+        if let Some((origin, index)) = self.generated_index(name) {
+            if let Some((_, triggered)) = self.generated.get_mut(&origin) {
+                *triggered = (*triggered).max(index + 1);
+            }
+        }
     }
 
     /// Why `trigger` cannot happen now, as the field to blame and the message.
@@ -232,10 +295,12 @@ impl Player {
             state: AlertState::Active,
             sources,
         };
-        self.finished_alerts.remove(&trigger.alert);
+        self.mark_triggered(&trigger.alert);
         self.live_alerts
             .insert(trigger.alert.clone(), snapshot.clone());
-        self.record(step.at, AlertSnapshot::Test(snapshot.clone()));
+        if self.history {
+            self.record(step.at, AlertSnapshot::Test(snapshot.clone()));
+        }
         self.notify(step.at, Notification::AlertTrigger(snapshot), rng);
     }
 
@@ -281,8 +346,10 @@ impl Player {
         if snapshot.violation_count() == 0 {
             snapshot.state = AlertState::Cleared { end: now };
             self.live_alerts.remove(alert);
-            self.finished_alerts.insert(alert.clone());
-            self.record(step.at, AlertSnapshot::Test(snapshot.clone()));
+            self.mark_finished(alert);
+            if self.history {
+                self.record(step.at, AlertSnapshot::Test(snapshot.clone()));
+            }
             self.notify(step.at, Notification::AlertClear(snapshot), rng);
         } else {
             self.live_alerts.insert(alert.clone(), snapshot.clone());
@@ -339,7 +406,9 @@ impl Player {
         self.finished_notices.remove(notification);
         self.live_notices
             .insert(notification.clone(), notice.clone());
-        self.record(step.at, AlertSnapshot::Agent(notice.clone()));
+        if self.history {
+            self.record(step.at, AlertSnapshot::Agent(notice.clone()));
+        }
         self.notify(step.at, Notification::AgentTrigger(notice), rng);
     }
 
@@ -372,7 +441,9 @@ impl Player {
             notice.metrics_at_end = metrics.to_owned();
         }
         self.finished_notices.insert(notification.to_owned());
-        self.record(step.at, AlertSnapshot::Agent(notice.clone()));
+        if self.history {
+            self.record(step.at, AlertSnapshot::Agent(notice.clone()));
+        }
         self.notify(step.at, Notification::AgentClear(notice), rng);
     }
 
@@ -456,7 +527,7 @@ impl Player {
 
     fn unknown_alert(&self, ctx: &mut Ctx<'_>, step: &Step, alert: &str, verb: &str) {
         let field = format!("steps[{}].alert", step.origin);
-        let message = if self.finished_alerts.contains(alert) {
+        let message = if self.is_finished(alert) {
             format!(
                 "cannot {verb} alert `{alert}` at {}: it is already cleared; trigger it again first",
                 offset::display(step.at)
@@ -503,8 +574,10 @@ impl Player {
             }
         }
         snapshot.state = state;
-        self.finished_alerts.insert(name.to_owned());
-        self.record(at, AlertSnapshot::Test(snapshot.clone()));
+        self.mark_finished(name);
+        if self.history {
+            self.record(at, AlertSnapshot::Test(snapshot.clone()));
+        }
         self.notify(at, Notification::AlertClear(snapshot), rng);
     }
 

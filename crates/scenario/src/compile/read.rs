@@ -39,9 +39,12 @@ impl Known {
     }
 }
 
-/// The primitive steps of a file, in time order.
+/// The primitive steps of a file: the written ones in time order, the generated ones still to
+/// be made.
 pub(super) struct ReadSteps {
     pub(super) steps: Vec<Step>,
+    /// One per `burst` or `flap` entry that could be read, in file order.
+    pub(super) generators: Vec<generate::Generator>,
     /// Alert and notification names of the entries that could not be read. Playing keeps
     /// quiet about them: "never triggered" after a refused trigger would only repeat the
     /// first error.
@@ -56,6 +59,7 @@ pub(super) fn expand_steps(
 ) -> ReadSteps {
     let known = Known::new(world);
     let mut steps = Vec::new();
+    let mut generators = Vec::new();
     let mut unreadable_names = BTreeSet::new();
     let mut budget = generate::Budget::default();
     for (origin, def) in file.steps.iter().enumerate() {
@@ -65,7 +69,9 @@ pub(super) fn expand_steps(
             origin,
             span: def.action.span(),
         };
-        read_entry(ctx, def, &known, &mut budget, &mut sink, rng);
+        if let Some(generator) = read_entry(ctx, def, &known, &mut budget, &mut sink, rng) {
+            generators.push(generator);
+        }
         if ctx.diagnostics.len() > reported {
             let names = [&def.alert, &def.notification];
             unreadable_names.extend(
@@ -80,11 +86,12 @@ pub(super) fn expand_steps(
     steps.sort_by_key(|step| step.at);
     ReadSteps {
         steps,
+        generators,
         unreadable_names,
     }
 }
 
-/// One `[[steps]]` entry into `sink`, reporting every problem.
+/// One `[[steps]]` entry into `sink`, or the generator of its steps, reporting every problem.
 fn read_entry(
     ctx: &mut Ctx<'_>,
     def: &StepDef,
@@ -92,13 +99,13 @@ fn read_entry(
     budget: &mut generate::Budget,
     sink: &mut StepSink<'_>,
     rng: &mut ChaCha8Rng,
-) {
+) -> Option<generate::Generator> {
     let field = format!("steps[{}]", sink.origin);
     let at = match offset::parse(def.at.get_ref()) {
         Ok(at) => at,
         Err(message) => {
             ctx.error(def.at.span(), format!("{field}.at"), message);
-            return;
+            return None;
         }
     };
     let mut reader = StepReader {
@@ -115,6 +122,7 @@ fn read_entry(
             if let Some(action) = read_action(&mut reader, known) {
                 sink.push(action, at);
             }
+            None
         }
     }
 }

@@ -4,16 +4,26 @@ use std::ops::Range;
 use std::time::Duration;
 
 /// A primitive step.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Step {
     pub(super) at: Duration,
     /// Index of the `[[steps]]` entry it comes from, for messages.
     pub(super) origin: usize,
     pub(super) span: Range<usize>,
+    /// Position among the steps of the same entry: with `at` and `origin`, the order a stable
+    /// sort of every step by time would give.
+    pub(super) seq: u64,
     pub(super) action: Action,
 }
 
-#[derive(Debug)]
+impl Step {
+    /// The key steps are played in: time, then file order, then order within the entry.
+    pub(super) fn key(&self) -> (Duration, usize, u64) {
+        (self.at, self.origin, self.seq)
+    }
+}
+
+#[derive(Clone, Debug)]
 pub(super) enum Action {
     WebhookTest,
     Trigger(Trigger),
@@ -43,7 +53,7 @@ pub(super) enum Action {
 }
 
 /// A Device Data or Device Status notification starts.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct DeviceTrigger {
     pub(super) notification: String,
     pub(super) rule: u64,
@@ -70,7 +80,7 @@ impl Action {
 }
 
 /// A test alert starts.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Trigger {
     pub(super) alert: String,
     pub(super) rule: u64,
@@ -81,7 +91,7 @@ pub(super) struct Trigger {
 }
 
 /// One agent of an active test alert starts or stops violating.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct SourceChange {
     pub(super) alert: String,
     pub(super) agent: u64,
@@ -89,7 +99,7 @@ pub(super) struct SourceChange {
 }
 
 /// An agent notification starts.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct AgentTrigger {
     pub(super) notification: String,
     pub(super) rule: u64,
@@ -113,6 +123,7 @@ impl StepSink<'_> {
             at,
             origin: self.origin,
             span: self.span.clone(),
+            seq: 0,
             action,
         });
     }

@@ -31,7 +31,7 @@ fn flap(count: &str, every: &str, clear_after: &str) -> String {
 fn flap_count_is_bounded() {
     check(
         &flap("4294967295", "2m", "1m"),
-        "x.toml:21:9: steps[0].count: too many generated alerts (4294967295 with this step); at most 100000 per scenario",
+        "x.toml:21:9: steps[0].count: too many generated alerts (4294967295 with this step); at most 1000000 per scenario",
     );
 }
 
@@ -53,21 +53,21 @@ fn flap_up_to_365_days_is_fine() {
 
 #[test]
 fn burst_count_is_bounded() {
-    let text = format!("{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"burst\"\ncount = 100001\n");
+    let text = format!("{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"burst\"\ncount = 1000001\n");
     check(
         &text,
-        "x.toml:18:9: steps[0].count: too many generated alerts (100001 with this step); at most 100000 per scenario",
+        "x.toml:18:9: steps[0].count: too many generated alerts (1000001 with this step); at most 1000000 per scenario",
     );
 }
 
 #[test]
 fn generated_alerts_add_up_across_steps() {
     let text = format!(
-        "{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"burst\"\ncount = 60000\n\n[[steps]]\nat = \"+0s\"\naction = \"flap\"\nrule = 10\ntest = 1\nagents = [100]\ncount = 50000\nevery = \"2m\"\nclear-after = \"1m\"\n"
+        "{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"burst\"\ncount = 600000\nrules = [999]\n\n[[steps]]\nat = \"+0s\"\naction = \"flap\"\nrule = 10\ntest = 1\nagents = [100]\ncount = 500000\nevery = \"2m\"\nclear-after = \"1m\"\n"
     );
     check(
         &text,
-        "x.toml:26:9: steps[1].count: too many generated alerts (110000 with this step)",
+        "x.toml:27:9: steps[1].count: too many generated alerts (1100000 with this step)",
     );
 }
 
@@ -85,11 +85,11 @@ fn agents_per_alert_is_bounded() {
 #[test]
 fn alert_agent_pairs_are_bounded() {
     let text = format!(
-        "[fleet]\nagents = 1000\n\n{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"burst\"\ncount = 2000\nagents-per-alert = 1000\n"
+        "[fleet]\nagents = 1000\n\n{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"burst\"\ncount = 20000\nagents-per-alert = 1000\n"
     );
     check(
         &text,
-        "x.toml:21:9: steps[0].count: too many generated alert agents (2000000 alert × agent pairs with this step); at most 1000000 per scenario",
+        "x.toml:21:9: steps[0].count: too many generated alert agents (20000000 alert × agent pairs with this step); at most 10000000 per scenario",
     );
 }
 

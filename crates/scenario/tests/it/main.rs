@@ -6,3 +6,4 @@ mod limits;
 mod properties;
 mod reference_shapes;
 mod shipped;
+mod stream;

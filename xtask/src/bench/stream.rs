@@ -1,0 +1,193 @@
+//! Issue 17's streaming row: `tesim send --dry-run --json` of `storm.toml` scaled to N alerts
+//! over one day, for its peak memory, wall time and time to the first payload.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+use super::report::{Results, Target};
+use super::{Bench, process};
+
+/// Before streaming (issue 17, release build, 2 cores): 1M alerts, 2M notifications, took
+/// 37.6 s with a 7.3 GB peak.
+const BEFORE_EVENTS_PER_S: f64 = 2_000_000.0 / 37.6;
+
+/// One size measured.
+struct Figures {
+    alerts: u32,
+    events: u64,
+    wall_s: f64,
+    first_line_ms: f64,
+    peak_rss_mb: Option<f64>,
+}
+
+/// Measures 10k, 100k and 1M alerts (`--quick`: 10k), adds a line per size and the targets.
+pub fn stream(bench: &Bench, results: &mut Results) {
+    let sizes: &[u32] = if bench.options.quick {
+        &[10_000]
+    } else {
+        &[10_000, 100_000, 1_000_000]
+    };
+    eprintln!("==> bench: 6. a storm of {sizes:?} alerts streamed by `tesim send --dry-run`");
+    let mut largest = None;
+    for &alerts in sizes {
+        match measure(bench, alerts) {
+            Ok(figures) => {
+                results.ratios.push((
+                    format!(
+                        "`tesim send --dry-run --json` of storm scaled to {alerts} alerts over a day ({} binary)",
+                        if bench.options.release { "release" } else { "debug" }
+                    ),
+                    format!(
+                        "{} events in {:.2} s ({:.0} events/s), first payload after {:.0} ms, peak RSS {}",
+                        figures.events,
+                        figures.wall_s,
+                        figures.events as f64 / figures.wall_s,
+                        figures.first_line_ms,
+                        figures
+                            .peak_rss_mb
+                            .map_or_else(|| "–".to_owned(), |mb| format!("{mb:.0} MB"))
+                    ),
+                ));
+                largest = Some(figures);
+            }
+            Err(err) => results
+                .problems
+                .push(format!("stream row, {alerts} alerts: {err:#}")),
+        }
+    }
+    let alerts = largest.as_ref().map_or(0, |figures| figures.alerts);
+    let rss = largest.as_ref().and_then(|figures| figures.peak_rss_mb);
+    results.targets.push(Target {
+        goal: format!("`send --dry-run` of the {alerts}-alert storm: peak RSS < 100 MB"),
+        measured: rss,
+        shown: rss.map_or_else(|| "–".to_owned(), |mb| format!("{mb:.0} MB")),
+        met: rss.map(|mb| mb < 100.0),
+    });
+    let speedup = largest
+        .as_ref()
+        .map(|figures| figures.events as f64 / figures.wall_s / BEFORE_EVENTS_PER_S);
+    results.targets.push(Target {
+        goal: format!(
+            "`send --dry-run` of the {alerts}-alert storm: ≥ 10× the events/s before streaming ({BEFORE_EVENTS_PER_S:.0})"
+        ),
+        measured: speedup,
+        shown: speedup.map_or_else(|| "–".to_owned(), |speedup| format!("{speedup:.1}×")),
+        met: speedup.map(|speedup| speedup >= 10.0),
+    });
+    let first = largest.as_ref().map(|figures| figures.first_line_ms);
+    results.targets.push(Target {
+        goal: format!(
+            "`send --dry-run` of the {alerts}-alert storm: first payload < 100 ms after start"
+        ),
+        measured: first,
+        shown: first.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.0} ms")),
+        met: first.map(|ms| ms < 100.0),
+    });
+}
+
+/// `storm.toml` with `count` and `spread` changed.
+fn scaled_storm(root: &Path, alerts: u32) -> anyhow::Result<String> {
+    let path = root.join("scenarios/storm.toml");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let scaled = text
+        .replace("count = 500\n", &format!("count = {alerts}\n"))
+        .replace("spread = \"10m\"\n", "spread = \"1d\"\n");
+    if !scaled.contains(&format!("count = {alerts}\n")) || !scaled.contains("spread = \"1d\"") {
+        bail!(
+            "{} no longer has `count = 500` and `spread = \"10m\"`",
+            path.display()
+        );
+    }
+    Ok(scaled)
+}
+
+fn measure(bench: &Bench, alerts: u32) -> anyhow::Result<Figures> {
+    let scenario = bench.tmp.join(format!("storm-{alerts}.toml"));
+    std::fs::write(&scenario, scaled_storm(&bench.root, alerts)?)
+        .with_context(|| format!("cannot write {}", scenario.display()))?;
+    let time_file = bench.tmp.join(format!("stream-{alerts}.time"));
+    let _ = std::fs::remove_file(&time_file);
+    let mut command = match &bench.tools.gnu_time {
+        Ok(time) => {
+            let mut command = Command::new(time);
+            command
+                .arg("-f")
+                .arg(process::GNU_TIME_FORMAT)
+                .arg("-o")
+                .arg(&time_file)
+                .arg(&bench.tesim);
+            command
+        }
+        Err(_) => Command::new(&bench.tesim),
+    };
+    command
+        .args(["send", "--dry-run", "--json", "--scenario"])
+        .arg(&scenario)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {command:?}"))?;
+    let stdout = child.stdout.take().context("stdout is piped")?;
+    let reader = std::thread::spawn(move || -> std::io::Result<(Option<Duration>, u64)> {
+        let mut stdout = BufReader::with_capacity(1 << 16, stdout);
+        let mut first = String::new();
+        if stdout.read_line(&mut first)? == 0 {
+            return Ok((None, 0));
+        }
+        let first_at = started.elapsed();
+        let mut lines = 1;
+        let mut chunk = vec![0; 1 << 16];
+        loop {
+            let read = stdout.read(&mut chunk)?;
+            if read == 0 {
+                return Ok((Some(first_at), lines));
+            }
+            lines += chunk[..read].iter().filter(|&&byte| byte == b'\n').count() as u64;
+        }
+    });
+    // Far more than 1M alerts take (about 2 s in a release build), bounded all the same.
+    let deadline = started + Duration::from_secs(600);
+    let mut peak_kb = None;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        // Without GNU time: the high-water mark as last seen before the exit.
+        peak_kb = process::peak_rss_kb(child.id()).or(peak_kb);
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{command:?} did not finish within 600 s; it was killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    let (first_at, events) = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the reader of {command:?} panicked"))??;
+    if !status.success() {
+        bail!("{command:?} failed: {status}");
+    }
+    let first_at = first_at.context("no payload printed")?;
+    if let Some((rss_kb, _)) = std::fs::read_to_string(&time_file)
+        .ok()
+        .and_then(|text| process::parse_gnu_time(&text))
+    {
+        peak_kb = Some(rss_kb);
+    }
+    Ok(Figures {
+        alerts,
+        events,
+        wall_s,
+        first_line_ms: first_at.as_secs_f64() * 1000.0,
+        peak_rss_mb: peak_kb.map(|kb| kb as f64 / 1024.0),
+    })
+}

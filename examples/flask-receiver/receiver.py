@@ -13,6 +13,9 @@ The pattern, in one small Flask app:
 - An observation hook (``tesim.observation/v1``, see tesim's docs/checks.md) so that
   ``tesim check --observe`` can see what the receiver did. Enable it on test deployments
   only (``observe=True``).
+- Ids kept as strings (modern accounts have 15-digit ids), and the alert's start stored as a
+  UTC instant: ``dateStart`` is the account's wall-clock time without a zone, so it is read
+  with the zone abbreviation of ``dateStartZoned`` (``"2025-01-15 10:00:00 EST"``).
 - ``reconcile()`` polls the ThousandEyes alerts API (v7) for active alerts the webhook
   missed, as a receiver should after downtime.
 
@@ -29,6 +32,7 @@ import os
 import threading
 import urllib.request
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from flask import Flask, Response, jsonify, request
 
@@ -45,6 +49,9 @@ class Ticket:
     triggers: int = 0
     clears: int = 0
     source: str = "webhook"  # or "api" when reconcile() found it
+    rule_id: str = ""
+    test_id: str = ""
+    start: str = ""  # RFC 3339 UTC instant, "" when the payload had no usable date
 
 
 @dataclass
@@ -75,6 +82,46 @@ def correlation(event: dict) -> tuple[str, str] | None:
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
             return ("agent" if is_agent else "test", str(value))
     return None
+
+
+# UTC offsets (hours) of the zone abbreviations `dateStartZoned` carries. ThousandEyes writes
+# the account zone's abbreviation; extend this for your account (abbreviations are not unique
+# worldwide, so a receiver should know which ones its account can produce).
+ZONE_OFFSETS = {
+    "UTC": 0, "GMT": 0, "Z": 0,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10,
+    "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3,
+}
+
+
+def start_instant(body: dict) -> str:
+    """The alert's start as an RFC 3339 UTC instant.
+
+    `dateStart` is wall-clock time in the account's zone with no identifier; reading it as UTC
+    is off by hours in most accounts. `dateStartZoned` names the zone; payloads without it
+    (accounts before October 2021) were in UTC.
+    """
+    zoned = body.get("dateStartZoned")
+    text, offset = body.get("dateStart"), 0.0
+    if isinstance(zoned, str) and " " in zoned:
+        wall, _, abbreviation = zoned.rpartition(" ")
+        if abbreviation not in ZONE_OFFSETS:
+            return ""
+        text, offset = wall, ZONE_OFFSETS[abbreviation]
+    if not isinstance(text, str):
+        return ""
+    try:
+        local = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return ""
+    instant = (local - timedelta(hours=offset)).replace(tzinfo=timezone.utc)
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def id_text(value) -> str:
+    """Ids as text: 15-digit ids do not fit 32 bits, and UUIDs are not numbers."""
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
 
 def title_of(event: dict) -> str:
@@ -144,6 +191,9 @@ def create_app(user: str, password: str, observe: bool = False) -> Flask:
                             "ruleName": ticket.title,
                             "triggers": ticket.triggers,
                             "clears": ticket.clears,
+                            **({"ruleId": ticket.rule_id} if ticket.rule_id else {}),
+                            **({"testId": ticket.test_id} if ticket.test_id else {}),
+                            **({"start": ticket.start} if ticket.start else {}),
                         }
                         for ticket in store.tickets.values()
                     ],
@@ -165,7 +215,16 @@ def process(store: Store, event: dict, event_id: str) -> None:
     kind, alert_id = key
     ticket = store.tickets.get(alert_id)
     if ticket is None:
-        ticket = store.tickets[alert_id] = Ticket(alert_id=alert_id, kind=kind, title=title_of(event))
+        body = event.get("agentAlert") if kind == "agent" else event.get("alert")
+        body = body if isinstance(body, dict) else {}
+        ticket = store.tickets[alert_id] = Ticket(
+            alert_id=alert_id,
+            kind=kind,
+            title=title_of(event),
+            rule_id=id_text(body.get("ruleId")),
+            test_id=id_text(body.get("testId")),
+            start=start_instant(body),
+        )
         if event_type in CLEARS:
             # A clear overtook its trigger: record the alert as already resolved.
             ticket.state = "closed"

@@ -80,13 +80,15 @@ def test_check_passes_every_must(tesim, receiver, tesim_env, tmp_path):
     assert report["summary"]["errors"] == 0, report["summary"]
     verdicts = {result["id"]: (result["level"], result["verdict"]) for result in report["results"]}
     for check_id, (level, verdict) in verdicts.items():
-        if check_id.startswith("TE-OAUTH-"):
-            # Basic auth: the OAuth checks do not apply and say so.
+        if check_id.startswith(("TE-OAUTH-", "TE-TLS-")):
+            # Basic auth and plain http: the OAuth and TLS checks do not apply and say so.
             assert verdict == "SKIP", (check_id, verdict)
         elif level == "MUST":
             assert verdict == "PASS", (check_id, verdict, report)
     # The semantics checks ran (the observation hook works), they were not skipped.
-    semantics = [v for k, v in verdicts.items() if k.startswith("TE-SEMANTICS-")]
+    semantics = [
+        v for k, v in verdicts.items() if k.startswith(("TE-SEMANTICS-", "TE-FIDELITY-", "TE-PATHOLOGY-"))
+    ]
     assert semantics and all(verdict == "PASS" for _, verdict in semantics), semantics
     # Nothing leaked: the password never appears in what tesim printed or wrote.
     assert PASSWORD not in res.stdout + res.stderr + report_path.read_text()

@@ -45,7 +45,7 @@ mod target;
 
 pub use auth::{Auth, AuthSpecError, Authenticator, ClientAuthMethod, renew_after, token_request};
 pub use client::{Client, ClientConfig, ClientError, MAX_KEPT_BODY, Response};
-pub use connect::{TlsConfig, TlsConfigError};
+pub use connect::{AcceptAnyCertificate, TlsConfig, TlsConfigError};
 pub use error::{DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};
 pub use load::{
     HistogramError, LatencySummary, LoadConfig, LoadInterval, LoadReport, MergeError, Metric, Op,

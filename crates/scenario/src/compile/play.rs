@@ -357,6 +357,15 @@ impl Player {
         }
     }
 
+    /// The given number, else the next one of the stream agent and device notifications
+    /// share (the gap is drawn from `rng`, so the seed stream is the same for both kinds).
+    fn notification_number(&mut self, given: Option<u64>, rng: &mut ChaCha8Rng) -> u64 {
+        given.unwrap_or_else(|| {
+            self.next_agent_notification += rng.random_range(1..=53);
+            self.next_agent_notification
+        })
+    }
+
     fn agent_trigger(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -367,13 +376,7 @@ impl Player {
     ) {
         let notification = &trigger.notification;
         if self.live_notices.contains_key(notification) {
-            ctx.error(
-                step.span.clone(),
-                format!("steps[{}].notification", step.origin),
-                format!(
-                    "agent notification `{notification}` is already active; clear it first or use another name"
-                ),
-            );
+            already_active(ctx, step, "agent", notification);
             return;
         }
         let (Some(rule), Some(agent)) = (
@@ -382,13 +385,7 @@ impl Player {
         ) else {
             return;
         };
-        let number = match trigger.number {
-            Some(number) => number,
-            None => {
-                self.next_agent_notification += rng.random_range(1..=53);
-                self.next_agent_notification
-            }
-        };
+        let number = self.notification_number(trigger.number, rng);
         let metrics = trigger
             .metrics
             .clone()
@@ -459,13 +456,7 @@ impl Player {
     ) {
         let notification = &trigger.notification;
         if self.live_devices.contains_key(notification) {
-            ctx.error(
-                step.span.clone(),
-                format!("steps[{}].notification", step.origin),
-                format!(
-                    "device notification `{notification}` is already active; clear it first or use another name"
-                ),
-            );
+            already_active(ctx, step, "device", notification);
             return;
         }
         let (Some(rule), Some(device)) = (
@@ -474,13 +465,7 @@ impl Player {
         ) else {
             return;
         };
-        let number = match trigger.number {
-            Some(number) => number,
-            None => {
-                self.next_agent_notification += rng.random_range(1..=53);
-                self.next_agent_notification
-            }
-        };
+        let number = self.notification_number(trigger.number, rng);
         let metrics = trigger.metrics.clone().unwrap_or_default();
         let notice = DeviceNotification {
             number,
@@ -700,4 +685,15 @@ fn default_agent_metrics(kind: AgentRuleKind, violating: bool) -> &'static str {
         (AgentRuleKind::Version, true) => "Agent Version: 1.180.0",
         (AgentRuleKind::Version, false) => "Agent Version: 1.190.0",
     }
+}
+
+/// Reports a trigger of an agent or device notification whose name is still active.
+fn already_active(ctx: &mut Ctx<'_>, step: &Step, kind: &str, notification: &str) {
+    ctx.error(
+        step.span.clone(),
+        format!("steps[{}].notification", step.origin),
+        format!(
+            "{kind} notification `{notification}` is already active; clear it first or use another name"
+        ),
+    );
 }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 
 mod api_scale;
+mod plots;
 mod process;
 mod report;
 mod stream;
@@ -293,6 +294,8 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let md_path = out_dir.join("results.md");
     let json_path = out_dir.join("results.json");
+    results.plots = plots::plots(&results);
+    plots::write(&out_dir, &results.plots)?;
     let markdown = results.to_markdown();
     std::fs::write(&md_path, &markdown)
         .with_context(|| format!("cannot write {}", md_path.display()))?;

@@ -174,6 +174,21 @@ pub struct Target {
     pub met: Option<bool>,
 }
 
+/// One size of the streaming row: `tesim send --dry-run --json` of a scaled storm.
+#[derive(Debug, Clone)]
+pub struct StreamRow {
+    /// Alerts in the scenario.
+    pub alerts: u32,
+    /// Payload lines printed.
+    pub events: u64,
+    /// Spawn to exit, seconds.
+    pub wall_s: f64,
+    /// Spawn to the first payload line, milliseconds.
+    pub first_line_ms: f64,
+    /// Peak resident memory, MB.
+    pub peak_rss_mb: Option<f64>,
+}
+
 /// Facts about the run and the machine.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -232,6 +247,10 @@ pub struct Results {
     pub ratios: Vec<(String, String)>,
     /// `tesim api` over scaled scenarios (issue 17).
     pub api_scale: Vec<super::api_scale::ScaleRow>,
+    /// `tesim send --dry-run` over scaled scenarios (issue 17).
+    pub stream: Vec<StreamRow>,
+    /// The plots drawn from all of the above (set just before rendering).
+    pub plots: Vec<super::plots::Plot>,
     /// Problems met along the way.
     pub problems: Vec<String>,
 }
@@ -310,6 +329,13 @@ impl Results {
             })).collect::<Vec<_>>(),
             "ratios": self.ratios.iter().map(|(what, value)| json!({"what": what, "value": value})).collect::<Vec<_>>(),
             "api_scale": super::api_scale::to_json(&self.api_scale),
+            "stream": self.stream.iter().map(|row| json!({
+                "alerts": row.alerts,
+                "events": row.events,
+                "wall_s": row.wall_s,
+                "first_line_ms": row.first_line_ms,
+                "peak_rss_mb": row.peak_rss_mb,
+            })).collect::<Vec<_>>(),
             "problems": self.problems,
         })
     }
@@ -380,6 +406,7 @@ impl Results {
             let _ = writeln!(md, "- {line}");
         }
         load_table(&mut md, &self.sender, "events/s");
+        md.extend(super::plots::image(&self.plots, "throughput.svg"));
 
         let _ = writeln!(
             md,
@@ -432,6 +459,30 @@ impl Results {
         }
 
         md.push_str(&super::api_scale::markdown(&self.api_scale));
+        md.extend(super::plots::image(&self.plots, "api-scale.svg"));
+        if !self.stream.is_empty() {
+            let _ = writeln!(
+                md,
+                "\n## 6. `tesim send --dry-run --json` over `storm.toml` scaled to N alerts in one day\n"
+            );
+            let _ = writeln!(
+                md,
+                "| alerts | events | wall s | events/s | first payload ms | peak RSS MB |\n|---|---|---|---|---|---|"
+            );
+            for row in &self.stream {
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {:.2} | {:.0} | {:.0} | {} |",
+                    row.alerts,
+                    row.events,
+                    row.wall_s,
+                    row.events as f64 / row.wall_s,
+                    row.first_line_ms,
+                    fmt_opt(row.peak_rss_mb, 1)
+                );
+            }
+            md.extend(super::plots::image(&self.plots, "stream.svg"));
+        }
 
         let _ = writeln!(md, "\n## Versions\n");
         let _ = writeln!(md, "| tool | version |\n|---|---|");

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
-use super::report::{Results, Target};
+use super::report::{Results, StreamRow, Target};
 use super::{Bench, process};
 
 /// Before streaming (issue 17, release build, 2 cores): 1M alerts, 2M notifications, took
 /// 37.6 s with a 7.3 GB peak.
-const BEFORE_EVENTS_PER_S: f64 = 2_000_000.0 / 37.6;
+pub const BEFORE_EVENTS_PER_S: f64 = 2_000_000.0 / 37.6;
 
 /// One size measured.
 struct Figures {
@@ -52,6 +52,13 @@ pub fn stream(bench: &Bench, results: &mut Results) {
                             .map_or_else(|| "–".to_owned(), |mb| format!("{mb:.0} MB"))
                     ),
                 ));
+                results.stream.push(StreamRow {
+                    alerts: figures.alerts,
+                    events: figures.events,
+                    wall_s: figures.wall_s,
+                    first_line_ms: figures.first_line_ms,
+                    peak_rss_mb: figures.peak_rss_mb,
+                });
                 largest = Some(figures);
             }
             Err(err) => results

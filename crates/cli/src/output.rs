@@ -78,7 +78,9 @@ pub fn captured_line(request: &tesim_receiver::CapturedRequest) -> String {
     // A `?token=` in the path is a credential: never on the terminal.
     let path = tesim_receiver::mask::mask_query(&request.path_and_query);
     match request.event() {
-        Some(event) => event_line(&EventLine {
+        // Every part came from the network: no control character reaches the terminal (an
+        // `ESC[2J` in an `eventType` would clear it).
+        Some(event) => tesim_receiver::mask::escape_control(&event_line(&EventLine {
             method: request.method.as_str(),
             path: &path,
             status: request.answered.map(|status| status.as_u16()),
@@ -87,7 +89,8 @@ pub fn captured_line(request: &tesim_receiver::CapturedRequest) -> String {
             alert_id: event.alert_id.as_deref(),
             latency_ms: None,
             attempt: 1,
-        }),
+        }))
+        .into_owned(),
         None => request.summary(),
     }
 }

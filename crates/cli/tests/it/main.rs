@@ -5,6 +5,7 @@ mod api;
 mod check;
 mod check_tls;
 mod load_shards;
+mod regress13;
 mod relay;
 mod replay;
 mod scenario_import;
@@ -17,8 +18,14 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+/// The `tesim` binary under test: `TESIM_BIN` when set (to show that a regression test fails
+/// on an older build), else the one cargo built.
+pub fn tesim_bin() -> String {
+    std::env::var("TESIM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tesim").to_owned())
+}
+
 fn spawn(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_tesim"))
+    Command::new(tesim_bin())
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -23,7 +23,7 @@ use tesim_model::{
     Account, Agent, AgentNotification, AgentRule, AlertSource, AlertState, Profile, Rule, TeDate,
     Test, TestAlert,
 };
-use tesim_scenario::{AlertChange, AlertSnapshot, Event};
+use tesim_scenario::{AlertChange, AlertSnapshot, Event, Events};
 
 /// Phases per leaf of the segment tree: a leaf's phases are checked one by one, which is
 /// cheaper than a tree level when it is this small, and keeps the tree at a few bytes per
@@ -456,6 +456,10 @@ struct Builder {
     test_agents: FxMap<u64, Vec<u32>>,
     seen_rule_tests: FxSet<(u64, u64)>,
     seen_test_agents: FxSet<(u64, u64)>,
+    /// The texts interned last: metrics repeat from change to change, and comparing a few
+    /// is cheaper than hashing.
+    recent_texts: [u32; 4],
+    recent_next: usize,
 }
 
 impl<K, V> Default for Interner<K, V> {
@@ -468,6 +472,34 @@ impl<K, V> Default for Interner<K, V> {
 }
 
 impl Builder {
+    /// A builder expecting about `changes` changes: the largest tables are allocated once,
+    /// rather than copied at each doubling (untouched capacity costs address space, not
+    /// memory).
+    fn with_capacity(changes: usize) -> Builder {
+        let mut builder = Builder::default();
+        builder.phases.reserve(changes);
+        builder.sources.reserve(changes.saturating_mul(3));
+        builder.entries.reserve(changes / 2);
+        builder.ordinal_of.reserve(changes / 2);
+        builder
+    }
+
+    fn text(&mut self, text: &str) -> u32 {
+        let values = &self.texts.values;
+        let recent = self.recent_texts.iter().find(|id| {
+            values
+                .get(**id as usize)
+                .is_some_and(|value| **value == *text)
+        });
+        if let Some(id) = recent {
+            return *id;
+        }
+        let id = intern_text(&mut self.texts, text);
+        self.recent_texts[self.recent_next % self.recent_texts.len()] = id;
+        self.recent_next = self.recent_next.wrapping_add(1);
+        id
+    }
+
     fn push(&mut self, change: AlertChange) {
         // A change earlier than the one before it would break the ordinals: it counts
         // as happening with its predecessor (callers sort; see `Api::new`).
@@ -509,11 +541,13 @@ impl Builder {
                             .or_default()
                             .push(agent);
                     }
+                    let metrics_at_start = self.text(&source.metrics_at_start);
+                    let metrics_latest = self.text(&source.metrics_latest);
                     self.sources.push(SourceRecord {
                         agent,
                         start: source.start,
-                        metrics_at_start: intern_text(&mut self.texts, &source.metrics_at_start),
-                        metrics_latest: intern_text(&mut self.texts, &source.metrics_latest),
+                        metrics_at_start,
+                        metrics_latest,
                         state: source.state,
                     });
                 }
@@ -544,8 +578,8 @@ impl Builder {
                     state: notice.state,
                     subject: intern_arc(&mut self.agent_rules, &notice.rule),
                     rule: intern_arc(&mut self.agents, &notice.agent),
-                    first: intern_text(&mut self.texts, &notice.metrics_at_start),
-                    second: intern_text(&mut self.texts, &notice.metrics_at_end),
+                    first: self.text(&notice.metrics_at_start),
+                    second: self.text(&notice.metrics_at_end),
                 }
             }
         };
@@ -563,18 +597,20 @@ impl Builder {
             entries,
             ordinal_of,
             mut phases,
-            mut sources,
+            sources,
             rule_tests,
             test_agents,
             seen_rule_tests,
             seen_test_agents,
+            recent_texts: _,
+            recent_next: _,
         } = self;
         drop((ordinal_of, seen_rule_tests, seen_test_agents));
         let mut change_offsets: Vec<u64> = phases.iter().map(|phase| phase.lo).collect();
         change_offsets.shrink_to_fit();
         let phase_start = group_by_ordinal(&mut phases, entries.len());
-        phases.shrink_to_fit();
-        sources.shrink_to_fit();
+        // Not shrunk: capacity reserved from the hint and never written is address space,
+        // not resident memory, and shrinking would copy the largest tables.
         let mut index = AlertIndex {
             profile,
             entries,
@@ -691,26 +727,55 @@ impl AlertIndex {
         builder.finish(profile)
     }
 
-    /// Indexes the changes of `events` as they are made (a scenario's
-    /// `tesim_scenario::Events`, in play order, which is time order), dropping each event once
-    /// read: what is held is this index and what the scenario holds active, never the
-    /// scenario's length. Returns the index and the offset of the last event of any kind (the
-    /// scenario's duration, as `Timeline::duration` gives it).
-    pub fn from_events(
-        events: impl IntoIterator<Item = Event>,
-        profile: Profile,
-    ) -> (AlertIndex, Duration) {
-        let mut builder = Builder::default();
-        let mut last = None;
-        for event in events {
-            match event {
-                Event::Notification(timed) => last = Some(timed.offset),
-                Event::Change(change) => {
-                    last = Some(change.offset);
+    /// Indexes the changes of `events` as they are made (in play order, which is time
+    /// order), dropping each event once read: what is held is this index and what the
+    /// scenario holds active, never the scenario's length. Returns the index and the offset of
+    /// the last event of any kind (the scenario's duration, as `Timeline::duration` gives it).
+    ///
+    /// The scenario is played on a second thread, handing changes over in batches: playing
+    /// and indexing each take about half of the time. Call [`Events::check`] after.
+    pub fn from_events(events: &mut Events, profile: Profile) -> (AlertIndex, Duration) {
+        /// Changes per hand-over: large enough that the channel costs nothing per change,
+        /// small enough that a few batches in flight are a few megabytes.
+        const BATCH: usize = 2048;
+        // A hint, not a bound: each step makes at most one change (the primitive steps of
+        // a storm are its triggers and clears).
+        let expected = usize::try_from(events.n_steps()).map_or(0, |steps| steps.min(1 << 26));
+        let mut builder = Builder::with_capacity(expected);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<AlertChange>>(4);
+        let last = std::thread::scope(|scope| {
+            let player = scope.spawn(move || {
+                let mut last = None;
+                let mut batch = Vec::with_capacity(BATCH);
+                for event in events {
+                    match event {
+                        Event::Notification(timed) => last = Some(timed.offset),
+                        Event::Change(change) => {
+                            last = Some(change.offset);
+                            batch.push(change);
+                            if batch.len() == BATCH {
+                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                                if sender.send(full).is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = sender.send(batch);
+                }
+                last
+            });
+            for batch in receiver {
+                for change in batch {
                     builder.push(change);
                 }
             }
-        }
+            player
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
         (builder.finish(profile), last.unwrap_or_default())
     }
 

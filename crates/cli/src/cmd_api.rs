@@ -186,7 +186,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     println!("tesim api listening on http://{address}");
     // Played and indexed once bound: clients' connections queue in the meantime, and no
     // event is held once indexed (a million-alert scenario holds only the index).
-    let (index, duration) = AlertIndex::from_events(events.by_ref(), config.profile);
+    let (index, duration) = AlertIndex::from_events(&mut events, config.profile);
     events
         .check()
         .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;

@@ -403,7 +403,7 @@ fn indexing_the_event_stream_equals_indexing_the_compiled_timeline() {
         history.sort_by_key(|change| change.offset);
         let compiled = AlertIndex::build(history, profile);
         let mut events = source.stream(Options::default()).unwrap();
-        let (streamed, duration) = AlertIndex::from_events(events.by_ref(), profile);
+        let (streamed, duration) = AlertIndex::from_events(&mut events, profile);
         events.check().unwrap();
         assert_eq!(duration, timeline.duration(), "{}", timeline.name);
         assert_eq!(streamed.len(), compiled.len(), "{}", timeline.name);

@@ -500,14 +500,14 @@ impl Builder {
         id
     }
 
-    fn push(&mut self, change: AlertChange) {
+    fn push(&mut self, change: &AlertChange) {
         // A change earlier than the one before it would break the ordinals: it counts
         // as happening with its predecessor (callers sort; see `Api::new`).
         let lo = nanos(change.offset).max(self.phases.last().map_or(0, |phase| phase.lo));
         let key = change.alert.key();
         let next_ordinal = to_u32(self.entries.len());
         let ordinal = *self.ordinal_of.entry(key).or_insert(next_ordinal);
-        let phase = match change.alert {
+        let phase = match &change.alert {
             AlertSnapshot::Test(alert) => {
                 if ordinal == next_ordinal {
                     let uuid = match canonical_uuid(&alert.uuid) {
@@ -722,7 +722,7 @@ impl AlertIndex {
     pub fn build(history: impl IntoIterator<Item = AlertChange>, profile: Profile) -> AlertIndex {
         let mut builder = Builder::default();
         for change in history {
-            builder.push(change);
+            builder.push(&change);
         }
         builder.finish(profile)
     }
@@ -743,6 +743,11 @@ impl AlertIndex {
         let expected = usize::try_from(events.n_steps()).map_or(0, |steps| steps.min(1 << 26));
         let mut builder = Builder::with_capacity(expected);
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<AlertChange>>(4);
+        // Read batches go back to the player to be dropped there: the allocator frees on
+        // the thread that allocated cheaply, and reuses that memory for the next changes
+        // (freeing them on the indexing thread made the player's allocations the slowest
+        // part, measured).
+        let (read_sender, read_receiver) = std::sync::mpsc::channel::<Vec<AlertChange>>();
         let last = std::thread::scope(|scope| {
             let player = scope.spawn(move || {
                 let mut last = None;
@@ -754,8 +759,14 @@ impl AlertIndex {
                             last = Some(change.offset);
                             batch.push(change);
                             if batch.len() == BATCH {
-                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                                if sender.send(full).is_err() {
+                                let mut next = read_receiver
+                                    .try_recv()
+                                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                                next.clear();
+                                while let Ok(read) = read_receiver.try_recv() {
+                                    drop(read);
+                                }
+                                if sender.send(std::mem::replace(&mut batch, next)).is_err() {
                                     break;
                                 }
                             }
@@ -768,9 +779,11 @@ impl AlertIndex {
                 last
             });
             for batch in receiver {
-                for change in batch {
+                for change in &batch {
                     builder.push(change);
                 }
+                // The player may have finished: then the batch is dropped here.
+                let _ = read_sender.send(batch);
             }
             player
                 .join()

@@ -13,7 +13,7 @@
 //! `Arc`s) and written out as [`AlertSnapshot`]s only for the answer.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ use tesim_model::{
     Account, Agent, AgentNotification, AgentRule, AlertSource, AlertState, Profile, Rule, TeDate,
     Test, TestAlert,
 };
-use tesim_scenario::{AlertChange, AlertSnapshot};
+use tesim_scenario::{AlertChange, AlertSnapshot, Event, Events};
 
 /// Phases per leaf of the segment tree: a leaf's phases are checked one by one, which is
 /// cheaper than a tree level when it is this small, and keeps the tree at a few bytes per
@@ -177,7 +177,7 @@ pub struct Found {
 }
 
 /// Per-alert facts that no change alters.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct EntryRecord {
     number: u64,
     uuid: Uuid,
@@ -187,7 +187,7 @@ struct EntryRecord {
 
 /// A test alert's `uuid`, as 16 bytes when it is a canonical UUID (always, for compiled
 /// scenarios), else the interned text.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Uuid {
     Canonical(u128),
     Text(u32),
@@ -195,7 +195,7 @@ enum Uuid {
 }
 
 /// An alert from one change until the next.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct Phase {
     /// Offset of the change, in nanoseconds.
     lo: u64,
@@ -212,7 +212,7 @@ struct Phase {
     second: u32,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct SourceRecord {
     agent: u32,
     start: TeDate,
@@ -222,7 +222,7 @@ struct SourceRecord {
 }
 
 /// Bounds over the phases of one state (open or ended) under a tree node.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Bounds {
     kinds: u8,
     lo_min: u64,
@@ -267,7 +267,7 @@ fn overlaps(bounds: (i64, i64), wanted: (i64, i64)) -> bool {
     bounds.0 <= wanted.1 && wanted.0 <= bounds.1
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Node {
     open: Bounds,
     ended: Bounds,
@@ -310,18 +310,11 @@ impl Filter {
 /// Interns values shared by many alerts (tests, rules, agents, metric texts), by pointer for
 /// `Arc`s and by value for text.
 struct Interner<K, V> {
-    position: HashMap<K, u32>,
+    position: FxMap<K, u32>,
     values: Vec<V>,
 }
 
 impl<K: Hash + Eq, V> Interner<K, V> {
-    fn new() -> Self {
-        Interner {
-            position: HashMap::new(),
-            values: Vec::new(),
-        }
-    }
-
     fn intern(&mut self, key: K, value: impl FnOnce() -> V) -> u32 {
         let values = &mut self.values;
         *self.position.entry(key).or_insert_with(|| {
@@ -350,8 +343,82 @@ fn to_u32(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
+/// The multiply-rotate hash of rustc (FxHash): the build hashes every change's alert key,
+/// pointers and metric texts several times, and SipHash's DoS resistance buys nothing for
+/// keys the scenario made. Measured: most of the index build's time with SipHash.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let mut last = [0; 8];
+        let rest = chunks.remainder();
+        last[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// `text` as 128 bits when it is a UUID in canonical form (lowercase, hyphenated), the only
+/// spelling that is stored as bits: `uuid::Uuid::try_parse` plus a comparison with its
+/// `hyphenated()` text, without building that text for every alert.
+fn canonical_uuid(text: &str) -> Option<u128> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 36 {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    for (position, &byte) in bytes.iter().enumerate() {
+        let digit = match (position, byte) {
+            (8 | 13 | 18 | 23, b'-') => continue,
+            (8 | 13 | 18 | 23, _) => return None,
+            (_, b'0'..=b'9') => byte - b'0',
+            (_, b'a'..=b'f') => byte - b'a' + 10,
+            _ => return None,
+        };
+        bits = (bits << 4) | u128::from(digit);
+    }
+    Some(bits)
+}
+
 /// Sorted `(key, smallest ordinal)` pairs: a lookup table at 16–24 bytes per key.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Lookup<K> {
     pairs: Vec<(K, u32)>,
 }
@@ -372,9 +439,246 @@ impl<K: Ord + Copy> Lookup<K> {
     }
 }
 
+/// The index being built, one change at a time.
+#[derive(Default)]
+struct Builder {
+    texts: Interner<Box<str>, Box<str>>,
+    accounts: Interner<usize, Arc<Account>>,
+    tests: Interner<usize, Arc<Test>>,
+    rules: Interner<usize, Arc<Rule>>,
+    agents: Interner<usize, Arc<Agent>>,
+    agent_rules: Interner<usize, Arc<AgentRule>>,
+    entries: Vec<EntryRecord>,
+    ordinal_of: FxMap<(u8, u64), u32>,
+    phases: Vec<Phase>,
+    sources: Vec<SourceRecord>,
+    rule_tests: FxMap<u64, (&'static str, Vec<u64>)>,
+    test_agents: FxMap<u64, Vec<u32>>,
+    seen_rule_tests: FxSet<(u64, u64)>,
+    seen_test_agents: FxSet<(u64, u64)>,
+    /// The texts interned last: metrics repeat from change to change, and comparing a few
+    /// is cheaper than hashing.
+    recent_texts: [u32; 4],
+    recent_next: usize,
+}
+
+impl<K, V> Default for Interner<K, V> {
+    fn default() -> Self {
+        Interner {
+            position: FxMap::default(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl Builder {
+    /// A builder expecting about `changes` changes: the largest tables are allocated once,
+    /// rather than copied at each doubling (untouched capacity costs address space, not
+    /// memory).
+    fn with_capacity(changes: usize) -> Builder {
+        let mut builder = Builder::default();
+        builder.phases.reserve(changes);
+        builder.sources.reserve(changes.saturating_mul(3));
+        builder.entries.reserve(changes / 2);
+        builder.ordinal_of.reserve(changes / 2);
+        builder
+    }
+
+    fn text(&mut self, text: &str) -> u32 {
+        let values = &self.texts.values;
+        let recent = self.recent_texts.iter().find(|id| {
+            values
+                .get(**id as usize)
+                .is_some_and(|value| **value == *text)
+        });
+        if let Some(id) = recent {
+            return *id;
+        }
+        let id = intern_text(&mut self.texts, text);
+        self.recent_texts[self.recent_next % self.recent_texts.len()] = id;
+        self.recent_next = self.recent_next.wrapping_add(1);
+        id
+    }
+
+    fn push(&mut self, change: &AlertChange) {
+        // A change earlier than the one before it would break the ordinals: it counts
+        // as happening with its predecessor (callers sort; see `Api::new`).
+        let lo = nanos(change.offset).max(self.phases.last().map_or(0, |phase| phase.lo));
+        let key = change.alert.key();
+        let next_ordinal = to_u32(self.entries.len());
+        let ordinal = *self.ordinal_of.entry(key).or_insert(next_ordinal);
+        let phase = match &change.alert {
+            AlertSnapshot::Test(alert) => {
+                if ordinal == next_ordinal {
+                    let uuid = match canonical_uuid(&alert.uuid) {
+                        Some(bits) => Uuid::Canonical(bits),
+                        None => Uuid::Text(intern_text(&mut self.texts, &alert.uuid)),
+                    };
+                    self.entries.push(EntryRecord {
+                        number: alert.number,
+                        uuid,
+                        account: intern_arc(&mut self.accounts, &alert.account),
+                        kind: KIND_TEST,
+                    });
+                }
+                if self.seen_rule_tests.insert((alert.rule.id, alert.test.id)) {
+                    let (_, rule_test_ids) = self
+                        .rule_tests
+                        .entry(alert.rule.id)
+                        .or_insert_with(|| (alert.test.kind.alert_type(), Vec::new()));
+                    rule_test_ids.push(alert.test.id);
+                }
+                let first = to_u32(self.sources.len());
+                for source in &alert.sources {
+                    let agent = intern_arc(&mut self.agents, &source.agent);
+                    // Agents are told apart by id, as `tests.json` lists them.
+                    if self
+                        .seen_test_agents
+                        .insert((alert.test.id, source.agent.id))
+                    {
+                        self.test_agents
+                            .entry(alert.test.id)
+                            .or_default()
+                            .push(agent);
+                    }
+                    let metrics_at_start = self.text(&source.metrics_at_start);
+                    let metrics_latest = self.text(&source.metrics_latest);
+                    self.sources.push(SourceRecord {
+                        agent,
+                        start: source.start,
+                        metrics_at_start,
+                        metrics_latest,
+                        state: source.state,
+                    });
+                }
+                Phase {
+                    lo,
+                    ordinal,
+                    start: alert.start,
+                    state: alert.state,
+                    subject: intern_arc(&mut self.tests, &alert.test),
+                    rule: intern_arc(&mut self.rules, &alert.rule),
+                    first,
+                    second: to_u32(alert.sources.len()),
+                }
+            }
+            AlertSnapshot::Agent(notice) => {
+                if ordinal == next_ordinal {
+                    self.entries.push(EntryRecord {
+                        number: notice.number,
+                        uuid: Uuid::None,
+                        account: intern_arc(&mut self.accounts, &notice.account),
+                        kind: KIND_AGENT,
+                    });
+                }
+                Phase {
+                    lo,
+                    ordinal,
+                    start: notice.start,
+                    state: notice.state,
+                    subject: intern_arc(&mut self.agent_rules, &notice.rule),
+                    rule: intern_arc(&mut self.agents, &notice.agent),
+                    first: self.text(&notice.metrics_at_start),
+                    second: self.text(&notice.metrics_at_end),
+                }
+            }
+        };
+        self.phases.push(phase);
+    }
+
+    fn finish(self, profile: Profile) -> AlertIndex {
+        let Builder {
+            texts,
+            accounts,
+            tests,
+            rules,
+            agents,
+            agent_rules,
+            entries,
+            ordinal_of,
+            mut phases,
+            sources,
+            rule_tests,
+            test_agents,
+            seen_rule_tests,
+            seen_test_agents,
+            recent_texts: _,
+            recent_next: _,
+        } = self;
+        drop((ordinal_of, seen_rule_tests, seen_test_agents));
+        let mut change_offsets: Vec<u64> = phases.iter().map(|phase| phase.lo).collect();
+        change_offsets.shrink_to_fit();
+        let phase_start = group_by_ordinal(&mut phases, entries.len());
+        // Not shrunk: capacity reserved from the hint and never written is address space,
+        // not resident memory, and shrinking would copy the largest tables.
+        let mut index = AlertIndex {
+            profile,
+            entries,
+            phase_start,
+            phases,
+            sources,
+            texts: texts.values,
+            accounts: accounts.values,
+            tests: tests.values,
+            rules: rules.values,
+            agents: agents.values,
+            agent_rules: agent_rules.values,
+            change_offsets,
+            tree: Vec::new(),
+            leaves: 0,
+            test_by_uuid: Lookup::default(),
+            test_by_text_uuid: FxMap::default(),
+            test_by_number: Lookup::default(),
+            test_by_legacy: Lookup::default(),
+            agent_by_number: Lookup::default(),
+            agent_by_alert_id: Lookup::default(),
+            agent_by_uuid_bits: Lookup::default(),
+            rule_tests,
+            test_agents,
+        };
+        index.build_tree();
+        index.build_lookups();
+        index
+    }
+}
+
+/// Puts each alert's phases together, in ordinal order and, within an alert, in the order
+/// given (a stable sort by ordinal, done as a counting sort applied in place: 4 bytes per
+/// phase on top, where a stable sort's scratch takes half the phases). Returns where each
+/// alert's phases start, with the end as the last element.
+fn group_by_ordinal(phases: &mut [Phase], n_alerts: usize) -> Vec<u32> {
+    let mut phase_start = vec![0u32; n_alerts + 1];
+    for phase in phases.iter() {
+        phase_start[phase.ordinal as usize + 1] += 1;
+    }
+    for ordinal in 0..n_alerts {
+        phase_start[ordinal + 1] += phase_start[ordinal];
+    }
+    let mut next = phase_start.clone();
+    let mut destination: Vec<u32> = phases
+        .iter()
+        .map(|phase| {
+            let slot = &mut next[phase.ordinal as usize];
+            *slot += 1;
+            *slot - 1
+        })
+        .collect();
+    drop(next);
+    // Each swap puts one phase where it belongs: O(n) swaps in all.
+    for position in 0..phases.len() {
+        while destination[position] as usize != position {
+            let target = destination[position] as usize;
+            phases.swap(position, target);
+            destination.swap(position, target);
+        }
+    }
+    phase_start
+}
+
 /// The account's alerts, indexed by ordinal, by clock offset and by id. Immutable once built:
-/// the clock moving changes which phase is alive, never the index.
-#[derive(Debug)]
+/// the clock moving changes which phase is alive, never the index. Equal indexes give equal
+/// answers to every request.
+#[derive(Debug, PartialEq)]
 pub struct AlertIndex {
     profile: Profile,
     entries: Vec<EntryRecord>,
@@ -395,7 +699,7 @@ pub struct AlertIndex {
     leaves: usize,
     /// Test alerts by `uuid`, by number, and by the era's legacy integer `alertId`.
     test_by_uuid: Lookup<u128>,
-    test_by_text_uuid: HashMap<Box<str>, u32>,
+    test_by_text_uuid: FxMap<Box<str>, u32>,
     test_by_number: Lookup<u64>,
     test_by_legacy: Lookup<u64>,
     /// Agent notifications by number, by the era's `alertId`, and by the low 48 bits of
@@ -405,151 +709,99 @@ pub struct AlertIndex {
     agent_by_uuid_bits: Lookup<u64>,
     /// Per rule id: the `alertType` of its first alert and the tests it alerted on, in order of
     /// first appearance over the whole scenario.
-    rule_tests: HashMap<u64, (&'static str, Vec<u64>)>,
+    rule_tests: FxMap<u64, (&'static str, Vec<u64>)>,
     /// Per test id: the agents that alerted on it over the whole scenario, in order.
-    test_agents: HashMap<u64, Vec<u32>>,
+    test_agents: FxMap<u64, Vec<u32>>,
 }
 
 impl AlertIndex {
     /// Indexes `history` (every change of every alert, in time order, as
     /// `Timeline::history` holds it; same-offset changes apply in the order given) for the ids
-    /// of `profile`. One pass over the changes, each
-    /// dropped once read, plus sorts: O(n log n).
+    /// of `profile`. One pass over the changes, each dropped once read, plus a linear
+    /// regrouping by alert: O(n) besides the id tables' sorts.
     pub fn build(history: impl IntoIterator<Item = AlertChange>, profile: Profile) -> AlertIndex {
-        let mut texts: Interner<Box<str>, Box<str>> = Interner::new();
-        let mut accounts = Interner::new();
-        let mut tests = Interner::new();
-        let mut rules = Interner::new();
-        let mut agents = Interner::new();
-        let mut agent_rules = Interner::new();
-        let mut entries: Vec<EntryRecord> = Vec::new();
-        let mut ordinal_of: HashMap<(u8, u64), u32> = HashMap::new();
-        let mut phases: Vec<Phase> = Vec::new();
-        let mut sources: Vec<SourceRecord> = Vec::new();
-        let mut rule_tests: HashMap<u64, (&'static str, Vec<u64>)> = HashMap::new();
-        let mut test_agents: HashMap<u64, Vec<u32>> = HashMap::new();
-        let mut seen_rule_tests: HashSet<(u64, u64)> = HashSet::new();
-        let mut seen_test_agents: HashSet<(u64, u64)> = HashSet::new();
+        let mut builder = Builder::default();
         for change in history {
-            // A change earlier than the one before it would break the ordinals: it counts
-            // as happening with its predecessor (callers sort; see `Api::new`).
-            let lo = nanos(change.offset).max(phases.last().map_or(0, |phase: &Phase| phase.lo));
-            let key = change.alert.key();
-            let next_ordinal = to_u32(entries.len());
-            let ordinal = *ordinal_of.entry(key).or_insert(next_ordinal);
-            let phase = match change.alert {
-                AlertSnapshot::Test(alert) => {
-                    if ordinal == next_ordinal {
-                        let uuid = match uuid::Uuid::try_parse(&alert.uuid) {
-                            Ok(parsed) if parsed.hyphenated().to_string() == alert.uuid => {
-                                Uuid::Canonical(parsed.as_u128())
+            builder.push(&change);
+        }
+        builder.finish(profile)
+    }
+
+    /// Indexes the changes of `events` as they are made (in play order, which is time
+    /// order), dropping each event once read: what is held is this index and what the
+    /// scenario holds active, never the scenario's length. Returns the index and the offset of
+    /// the last event of any kind (the scenario's duration, as `Timeline::duration` gives it).
+    ///
+    /// The scenario is played on a second thread, handing changes over in batches: playing
+    /// and indexing each take about half of the time. Call [`Events::check`] after.
+    pub fn from_events(events: &mut Events, profile: Profile) -> (AlertIndex, Duration) {
+        /// Changes per hand-over: large enough that the channel costs nothing per change,
+        /// small enough that a few batches in flight are a few megabytes.
+        const BATCH: usize = 2048;
+        // A hint, not a bound: each step makes at most one change (the primitive steps of
+        // a storm are its triggers and clears).
+        let expected = usize::try_from(events.n_steps()).map_or(0, |steps| steps.min(1 << 26));
+        let mut builder = Builder::with_capacity(expected);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<AlertChange>>(4);
+        // Read batches go back to the player to be dropped there: the allocator frees on
+        // the thread that allocated cheaply, and reuses that memory for the next changes
+        // (freeing them on the indexing thread made the player's allocations the slowest
+        // part, measured).
+        let (read_sender, read_receiver) = std::sync::mpsc::channel::<Vec<AlertChange>>();
+        let last = std::thread::scope(|scope| {
+            let player = scope.spawn(move || {
+                let mut last = None;
+                let mut batch = Vec::with_capacity(BATCH);
+                for event in events {
+                    match event {
+                        Event::Notification(timed) => last = Some(timed.offset),
+                        Event::Change(change) => {
+                            last = Some(change.offset);
+                            batch.push(change);
+                            if batch.len() == BATCH {
+                                let mut next = read_receiver
+                                    .try_recv()
+                                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                                next.clear();
+                                while let Ok(read) = read_receiver.try_recv() {
+                                    drop(read);
+                                }
+                                if sender.send(std::mem::replace(&mut batch, next)).is_err() {
+                                    break;
+                                }
                             }
-                            _ => Uuid::Text(intern_text(&mut texts, &alert.uuid)),
-                        };
-                        entries.push(EntryRecord {
-                            number: alert.number,
-                            uuid,
-                            account: intern_arc(&mut accounts, &alert.account),
-                            kind: KIND_TEST,
-                        });
-                    }
-                    let (_, rule_test_ids) = rule_tests
-                        .entry(alert.rule.id)
-                        .or_insert_with(|| (alert.test.kind.alert_type(), Vec::new()));
-                    if seen_rule_tests.insert((alert.rule.id, alert.test.id)) {
-                        rule_test_ids.push(alert.test.id);
-                    }
-                    let first = to_u32(sources.len());
-                    for source in &alert.sources {
-                        let agent = intern_arc(&mut agents, &source.agent);
-                        // Agents are told apart by id, as `tests.json` lists them.
-                        if seen_test_agents.insert((alert.test.id, source.agent.id)) {
-                            test_agents.entry(alert.test.id).or_default().push(agent);
                         }
-                        sources.push(SourceRecord {
-                            agent,
-                            start: source.start,
-                            metrics_at_start: intern_text(&mut texts, &source.metrics_at_start),
-                            metrics_latest: intern_text(&mut texts, &source.metrics_latest),
-                            state: source.state,
-                        });
-                    }
-                    Phase {
-                        lo,
-                        ordinal,
-                        start: alert.start,
-                        state: alert.state,
-                        subject: intern_arc(&mut tests, &alert.test),
-                        rule: intern_arc(&mut rules, &alert.rule),
-                        first,
-                        second: to_u32(alert.sources.len()),
                     }
                 }
-                AlertSnapshot::Agent(notice) => {
-                    if ordinal == next_ordinal {
-                        entries.push(EntryRecord {
-                            number: notice.number,
-                            uuid: Uuid::None,
-                            account: intern_arc(&mut accounts, &notice.account),
-                            kind: KIND_AGENT,
-                        });
-                    }
-                    Phase {
-                        lo,
-                        ordinal,
-                        start: notice.start,
-                        state: notice.state,
-                        subject: intern_arc(&mut agent_rules, &notice.rule),
-                        rule: intern_arc(&mut agents, &notice.agent),
-                        first: intern_text(&mut texts, &notice.metrics_at_start),
-                        second: intern_text(&mut texts, &notice.metrics_at_end),
-                    }
+                if !batch.is_empty() {
+                    let _ = sender.send(batch);
                 }
-            };
-            phases.push(phase);
-        }
-        drop((ordinal_of, seen_rule_tests, seen_test_agents));
-        let mut change_offsets: Vec<u64> = phases.iter().map(|phase| phase.lo).collect();
-        change_offsets.shrink_to_fit();
-        // Each alert's phases together, in time order (a stable sort by ordinal keeps it).
-        phases.sort_by_key(|phase| phase.ordinal);
-        phases.shrink_to_fit();
-        sources.shrink_to_fit();
-        let mut phase_start = Vec::with_capacity(entries.len() + 1);
-        for (index, phase) in phases.iter().enumerate() {
-            if phase_start.len() == phase.ordinal as usize {
-                phase_start.push(to_u32(index));
+                last
+            });
+            for batch in receiver {
+                for change in &batch {
+                    builder.push(change);
+                }
+                // The player may have finished: then the batch is dropped here.
+                let _ = read_sender.send(batch);
             }
-        }
-        phase_start.push(to_u32(phases.len()));
-        let mut index = AlertIndex {
-            profile,
-            entries,
-            phase_start,
-            phases,
-            sources,
-            texts: texts.values,
-            accounts: accounts.values,
-            tests: tests.values,
-            rules: rules.values,
-            agents: agents.values,
-            agent_rules: agent_rules.values,
-            change_offsets,
-            tree: Vec::new(),
-            leaves: 0,
-            test_by_uuid: Lookup::default(),
-            test_by_text_uuid: HashMap::new(),
-            test_by_number: Lookup::default(),
-            test_by_legacy: Lookup::default(),
-            agent_by_number: Lookup::default(),
-            agent_by_alert_id: Lookup::default(),
-            agent_by_uuid_bits: Lookup::default(),
-            rule_tests,
-            test_agents,
-        };
-        index.build_tree();
-        index.build_lookups();
-        index
+            player
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (builder.finish(profile), last.unwrap_or_default())
+    }
+
+    /// The offset of the first change, if any (where a running clock starts by default).
+    pub fn first_change(&self) -> Option<Duration> {
+        self.change_offsets
+            .first()
+            .map(|nanos| Duration::from_nanos(*nanos))
+    }
+
+    /// How many state changes were indexed.
+    pub fn n_changes(&self) -> usize {
+        self.change_offsets.len()
     }
 
     fn hi(&self, phase: usize) -> u64 {

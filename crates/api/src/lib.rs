@@ -34,4 +34,4 @@ pub use config::{
     FaultConfig, FaultError, Faults, Latency, Limits,
 };
 pub use routes::{ROUTES, RouteId};
-pub use server::{Api, OPENAPI, instant_at, serve};
+pub use server::{Api, OPENAPI, configuration_of, instant_at, serve};

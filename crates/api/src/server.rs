@@ -16,7 +16,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tesim_model::TeDate;
-use tesim_scenario::Timeline;
+use tesim_scenario::{AlertChange, Timeline};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -101,21 +101,28 @@ impl std::error::Error for InjectedReset {}
 impl Api {
     /// A mock serving `timeline` as it stands at `clock`'s now.
     ///
-    /// The history is indexed ([`AlertIndex`]) and dropped change by change as it is read;
-    /// the notifications are dropped: the API keeps only the compact index.
-    pub fn new(mut timeline: Timeline, config: Config, clock: Clock) -> Api {
+    /// The history is indexed ([`AlertIndex`]) and the timeline dropped: the API keeps only
+    /// the compact index and the configuration.
+    pub fn new(timeline: Timeline, config: Config, clock: Clock) -> Api {
+        Api::from_timeline(&timeline, config, clock)
+    }
+
+    /// [`Api::new`] without taking the timeline: its history is read, change by change,
+    /// and neither it nor the notifications are copied.
+    pub fn from_timeline(timeline: &Timeline, config: Config, clock: Clock) -> Api {
         // The state at an offset is a prefix of the history in time order. A stable sort
         // keeps same-instant changes in the order the compiler recorded them (and is linear
         // on the already sorted history the compiler gives).
-        let mut history = std::mem::take(&mut timeline.history);
+        let mut history: Vec<&AlertChange> = timeline.history.iter().collect();
         history.sort_by_key(|change| change.offset);
-        timeline.notifications = Vec::new();
-        let index = AlertIndex::build(history, config.profile);
-        Api::with_index(timeline, index, config, clock)
+        let index = AlertIndex::build(history.into_iter().cloned(), config.profile);
+        Api::with_index(configuration_of(timeline), index, config, clock)
     }
 
     /// A mock serving `index` (built for `config.profile`) with the configuration of
-    /// `timeline`, whose history and notifications are not read.
+    /// `timeline`, whose history and notifications are not read (pass them empty: see
+    /// [`configuration_of`], or `tesim_scenario::Events::header` with
+    /// [`AlertIndex::from_events`] to build both from a scenario without holding it).
     pub fn with_index(timeline: Timeline, index: AlertIndex, config: Config, clock: Clock) -> Api {
         let faults_active = config.faults.is_active();
         Api {
@@ -687,6 +694,22 @@ fn is_integrations_path(path: &str) -> bool {
         path.strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })
+}
+
+/// `timeline` without its history and notifications: the tests, rules, agents and start the
+/// API answers from beside its [`AlertIndex`].
+pub fn configuration_of(timeline: &Timeline) -> Timeline {
+    Timeline {
+        name: timeline.name.clone(),
+        account: Arc::clone(&timeline.account),
+        start: timeline.start,
+        tests: timeline.tests.clone(),
+        rules: timeline.rules.clone(),
+        agents: timeline.agents.clone(),
+        agent_rules: timeline.agent_rules.clone(),
+        notifications: Vec::new(),
+        history: Vec::new(),
+    }
 }
 
 /// The instant `offset` after the timeline's start.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use tesim_api::config::{parse_rate, parse_route_faults};
+use tesim_api::index::AlertIndex;
 use tesim_api::{
     Access, AccessLog, Api, Clock, Config, Credentials, DEFAULT_MAX_CONNECTIONS, DEFAULT_PAGE_SIZE,
     DEFAULT_RATE_LIMIT, DEFAULT_TOKEN, DEFAULT_USER, FaultConfig, Faults, Latency, Limits, RouteId,
@@ -113,28 +114,22 @@ fn log_access(access: &Access<'_>) {
     eprintln!("{} {} {status} {millis:.1}ms", access.method, access.target);
 }
 
+/// Where `--at` puts the scenario clock, read before the scenario is played.
+enum At {
+    Running,
+    Fixed(Duration),
+    End,
+}
+
 /// Runs `tesim api` until Ctrl-C.
 pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     let source = tesim_scenario::load(&args.scenario)?;
-    let timeline = source
-        .compile(tesim_scenario::Options {
-            seed: args.seed,
-            ..tesim_scenario::Options::default()
-        })
-        .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;
-    // With no `--at`, start where the first alert triggers: a new user's first request
-    // shows the scenario's alerts rather than an empty account.
-    let first_alert = timeline
-        .history
-        .iter()
-        .map(|change| change.offset)
-        .min()
-        .unwrap_or(Duration::ZERO);
-    let clock = match args.at.as_deref() {
-        None => Clock::running(first_alert, args.speed),
-        Some("start") => Clock::manual(Duration::ZERO),
-        Some("end") => Clock::manual(timeline.duration()),
-        Some(offset) => Clock::manual(
+    // Checked before the scenario is played: a large one takes seconds.
+    let at = match args.at.as_deref() {
+        None => At::Running,
+        Some("start") => At::Fixed(Duration::ZERO),
+        Some("end") => At::End,
+        Some(offset) => At::Fixed(
             tesim_scenario::offset::parse(offset)
                 .map_err(|message| anyhow::anyhow!("--at: {message}; or use `start` or `end`"))?,
         ),
@@ -145,6 +140,13 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
             args.speed
         );
     }
+    let mut events = source
+        .stream(tesim_scenario::Options {
+            seed: args.seed,
+            ..tesim_scenario::Options::default()
+        })
+        .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;
+    let configuration = events.header().clone();
     let using_default_token = args.token == DEFAULT_TOKEN;
     let config = Config {
         credentials: Credentials {
@@ -182,6 +184,20 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         })?;
     let address = listener.local_addr()?;
     println!("tesim api listening on http://{address}");
+    // Played and indexed once bound: clients' connections queue in the meantime, and no
+    // event is held once indexed (a million-alert scenario holds only the index).
+    let (index, duration) = AlertIndex::from_events(&mut events, config.profile);
+    events
+        .check()
+        .with_context(|| format!("cannot compile scenario `{}`", args.scenario))?;
+    // With no `--at`, start where the first alert triggers: a new user's first request
+    // shows the scenario's alerts rather than an empty account.
+    let first_alert = index.first_change().unwrap_or(Duration::ZERO);
+    let clock = match at {
+        At::Running => Clock::running(first_alert, args.speed),
+        At::Fixed(offset) => Clock::manual(offset),
+        At::End => Clock::manual(duration),
+    };
     let token = if using_default_token {
         DEFAULT_TOKEN
     } else {
@@ -189,9 +205,9 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
     };
     eprintln!(
         "scenario `{}` ({} alert state changes over {}), clock {}; user {}, token {token}; OpenAPI at http://{address}/openapi.json",
-        timeline.name,
-        timeline.history.len(),
-        tesim_scenario::offset::display(timeline.duration()),
+        configuration.name,
+        index.n_changes(),
+        tesim_scenario::offset::display(duration),
         match &args.at {
             Some(at) => format!("fixed at {at}"),
             None => format!(
@@ -202,7 +218,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<ExitCode> {
         },
         args.user,
     );
-    let api = Api::new(timeline, config, clock);
+    let api = Api::with_index(configuration, index, config, clock);
     tokio::select! {
         served = tesim_api::serve(listener, api) => served.context("the API server stopped")?,
         _ = tokio::signal::ctrl_c() => {}

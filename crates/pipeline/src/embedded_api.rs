@@ -31,7 +31,8 @@ impl EmbeddedApi {
             profile,
             ..Config::default()
         };
-        let api = Api::new(timeline.clone(), config, clock.clone());
+        // Indexed from the timeline in place: its notifications are never copied.
+        let api = Api::from_timeline(timeline, config, clock.clone());
         let task = tokio::spawn(tesim_api::serve(listener, api));
         Ok(EmbeddedApi { url, clock, task })
     }

@@ -360,7 +360,7 @@ proptest! {
 }
 
 /// `storm.toml` scaled: `alerts` alerts over a day, each clearing after five minutes.
-fn storm(alerts: u32) -> Timeline {
+fn storm_source(alerts: u32) -> Source {
     let text = format!(
         r#"
 description = "storm scaled for the index tests"
@@ -384,8 +384,49 @@ agents-per-alert = 3
 "#
     );
     Source::from_text("storm-scaled", &text)
-        .compile(Options::default())
-        .unwrap()
+}
+
+/// [`storm_source`], compiled.
+fn storm(alerts: u32) -> Timeline {
+    storm_source(alerts).compile(Options::default()).unwrap()
+}
+
+/// `tesim api` indexes a scenario's lazy events as they are made; before, it compiled the
+/// whole timeline and indexed its history sorted by time. Both give the same index (so the
+/// same answer to every request) and the same duration (where `--at end` puts the clock),
+/// for every shipped scenario, in every id era, and for a scaled storm.
+#[test]
+fn indexing_the_event_stream_equals_indexing_the_compiled_timeline() {
+    let check = |source: &Source, profile: Profile| {
+        let timeline = source.compile(Options::default()).unwrap();
+        let mut history = timeline.history.clone();
+        history.sort_by_key(|change| change.offset);
+        let compiled = AlertIndex::build(history, profile);
+        let mut events = source.stream(Options::default()).unwrap();
+        let (streamed, duration) = AlertIndex::from_events(&mut events, profile);
+        events.check().unwrap();
+        assert_eq!(duration, timeline.duration(), "{}", timeline.name);
+        assert_eq!(streamed.len(), compiled.len(), "{}", timeline.name);
+        assert_eq!(
+            streamed.n_changes(),
+            timeline.history.len(),
+            "{}",
+            timeline.name
+        );
+        // Not assert_eq: the Debug of a whole index would flood the output.
+        assert!(
+            streamed == compiled,
+            "{} ({profile:?}): the streamed index differs",
+            timeline.name
+        );
+    };
+    for name in tesim_scenario::builtin_names() {
+        let source = tesim_scenario::load(name).unwrap();
+        for profile in PROFILES {
+            check(&source, profile);
+        }
+    }
+    check(&storm_source(20_000), Profile::default());
 }
 
 /// Pages of `max` touch O(max + log n) alert states and tree nodes, whatever the account's

@@ -6,7 +6,8 @@
 //!
 //! It deliberately knows nothing about payload types or scenarios: its input is a sequence of
 //! [`Delivery`] values whose bodies are already rendered (by `tesim-scenario` / `tesim-model`),
-//! taken lazily just ahead of sending ([`look_ahead`]) and dropped once done, and it never prints (the CLI decides what to show and which exit code to return).
+//! taken lazily just ahead of sending ([`look_ahead`]) and dropped once done, and it never
+//! prints (the CLI decides what to show and which exit code to return).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {

@@ -194,7 +194,15 @@ impl Iterator for DeliveryIter {
         }
     }
 
-    // Forwarded: a stream counts what a stopped run left without rendering it.
+    // Forwarded: a list knows its length, a stream does not.
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            DeliveryIter::List(list) => list.size_hint(),
+            DeliveryIter::Stream(stream) => stream.size_hint(),
+        }
+    }
+
+    // Forwarded: a stream counts what is left without rendering it.
     fn count(self) -> usize {
         match self {
             DeliveryIter::List(list) => list.count(),
@@ -727,8 +735,14 @@ fn print_summary(summary: &Summary, config: &SendConfig, problems: usize) -> any
         summary.failed,
         if summary.not_sent > 0 || summary.interrupted > 0 {
             format!(
-                ", {} not sent (stopped), {} cancelled in flight",
-                summary.not_sent, summary.interrupted
+                ", {} not sent (stopped){}, {} cancelled in flight",
+                summary.not_sent,
+                if summary.rest_uncounted {
+                    " and the rest of the scenario not counted"
+                } else {
+                    ""
+                },
+                summary.interrupted
             )
         } else {
             String::new()

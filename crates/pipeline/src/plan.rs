@@ -107,8 +107,8 @@ pub fn stream_deliveries(
 
 /// The deliveries of a scenario, made and rendered one at a time as they are taken (what a live
 /// send streams): an owned [`stream_deliveries`]. Holds what the scenario has active, never its
-/// length. Counting what is left ([`Iterator::count`], what a stopped run does) plays the rest
-/// without rendering it.
+/// length. Its length is unknown until the end (`size_hint` says so: a stopped run does not
+/// play the rest to count it); [`Iterator::count`] plays what is left without rendering it.
 pub struct DeliveryStream {
     events: Events,
     profile: Profile,

@@ -353,7 +353,8 @@ pub const FAILURES_LISTED: usize = 1000;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Summary {
     /// Deliveries given (known at the end: the input is taken as it is sent; a stopped run
-    /// still counts what it did not take, as `not_sent`).
+    /// counts what it did not take, as `not_sent`, when the input knows its length, see
+    /// `rest_uncounted`).
     pub total: usize,
     /// Deliveries attempted at least once.
     pub sent: usize,
@@ -363,6 +364,11 @@ pub struct Summary {
     pub failed: usize,
     /// Deliveries never attempted (the run was stopped).
     pub not_sent: usize,
+    /// The run stopped before the end of an input that does not know its length (a scenario
+    /// being played): `total` and `not_sent` count only the deliveries taken, since counting
+    /// the rest would mean making them all.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rest_uncounted: bool,
     /// POST attempts, retries included.
     pub attempts: usize,
     /// Failed deliveries by the kind of their last failure.
@@ -474,8 +480,8 @@ pub async fn run(
 /// `stop` is the cancellation handle: when it completes (Ctrl-C), no new delivery or retry
 /// starts, attempts in flight get `config.stop_grace` to finish, then are cancelled and
 /// reported (and logged) with [`ErrorKind::Cancelled`]; the summary of what was sent is
-/// returned with `cancelled: true`, the deliveries never taken counted (by
-/// [`Iterator::count`], which a lazy input can make cheap) as `not_sent`. A failed write to the
+/// returned with `cancelled: true`, the deliveries never taken counted as `not_sent` when the
+/// input's [`Iterator::size_hint`] is exact (else [`Summary::rest_uncounted`]). A failed write to the
 /// delivery log stops the run the same way and is reported in [`Summary::log_error`]. A
 /// delivery whose path cannot be joined to the target stops the run the same way, and the run
 /// then returns [`SenderError::Path`].
@@ -618,14 +624,22 @@ pub async fn run_until<I: IntoIterator<Item = Delivery>>(
     if let Some(error) = dispatched.error {
         return Err(error);
     }
-    // What a stopped run never took: counted, not sent (a lazy input counts without rendering).
-    let total = dispatched.taken + dispatched.rest.map_or(0, Iterator::count);
+    // What a stopped run never took, not sent: counted when the input knows how many it has
+    // left (a list); a scenario being played would have to make them all (seconds for a
+    // million), so a stopped stream says it did not count them.
+    let rest = dispatched.rest.map(|rest| match rest.size_hint() {
+        (low, Some(high)) if low == high => Some(low),
+        _ => None,
+    });
+    let rest_uncounted = matches!(rest, Some(None));
+    let total = dispatched.taken + rest.flatten().unwrap_or(0);
     Ok(Summary {
         total,
         sent,
         delivered,
         failed: sent - delivered,
         not_sent: total - sent,
+        rest_uncounted,
         attempts: n_attempts,
         failures_by_kind,
         token_fetches: auth.token_fetches(),

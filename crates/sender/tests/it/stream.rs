@@ -161,5 +161,37 @@ async fn a_stopped_run_counts_what_it_never_took() {
     assert!(summary.sent >= 50, "{summary:?}");
     assert_eq!(summary.not_sent, N - summary.sent);
     assert_eq!(summary.failed, summary.interrupted, "{summary:?}");
+    assert!(!summary.rest_uncounted);
     assert!(tally.most_alive.load(Ordering::SeqCst) <= look_ahead(config.concurrency));
+}
+
+/// An input that does not know its length (a scenario being played) is not run to its end to
+/// count what a stopped run left: the summary says so.
+#[tokio::test]
+async fn a_stopped_stream_of_unknown_length_is_not_played_out() {
+    let (url, _received) = counting_sink().await;
+    let mut config = SendConfig::new(url.parse().unwrap());
+    config.client = client_config();
+    config.concurrency = 2;
+    let tally = Arc::new(Tally::default());
+    let enough = Arc::new(tokio::sync::Notify::new());
+    let (notify, mut attempts) = (enough.clone(), 0);
+    let stop = async move { enough.notified().await };
+    // `filter` forgets the length; nothing is filtered out.
+    let input = lazy_input(usize::MAX, tally.clone()).filter(|_| true);
+    let summary = tokio::time::timeout(
+        BOUND,
+        run_until(input, &config, stop, |_| {
+            attempts += 1;
+            if attempts == 20 {
+                notify.notify_one();
+            }
+        }),
+    )
+    .await
+    .expect("the run ends without playing the rest")
+    .unwrap();
+    assert!(summary.cancelled && summary.rest_uncounted, "{summary:?}");
+    assert_eq!(summary.total, tally.taken.load(Ordering::SeqCst));
+    assert_eq!(summary.not_sent, summary.total - summary.sent);
 }

@@ -107,7 +107,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let what = format!("{input} ({} payloads)", deliveries.len());
     let pipeline = Pipeline {
         what,
-        deliveries,
+        deliveries: deliveries.into(),
         config: SendConfig {
             auth,
             client,

@@ -131,10 +131,90 @@ impl Default for DeliveryArgs {
     }
 }
 
+/// The deliveries of a run, in scenario order.
+pub enum Deliveries {
+    /// Rendered before sending (custom webhooks, replays, single events).
+    List(Vec<Delivery>),
+    /// A scenario made and rendered one delivery at a time as the sender takes them: memory
+    /// follows what is active and in flight, not the scenario's length.
+    Stream(Box<plan::DeliveryStream>),
+}
+
+impl From<Vec<Delivery>> for Deliveries {
+    fn from(list: Vec<Delivery>) -> Self {
+        Deliveries::List(list)
+    }
+}
+
+impl Deliveries {
+    /// How many, when known before sending.
+    pub fn count_known(&self) -> Option<usize> {
+        match self {
+            Deliveries::List(list) => Some(list.len()),
+            Deliveries::Stream(_) => None,
+        }
+    }
+
+    /// The scenario's verdict, known once a stream is exhausted.
+    fn verdict(&self) -> Option<plan::StreamVerdict> {
+        match self {
+            Deliveries::List(_) => None,
+            Deliveries::Stream(stream) => Some(stream.verdict()),
+        }
+    }
+}
+
+impl IntoIterator for Deliveries {
+    type Item = Delivery;
+    type IntoIter = DeliveryIter;
+
+    fn into_iter(self) -> DeliveryIter {
+        match self {
+            Deliveries::List(list) => DeliveryIter::List(list.into_iter()),
+            Deliveries::Stream(stream) => DeliveryIter::Stream(stream),
+        }
+    }
+}
+
+/// [`Deliveries`] being taken.
+pub enum DeliveryIter {
+    /// A list's.
+    List(std::vec::IntoIter<Delivery>),
+    /// A scenario's.
+    Stream(Box<plan::DeliveryStream>),
+}
+
+impl Iterator for DeliveryIter {
+    type Item = Delivery;
+
+    fn next(&mut self) -> Option<Delivery> {
+        match self {
+            DeliveryIter::List(list) => list.next(),
+            DeliveryIter::Stream(stream) => stream.next(),
+        }
+    }
+
+    // Forwarded: a list knows its length, a stream does not.
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            DeliveryIter::List(list) => list.size_hint(),
+            DeliveryIter::Stream(stream) => stream.size_hint(),
+        }
+    }
+
+    // Forwarded: a stream counts what is left without rendering it.
+    fn count(self) -> usize {
+        match self {
+            DeliveryIter::List(list) => list.count(),
+            DeliveryIter::Stream(stream) => (*stream).count(),
+        }
+    }
+}
+
 /// What to send and how, whatever the source of the deliveries.
 pub struct Pipeline {
     /// The deliveries, in scenario order.
-    pub deliveries: Vec<Delivery>,
+    pub deliveries: Deliveries,
     /// Target, auth, client, speed, concurrency, retries, log.
     pub config: SendConfig,
     /// What is sent, for the first line (`scenario `default` (7 events)`).
@@ -175,15 +255,22 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         events.check().context("--scenario")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let timeline = args.scenario.timeline(&scenario, seed)?;
     let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
+    // The whole timeline only where something needs it at once: custom renderings, load mode's
+    // distinct events and the API's state; classic live sends stream.
+    let timeline = if custom || args.load || args.api.with_api {
+        Some(args.scenario.timeline(&scenario, seed)?)
+    } else {
+        None
+    };
 
     let pipeline = if let (Some(operation), Some(connector)) = (&args.operation, &args.connector) {
+        let timeline = timeline.as_ref().expect("compiled for custom webhooks");
         custom_pipeline(
             operation,
             connector,
             args.test_button,
-            &timeline,
+            timeline,
             CustomSettings {
                 client,
                 speed: args.scenario.speed(),
@@ -192,7 +279,6 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
             },
         )?
     } else {
-        let deliveries = plan::deliveries(&timeline, args.scenario.profile);
         let target: Target = args
             .target
             .as_deref()
@@ -202,14 +288,18 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         // Never echo the spec: it may hold a literal secret.
         let auth: Auth = args.delivery.auth.parse().context("--auth")?;
         if args.load {
+            let timeline = timeline.as_ref().expect("compiled for load mode");
+            let deliveries = plan::deliveries(timeline, args.scenario.profile);
             return run_load(args, deliveries, target, auth, client).await;
         }
+        let events = args.scenario.events(&scenario, seed)?;
         Pipeline {
-            what: format!(
-                "scenario `{scenario}` ({})",
-                plural(deliveries.len(), "event")
-            ),
-            deliveries,
+            // How many is known at the end (the summary): counting first would play it twice.
+            what: format!("scenario `{scenario}`"),
+            deliveries: Deliveries::Stream(Box::new(plan::DeliveryStream::new(
+                events,
+                args.scenario.profile,
+            ))),
             config: SendConfig {
                 auth,
                 client,
@@ -236,7 +326,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let pipeline = Pipeline {
-        timeline: args.api.with_api.then_some(timeline),
+        timeline: timeline.filter(|_| args.api.with_api),
         json: args.json,
         output: args.output,
         circuit_breaker: !args.delivery.no_circuit_breaker,
@@ -312,7 +402,7 @@ pub fn custom_pipeline(
             webhook.connector_name(),
             webhook.auth_type()
         ),
-        deliveries: custom_plan.deliveries,
+        deliveries: custom_plan.deliveries.into(),
         config,
         problems: custom_plan.problems.len(),
         timeline: None,
@@ -342,6 +432,7 @@ pub async fn deliver(mut pipeline: Pipeline, api_args: &WithApiArgs) -> anyhow::
         }
         None => None,
     };
+    let verdict = pipeline.deliveries.verdict();
     let outcome = send(
         pipeline.deliveries,
         &pipeline.config,
@@ -363,6 +454,12 @@ pub async fn deliver(mut pipeline: Pipeline, api_args: &WithApiArgs) -> anyhow::
     if let Some(log_error) = &summary.log_error {
         eprintln!("error: {log_error}");
         return Ok(ExitCode::from(2));
+    }
+    // A problem found late in a streamed scenario ends it there: what came before was sent.
+    if let Some(Err(problem)) = verdict.and_then(|verdict| verdict.get()) {
+        return Err(anyhow::Error::new(problem).context(
+            "--scenario: the scenario stopped at a problem; the events before it were sent",
+        ));
     }
     Ok(if outcome.interrupted {
         ExitCode::from(crate::signals::EXIT_INTERRUPTED)
@@ -486,23 +583,20 @@ pub struct Outcome {
 /// failures, `--json` nothing. Ctrl-C stops cleanly with the summary of what was sent; so do
 /// [`CIRCUIT_BREAKER`] consecutive connection failures, with one message.
 pub async fn send(
-    deliveries: Vec<Delivery>,
+    deliveries: Deliveries,
     config: &SendConfig,
     what: &str,
     json: bool,
     output: OutputArgs,
     circuit_breaker: bool,
 ) -> anyhow::Result<Outcome> {
-    let bodies: Vec<bytes::Bytes> = if output.verbose {
-        deliveries
-            .iter()
-            .map(|delivery| delivery.body.clone())
-            .collect()
-    } else {
-        Vec::new()
+    // `-v` shows each payload: the attempts carry their bodies.
+    let config = &SendConfig {
+        attempt_bodies: output.verbose,
+        ..config.clone()
     };
     let stop_signals = crate::signals::install();
-    let lines = Lines::new(deliveries.len(), json);
+    let lines = Lines::new(deliveries.count_known(), json);
     lines.println(format!("tesim: sending {what} to {}", config.target));
     let mut failed = 0usize;
     let mut consecutive_connect = 0u32;
@@ -551,8 +645,8 @@ pub async fn send(
                 text.push_str("\n     ");
                 text.push_str(failure);
             }
-            if let Some(body) = bodies.get(attempt.index) {
-                for line in String::from_utf8_lossy(body).lines() {
+            if output.verbose {
+                for line in String::from_utf8_lossy(&attempt.body).lines() {
                     text.push_str("\n    ");
                     text.push_str(line);
                 }
@@ -571,7 +665,7 @@ pub async fn send(
     };
     let mut summary = tesim_sender::run_until(deliveries, config, stop, on_attempt).await?;
     // The summary repeats failure messages: with the same advice as the lines above.
-    for event in &mut summary.events {
+    for event in &mut summary.failures {
         if let Some(error) = event.error.as_mut() {
             if let Some(advised) = advised.get(error.as_str()) {
                 *error = advised.clone();
@@ -641,8 +735,14 @@ fn print_summary(summary: &Summary, config: &SendConfig, problems: usize) -> any
         summary.failed,
         if summary.not_sent > 0 || summary.interrupted > 0 {
             format!(
-                ", {} not sent (stopped), {} cancelled in flight",
-                summary.not_sent, summary.interrupted
+                ", {} not sent (stopped){}, {} cancelled in flight",
+                summary.not_sent,
+                if summary.rest_uncounted {
+                    " and the rest of the scenario not counted"
+                } else {
+                    ""
+                },
+                summary.interrupted
             )
         } else {
             String::new()
@@ -662,7 +762,7 @@ fn print_summary(summary: &Summary, config: &SendConfig, problems: usize) -> any
         let _ = write!(text, "\nfailures: {}", kinds.join(", "));
         // Each distinct message once (at most 5): they say what to do.
         let mut shown = std::collections::BTreeSet::new();
-        for event in summary.events.iter().filter(|event| !event.delivered) {
+        for event in &summary.failures {
             if let Some(error) = &event.error {
                 if shown.len() < 5 && shown.insert(error.clone()) {
                     let _ = write!(text, "\n  {}", advice(error));

@@ -114,7 +114,9 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     };
     let started = std::time::Instant::now();
     // The sender's own lines stay silent: what arrived is shown instead, below.
-    let outcome = cmd_send::send(deliveries, &config, "", true, output, true).await?;
+    // Compiled, not streamed: the embedded receiver holds every request it captured until the
+    // end to show them, so a newcomer's scenario is small anyway.
+    let outcome = cmd_send::send(deliveries.into(), &config, "", true, output, true).await?;
     let summary = outcome.summary;
     let elapsed = started.elapsed();
     if !quiet {

@@ -90,7 +90,7 @@ pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
     let auth: Auth = args.delivery.auth.parse().context("--auth")?;
     let pipeline = Pipeline {
         what: format!("{} ({})", delivery.event_type, args.profile.name()),
-        deliveries: vec![delivery],
+        deliveries: vec![delivery].into(),
         config: SendConfig {
             auth,
             client,

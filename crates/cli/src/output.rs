@@ -123,18 +123,26 @@ pub struct Lines {
 }
 
 impl Lines {
-    /// A progress bar of `total` steps when both stdout and stderr are a terminal and output
-    /// is not JSON.
-    pub fn new(total: usize, silent: bool) -> Lines {
+    /// A progress bar of `total` steps (a count of those done when the total is known only at
+    /// the end: a streamed scenario) when both stdout and stderr are a terminal and output is
+    /// not JSON.
+    pub fn new(total: Option<usize>, silent: bool) -> Lines {
         let terminal = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
         let bar = (!silent && terminal).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
+            let (bar, template) = match total {
+                Some(total) => (
+                    indicatif::ProgressBar::new(total as u64),
                     "{spinner} [{elapsed_precise}] {bar:40.cyan/blue} {pos}/{len} {msg}",
-                )
-                .expect("valid progress template")
-                .progress_chars("=> "),
+                ),
+                None => (
+                    indicatif::ProgressBar::no_length(),
+                    "{spinner} [{elapsed_precise}] {pos} done {msg}",
+                ),
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(template)
+                    .expect("valid progress template")
+                    .progress_chars("=> "),
             );
             bar
         });

@@ -105,6 +105,87 @@ pub fn stream_deliveries(
     })
 }
 
+/// The deliveries of a scenario, made and rendered one at a time as they are taken (what a live
+/// send streams): an owned [`stream_deliveries`]. Holds what the scenario has active, never its
+/// length. Its length is unknown until the end (`size_hint` says so: a stopped run does not
+/// play the rest to count it); [`Iterator::count`] plays what is left without rendering it.
+pub struct DeliveryStream {
+    events: Events,
+    profile: Profile,
+    verdict: StreamVerdict,
+}
+
+/// Whether a [`DeliveryStream`]'s scenario played to its end without a problem, known once the
+/// stream is exhausted: a problem found late (the stream stopped there) must still fail the
+/// run. Kept by the caller while the stream itself is consumed.
+#[derive(Clone, Default)]
+pub struct StreamVerdict(Arc<std::sync::Mutex<Option<Verdict>>>);
+
+/// A scenario played to its end: `Ok`, or its problems.
+pub type Verdict = Result<(), Arc<ScenarioError>>;
+
+impl StreamVerdict {
+    /// `None` while the stream has not ended (a run that stopped before counting the rest);
+    /// then the scenario's problems, if any.
+    pub fn get(&self) -> Option<Verdict> {
+        self.0.lock().expect("verdict lock").clone()
+    }
+}
+
+impl DeliveryStream {
+    /// Renders `events`' notifications in `profile`; their history is skipped.
+    pub fn new(mut events: Events, profile: Profile) -> DeliveryStream {
+        events.skip_history();
+        DeliveryStream {
+            events,
+            profile,
+            verdict: StreamVerdict::default(),
+        }
+    }
+
+    /// The account, tests, rules and agents of the scenario.
+    pub fn header(&self) -> &Timeline {
+        self.events.header()
+    }
+
+    /// Where the scenario's verdict will be, once the stream ends.
+    pub fn verdict(&self) -> StreamVerdict {
+        self.verdict.clone()
+    }
+
+    fn ended(&self) {
+        let verdict = self.events.check().map_err(Arc::new);
+        *self.verdict.0.lock().expect("verdict lock") = Some(verdict);
+    }
+}
+
+impl Iterator for DeliveryStream {
+    type Item = Delivery;
+
+    fn next(&mut self) -> Option<Delivery> {
+        loop {
+            match self.events.next() {
+                Some(Event::Notification(timed)) => return Some(delivery(&timed, self.profile)),
+                Some(Event::Change(_)) => {}
+                None => {
+                    self.ended();
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn count(mut self) -> usize {
+        let rest = self
+            .events
+            .by_ref()
+            .filter(|event| matches!(event, Event::Notification(_)))
+            .count();
+        self.ended();
+        rest
+    }
+}
+
 /// One notification rendered in `profile`.
 pub fn delivery(timed: &TimedNotification, profile: Profile) -> Delivery {
     let event = render(profile, timed);
@@ -162,6 +243,32 @@ mod tests {
                 assert_eq!(pin(&eager), pin(&streamed), "{name} {profile}");
             }
         }
+    }
+
+    /// The owned stream gives the same deliveries, counts the same number without rendering,
+    /// and gives its verdict once ended.
+    #[test]
+    fn the_owned_stream_is_the_borrowed_one() {
+        let eager = deliveries(&timeline("storm", 3, None).unwrap(), Profile::Kb2014);
+        let stream =
+            DeliveryStream::new(events_in("storm", 3, None, None).unwrap(), Profile::Kb2014);
+        let verdict = stream.verdict();
+        assert!(verdict.get().is_none());
+        let streamed: Vec<Delivery> = stream.collect();
+        assert!(matches!(verdict.get(), Some(Ok(()))));
+        assert_eq!(streamed.len(), eager.len());
+        assert!(
+            streamed
+                .iter()
+                .zip(&eager)
+                .all(|(a, b)| a.body == b.body && a.event_id == b.event_id)
+        );
+        let mut stream =
+            DeliveryStream::new(events_in("storm", 3, None, None).unwrap(), Profile::Kb2014);
+        let first = stream.by_ref().take(10).count();
+        let verdict = stream.verdict();
+        assert_eq!(first + stream.count(), eager.len());
+        assert!(matches!(verdict.get(), Some(Ok(()))));
     }
 
     #[test]

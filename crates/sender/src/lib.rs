@@ -4,9 +4,10 @@
 //! never followed, connect and total timeouts, per-alert ordering, an optional retry policy and
 //! a JSONL log of every attempt; plus a load mode with HDR latency histograms.
 //!
-//! It deliberately knows nothing about payload types or scenarios: its input is a list of
+//! It deliberately knows nothing about payload types or scenarios: its input is a sequence of
 //! [`Delivery`] values whose bodies are already rendered (by `tesim-scenario` / `tesim-model`),
-//! and it never prints (the CLI decides what to show and which exit code to return).
+//! taken lazily just ahead of sending ([`look_ahead`]) and dropped once done, and it never
+//! prints (the CLI decides what to show and which exit code to return).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -55,8 +56,8 @@ pub use load::{
 };
 pub use log::{DeliveryLog, LogRecord, LoggedAttempt, parse_log_line, read_log, unresolved};
 pub use run::{
-    Attempt, BeforeSend, Delivery, EventOutcome, RetryPolicy, SendConfig, SenderError, Speed,
-    Summary, run, run_until,
+    Attempt, BeforeSend, Delivery, EventOutcome, FAILURES_LISTED, RetryPolicy, SendConfig,
+    SenderError, Speed, Summary, look_ahead, run, run_until,
 };
 pub use secret::{Secret, SecretError};
 pub use target::{Target, TargetError, mask_userinfo};

@@ -191,6 +191,9 @@ pub struct SendConfig {
     /// on the same scenario clock (the mock API under `--with-api`) catch up before the
     /// receiver hears of the event.
     pub before_send: Option<BeforeSend>,
+    /// Hand each [`Attempt`] the body it sent (shared, not copied), for callers that show
+    /// payloads. Off by default: an attempt's body then lives only as long as its delivery.
+    pub attempt_bodies: bool,
 }
 
 /// A hook called with the scenario offset of each delivery just before it is sent.
@@ -216,6 +219,7 @@ impl SendConfig {
             log: None,
             stop_grace: Duration::from_secs(2),
             before_send: None,
+            attempt_bodies: false,
         }
     }
 }
@@ -301,6 +305,11 @@ pub struct Attempt {
     /// The failure itself, for callers that branch on it or add advice (not logged).
     #[serde(skip)]
     pub failure: Option<Arc<DeliveryError>>,
+    /// The body sent, when [`SendConfig::attempt_bodies`] asks for it (empty otherwise; never
+    /// logged): the delivery itself is dropped once done, so a caller that shows payloads
+    /// (`-v`) takes them from here.
+    #[serde(skip)]
+    pub body: Bytes,
 }
 
 impl Attempt {
@@ -313,6 +322,8 @@ impl Attempt {
 /// The final outcome of one delivery.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EventOutcome {
+    /// Position of the delivery in the input (0-based), as in the delivery log.
+    pub index: usize,
     /// `eventId`.
     #[serde(rename = "eventId", serialize_with = "ser_arc")]
     pub event_id: Arc<str>,
@@ -322,7 +333,7 @@ pub struct EventOutcome {
     /// `alertId`.
     #[serde(rename = "alertId", serialize_with = "ser_opt_arc")]
     pub alert_id: Option<Arc<str>>,
-    /// Attempts made (0: not sent, the run was stopped first).
+    /// Attempts made.
     pub attempts: u32,
     /// Last status received.
     pub status: Option<u16>,
@@ -334,10 +345,16 @@ pub struct EventOutcome {
     pub error: Option<String>,
 }
 
-/// What a run did.
+/// Most failed deliveries [`Summary::failures`] lists; the rest are only counted.
+pub const FAILURES_LISTED: usize = 1000;
+
+/// What a run did. Its size does not grow with the number of deliveries: outcomes are counted,
+/// and only failed deliveries are listed, up to [`FAILURES_LISTED`].
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Summary {
-    /// Deliveries given.
+    /// Deliveries given (known at the end: the input is taken as it is sent; a stopped run
+    /// counts what it did not take, as `not_sent`, when the input knows its length, see
+    /// `rest_uncounted`).
     pub total: usize,
     /// Deliveries attempted at least once.
     pub sent: usize,
@@ -347,6 +364,11 @@ pub struct Summary {
     pub failed: usize,
     /// Deliveries never attempted (the run was stopped).
     pub not_sent: usize,
+    /// The run stopped before the end of an input that does not know its length (a scenario
+    /// being played): `total` and `not_sent` count only the deliveries taken, since counting
+    /// the rest would mean making them all.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rest_uncounted: bool,
     /// POST attempts, retries included.
     pub attempts: usize,
     /// Failed deliveries by the kind of their last failure.
@@ -364,8 +386,11 @@ pub struct Summary {
     /// full…): names the log file. The log is incomplete from then on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_error: Option<String>,
-    /// One entry per delivery, in input order.
-    pub events: Vec<EventOutcome>,
+    /// The deliveries attempted that did not get a 2xx, in the order they ended, at most
+    /// [`FAILURES_LISTED`] (deliveries that got a 2xx and those never sent are only counted).
+    pub failures: Vec<EventOutcome>,
+    /// Failed deliveries beyond [`FAILURES_LISTED`], counted in `failed` but not listed.
+    pub failures_omitted: usize,
 }
 
 impl Summary {
@@ -383,43 +408,59 @@ struct Prepared {
     headers: HeaderMap,
 }
 
-fn prepare(deliveries: Vec<Delivery>, target: &Target) -> Result<Vec<Prepared>, SenderError> {
-    let mut joined: HashMap<String, Target> = HashMap::new();
-    deliveries
-        .into_iter()
-        .enumerate()
-        .map(|(index, delivery)| {
-            let target = match delivery.path_and_query.as_deref() {
-                None | Some("") => target.clone(),
-                Some(path) => match joined.get(path) {
-                    Some(target) => target.clone(),
-                    None => {
-                        let new = target.join(path).map_err(|source| SenderError::Path {
-                            event_id: delivery.event_id.to_string(),
-                            source,
-                        })?;
-                        joined.insert(path.to_owned(), new.clone());
-                        new
+/// Most joined targets remembered: custom webhooks post to a few paths, but a rendered query
+/// can make every one different, and nothing a run keeps may grow with its length.
+const JOINED_KEPT: usize = 64;
+
+/// Prepares each delivery as it is taken from the input.
+struct Preparer {
+    target: Target,
+    joined: HashMap<String, Target>,
+}
+
+impl Preparer {
+    fn prepare(&mut self, index: usize, delivery: Delivery) -> Result<Prepared, SenderError> {
+        let target = match delivery.path_and_query.as_deref() {
+            None | Some("") => self.target.clone(),
+            Some(path) => match self.joined.get(path) {
+                Some(target) => target.clone(),
+                None => {
+                    let new = self.target.join(path).map_err(|source| SenderError::Path {
+                        event_id: delivery.event_id.to_string(),
+                        source,
+                    })?;
+                    if self.joined.len() >= JOINED_KEPT {
+                        self.joined.clear();
                     }
-                },
-            };
-            let mut headers = HeaderMap::with_capacity(delivery.extra_headers.len());
-            for (name, value) in &delivery.extra_headers {
-                headers.append(name.clone(), value.clone());
-            }
-            Ok(Prepared {
-                index,
-                delivery,
-                target,
-                headers,
-            })
+                    self.joined.insert(path.to_owned(), new.clone());
+                    new
+                }
+            },
+        };
+        let mut headers = HeaderMap::with_capacity(delivery.extra_headers.len());
+        for (name, value) in &delivery.extra_headers {
+            headers.append(name.clone(), value.clone());
+        }
+        Ok(Prepared {
+            index,
+            delivery,
+            target,
+            headers,
         })
-        .collect()
+    }
+}
+
+/// Most deliveries a run holds at once with `concurrency` slots: taken from the input and not
+/// yet done, whether in flight, waiting for a slot, for their turn on the scenario clock or for
+/// their order key's predecessor. The next one is taken only when one of these is done, so a
+/// run's memory follows this, never the length of its input.
+pub fn look_ahead(concurrency: usize) -> usize {
+    concurrency.saturating_mul(4).saturating_add(256)
 }
 
 /// Sends every delivery; see [`run_until`].
 pub async fn run(
-    deliveries: Vec<Delivery>,
+    deliveries: impl IntoIterator<Item = Delivery>,
     config: &SendConfig,
     on_attempt: impl FnMut(&Attempt),
 ) -> Result<Summary, SenderError> {
@@ -429,17 +470,23 @@ pub async fn run(
 /// Sends every delivery to `config.target` and reports each attempt to `on_attempt` (and the
 /// delivery log) as it completes.
 ///
-/// Deliveries go in input order as the scenario clock (`config.speed`) reaches their offset;
-/// those sharing an `order_key` go one at a time in input order, others concurrently up to
-/// `config.concurrency` (a delivery waiting for its predecessor holds no slot).
+/// Deliveries are taken from `deliveries` only as they are about to be sent (at most
+/// [`look_ahead`] of them at once) and dropped once done, so the input may be a lazy iterator
+/// of any length rendering each one when asked for. They go in input order as the scenario
+/// clock (`config.speed`) reaches their offset; those sharing an `order_key` go one at a time
+/// in input order, others concurrently up to `config.concurrency` (a delivery waiting for its
+/// predecessor holds no slot).
 ///
 /// `stop` is the cancellation handle: when it completes (Ctrl-C), no new delivery or retry
 /// starts, attempts in flight get `config.stop_grace` to finish, then are cancelled and
 /// reported (and logged) with [`ErrorKind::Cancelled`]; the summary of what was sent is
-/// returned with `cancelled: true`. A failed write to the delivery log stops the run the same
-/// way and is reported in [`Summary::log_error`].
-pub async fn run_until(
-    deliveries: Vec<Delivery>,
+/// returned with `cancelled: true`, the deliveries never taken counted as `not_sent` when the
+/// input's [`Iterator::size_hint`] is exact (else [`Summary::rest_uncounted`]). A failed write to the
+/// delivery log stops the run the same way and is reported in [`Summary::log_error`]. A
+/// delivery whose path cannot be joined to the target stops the run the same way, and the run
+/// then returns [`SenderError::Path`].
+pub async fn run_until<I: IntoIterator<Item = Delivery>>(
+    deliveries: I,
     config: &SendConfig,
     stop: impl Future<Output = ()>,
     mut on_attempt: impl FnMut(&Attempt),
@@ -465,21 +512,6 @@ pub async fn run_until(
         ))),
         None => None,
     };
-    let prepared = prepare(deliveries, &config.target)?;
-    let total = prepared.len();
-    let mut events: Vec<EventOutcome> = prepared
-        .iter()
-        .map(|prepared| EventOutcome {
-            event_id: prepared.delivery.event_id.clone(),
-            event_type: prepared.delivery.event_type.clone(),
-            alert_id: prepared.delivery.alert_id.clone(),
-            attempts: 0,
-            status: None,
-            delivered: false,
-            error_kind: None,
-            error: None,
-        })
-        .collect();
 
     let started = Instant::now();
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
@@ -490,16 +522,22 @@ pub async fn run_until(
         speed: config.speed,
         retry: config.retry,
         permits: Arc::new(Semaphore::new(config.concurrency)),
-        // Bounds how many deliveries wait in memory for their turn.
-        window: Arc::new(Semaphore::new(
-            config.concurrency.saturating_mul(64).max(256),
-        )),
+        window: Arc::new(Semaphore::new(look_ahead(config.concurrency))),
         phase: phase_rx,
         reports: report_tx,
         before_send: config.before_send.clone(),
+        attempt_bodies: config.attempt_bodies,
         log: log.clone(),
+        preparer: Preparer {
+            target: config.target.clone(),
+            joined: HashMap::new(),
+        },
     };
-    let dispatch = tokio::spawn(dispatcher.dispatch(prepared, started));
+    // Polled here rather than spawned: the input (a scenario being played) need not be `Send`
+    // or `'static`, and it is handed back to count what a stopped run did not take.
+    let dispatch = dispatcher.dispatch(deliveries.into_iter(), started);
+    let mut dispatch = std::pin::pin!(dispatch);
+    let mut dispatched: Option<Dispatched<I::IntoIter>> = None;
 
     let mut stop = std::pin::pin!(stop);
     let grace = tokio::time::sleep(Duration::from_secs(365 * 86_400));
@@ -509,6 +547,10 @@ pub async fn run_until(
     let mut log_error: Option<String> = None;
     let mut n_attempts = 0;
     let mut interrupted = 0;
+    let (mut sent, mut delivered) = (0, 0);
+    let mut failures = Vec::new();
+    let mut failures_omitted = 0;
+    let mut failures_by_kind = BTreeMap::new();
     let begin_stop = |stopping: &mut bool, grace: std::pin::Pin<&mut tokio::time::Sleep>| {
         if !*stopping {
             *stopping = true;
@@ -518,6 +560,8 @@ pub async fn run_until(
     };
     loop {
         tokio::select! {
+            // Outcomes first: each one handled lets its delivery go before the next is taken.
+            biased;
             report = report_rx.recv() => {
                 let attempt = match report {
                     None => break,
@@ -526,6 +570,22 @@ pub async fn run_until(
                             log_error = Some(log_failure(config, &source));
                         }
                         begin_stop(&mut stopping, grace.as_mut());
+                        continue;
+                    }
+                    Some(Report::Done(outcome)) => {
+                        sent += 1;
+                        if outcome.delivered {
+                            delivered += 1;
+                        } else {
+                            if let Some(kind) = outcome.error_kind {
+                                *failures_by_kind.entry(kind).or_insert(0) += 1;
+                            }
+                            if failures.len() < FAILURES_LISTED {
+                                failures.push(outcome);
+                            } else {
+                                failures_omitted += 1;
+                            }
+                        }
                         continue;
                     }
                     Some(Report::Attempt(attempt)) => attempt,
@@ -541,13 +601,13 @@ pub async fn run_until(
                         begin_stop(&mut stopping, grace.as_mut());
                     }
                 }
-                let event = &mut events[attempt.index];
-                event.attempts = attempt.attempt;
-                event.status = attempt.status;
-                event.delivered = attempt.delivered();
-                event.error_kind = attempt.error_kind;
-                event.error = attempt.error.clone();
                 on_attempt(&attempt);
+            }
+            done = &mut dispatch, if dispatched.is_none() => {
+                if done.error.is_some() {
+                    begin_stop(&mut stopping, grace.as_mut());
+                }
+                dispatched = Some(done);
             }
             () = &mut stop, if !stopping => begin_stop(&mut stopping, grace.as_mut()),
             () = &mut grace, if stopping && !cancelling => {
@@ -557,25 +617,29 @@ pub async fn run_until(
         }
     }
     // The channel closes once the dispatcher and every delivery task are done.
-    let _ = dispatch.await;
-    let mut failures_by_kind = BTreeMap::new();
-    let (mut sent, mut delivered) = (0, 0);
-    for event in &events {
-        if event.attempts > 0 {
-            sent += 1;
-        }
-        if event.delivered {
-            delivered += 1;
-        } else if let Some(kind) = event.error_kind {
-            *failures_by_kind.entry(kind).or_insert(0) += 1;
-        }
+    let dispatched = match dispatched {
+        Some(dispatched) => dispatched,
+        None => dispatch.await,
+    };
+    if let Some(error) = dispatched.error {
+        return Err(error);
     }
+    // What a stopped run never took, not sent: counted when the input knows how many it has
+    // left (a list); a scenario being played would have to make them all (seconds for a
+    // million), so a stopped stream says it did not count them.
+    let rest = dispatched.rest.map(|rest| match rest.size_hint() {
+        (low, Some(high)) if low == high => Some(low),
+        _ => None,
+    });
+    let rest_uncounted = matches!(rest, Some(None));
+    let total = dispatched.taken + rest.flatten().unwrap_or(0);
     Ok(Summary {
         total,
         sent,
         delivered,
         failed: sent - delivered,
         not_sent: total - sent,
+        rest_uncounted,
         attempts: n_attempts,
         failures_by_kind,
         token_fetches: auth.token_fetches(),
@@ -583,7 +647,8 @@ pub async fn run_until(
         cancelled: stopping || sent < total,
         interrupted,
         log_error,
-        events,
+        failures,
+        failures_omitted,
     })
 }
 
@@ -608,6 +673,18 @@ enum Report {
     Attempt(Attempt),
     /// An intent record could not be written: the attempt was not made.
     LogFailed(std::io::Error),
+    /// A delivery attempted at least once is done: its final outcome.
+    Done(EventOutcome),
+}
+
+/// How the dispatcher ended.
+struct Dispatched<I> {
+    /// Deliveries taken from the input.
+    taken: usize,
+    /// The input, when the run stopped before its end.
+    rest: Option<I>,
+    /// A delivery could not be prepared: the run stops.
+    error: Option<SenderError>,
 }
 
 type SharedLog = Arc<std::sync::Mutex<DeliveryLog>>;
@@ -637,32 +714,69 @@ struct Dispatcher {
     speed: Speed,
     retry: RetryPolicy,
     permits: Arc<Semaphore>,
+    /// Places for deliveries taken and not yet done ([`look_ahead`]).
     window: Arc<Semaphore>,
     phase: watch::Receiver<Phase>,
     reports: mpsc::UnboundedSender<Report>,
     before_send: Option<BeforeSend>,
+    attempt_bodies: bool,
     log: Option<SharedLog>,
+    preparer: Preparer,
 }
 
 impl Dispatcher {
-    async fn dispatch(mut self, prepared: Vec<Prepared>, started: Instant) {
-        // The lane of the last delivery of each order key.
+    async fn dispatch<I: Iterator<Item = Delivery>>(
+        mut self,
+        mut input: I,
+        started: Instant,
+    ) -> Dispatched<I> {
+        // The lane of the last delivery of each order key still being worked on; lanes whose
+        // delivery is done are forgotten from time to time, so the map follows what is active
+        // (forgetting one changes nothing: its successor would not have waited).
         let mut lanes: HashMap<Arc<str>, Lane> = HashMap::new();
-        for prepared in prepared {
+        let prune_at = self.window.available_permits().saturating_mul(2).max(64);
+        let mut taken = 0;
+        loop {
             if *self.phase.borrow() != Phase::Running {
-                return;
+                return Dispatched {
+                    taken,
+                    rest: Some(input),
+                    error: None,
+                };
             }
+            // The place first, then the delivery: nothing is taken (rendered) before it fits.
+            let window = tokio::select! {
+                permit = self.window.clone().acquire_owned() => permit.expect("never closed"),
+                _ = self.phase.wait_for(|phase| *phase != Phase::Running) => continue,
+            };
+            let Some(delivery) = input.next() else {
+                return Dispatched {
+                    taken,
+                    rest: None,
+                    error: None,
+                };
+            };
+            let prepared = match self.preparer.prepare(taken, delivery) {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    return Dispatched {
+                        taken: taken + 1,
+                        rest: Some(input),
+                        error: Some(error),
+                    };
+                }
+            };
+            taken += 1;
             if let Some(due) = self.speed.due(prepared.delivery.offset) {
                 let deadline = tokio::time::Instant::from_std(started + due);
                 tokio::select! {
                     () = tokio::time::sleep_until(deadline) => {}
-                    _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return,
+                    _ = self.phase.wait_for(|phase| *phase != Phase::Running) => continue,
                 }
             }
-            let window = tokio::select! {
-                permit = self.window.clone().acquire_owned() => permit.expect("never closed"),
-                _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return,
-            };
+            if lanes.len() >= prune_at {
+                lanes.retain(|_, lane| !lane.lock().expect("lane lock").done);
+            }
             let own: Lane = Arc::default();
             let predecessor = match &prepared.delivery.order_key {
                 Some(key) => lanes.insert(key.clone(), own.clone()),
@@ -683,7 +797,7 @@ impl Dispatcher {
                 // Taken here, in input order: with concurrency 1, input order holds across keys.
                 None => tokio::select! {
                     permit = self.permits.clone().acquire_owned() => Slot::Now(permit.expect("never closed")),
-                    _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return,
+                    _ = self.phase.wait_for(|phase| *phase != Phase::Running) => continue,
                 },
             };
             let task = DeliveryTask {
@@ -693,6 +807,7 @@ impl Dispatcher {
                 phase: self.phase.clone(),
                 reports: self.reports.clone(),
                 before_send: self.before_send.clone(),
+                attempt_bodies: self.attempt_bodies,
                 log: self.log.clone(),
             };
             let permits = self.permits.clone();
@@ -706,6 +821,7 @@ impl Dispatcher {
                     },
                 };
                 task.deliver(prepared).await;
+                // The delivery is dropped: its place goes to the next one.
                 drop(window);
                 let mut slot = own.lock().expect("lane lock");
                 match slot.successor.take() {
@@ -730,21 +846,30 @@ struct DeliveryTask {
     phase: watch::Receiver<Phase>,
     reports: mpsc::UnboundedSender<Report>,
     before_send: Option<BeforeSend>,
+    attempt_bodies: bool,
     log: Option<SharedLog>,
 }
 
 impl DeliveryTask {
+    /// Attempts `prepared`, reports each attempt, then its final outcome if it was attempted.
     async fn deliver(mut self, prepared: Prepared) {
+        if let Some(outcome) = self.attempts(&prepared).await {
+            let _ = self.reports.send(Report::Done(outcome));
+        }
+    }
+
+    async fn attempts(&mut self, prepared: &Prepared) -> Option<EventOutcome> {
         let url = prepared.target.text();
         if *self.phase.borrow() != Phase::Running {
-            return;
+            return None;
         }
         if let Some(hook) = &self.before_send {
             (hook.0)(prepared.delivery.offset);
         }
+        let mut last = None;
         for attempt in 1..=self.retry.max_attempts {
             if *self.phase.borrow() != Phase::Running {
-                return;
+                return last;
             }
             let at = time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
@@ -764,7 +889,7 @@ impl DeliveryTask {
                 let written = log.lock().expect("log lock").append_intent(&intent);
                 if let Err(source) = written {
                     let _ = self.reports.send(Report::LogFailed(source));
-                    return;
+                    return last;
                 }
             }
             let sent_at = Instant::now();
@@ -791,6 +916,17 @@ impl DeliveryTask {
                     Some(Arc::new(err)),
                 ),
             };
+            last = Some(EventOutcome {
+                index: prepared.index,
+                event_id: prepared.delivery.event_id.clone(),
+                event_type: prepared.delivery.event_type.clone(),
+                alert_id: prepared.delivery.alert_id.clone(),
+                attempts: attempt,
+                status,
+                delivered: error_kind.is_none(),
+                error_kind,
+                error: error.clone(),
+            });
             let _ = self.reports.send(Report::Attempt(Attempt {
                 index: prepared.index,
                 event_id: prepared.delivery.event_id.clone(),
@@ -804,15 +940,21 @@ impl DeliveryTask {
                 error_kind,
                 error,
                 failure,
+                body: if self.attempt_bodies {
+                    prepared.delivery.body.clone()
+                } else {
+                    Bytes::new()
+                },
             }));
             if !retry {
-                return;
+                return last;
             }
             tokio::select! {
                 () = tokio::time::sleep(self.retry.backoff(attempt)) => {}
-                _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return,
+                _ = self.phase.wait_for(|phase| *phase != Phase::Running) => return last,
             }
         }
+        last
     }
 }
 

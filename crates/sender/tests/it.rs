@@ -14,6 +14,8 @@ mod load_shapes;
 mod parsers;
 #[path = "it/stop.rs"]
 mod stop;
+#[path = "it/stream.rs"]
+mod stream;
 #[path = "it/support.rs"]
 mod support;
 #[path = "it/tls.rs"]

@@ -12,7 +12,7 @@ async fn send(server: &Server, auth: Auth, n: usize) -> Summary {
     let mut config = SendConfig::new(server.target("/hook"));
     config.auth = auth;
     config.client = client_config();
-    let deliveries = (0..n)
+    let deliveries: Vec<_> = (0..n)
         .map(|i| delivery(&format!("e{i}"), Some("a1")))
         .collect();
     run(deliveries, &config, |_| {}).await.unwrap()
@@ -102,7 +102,7 @@ async fn wrong_credentials_are_reported_as_unauthorized() {
         summary.failures_by_kind.get(&ErrorKind::Unauthorized),
         Some(&1)
     );
-    let error = summary.events[0].error.as_deref().unwrap();
+    let error = summary.failures[0].error.as_deref().unwrap();
     assert!(
         error.contains("the receiver refused the credentials sent"),
         "{error}"
@@ -286,7 +286,7 @@ async fn token_endpoint_errors_are_explained() {
     let mut receiver = serve(ok()).await;
     let summary = send(&receiver, oauth(&token, ""), 1).await;
     assert_eq!(summary.failures_by_kind.get(&ErrorKind::Token), Some(&1));
-    let error = summary.events[0].error.as_deref().unwrap();
+    let error = summary.failures[0].error.as_deref().unwrap();
     assert!(
         error.contains("invalid_client") && error.contains("bad secret"),
         "{error}"

@@ -37,14 +37,14 @@ async fn check_redirect(status: u16) {
     .unwrap();
     assert_eq!(summary.failed, 1, "{status}");
     assert_eq!(summary.failures_by_kind.get(&ErrorKind::Redirect), Some(&1));
-    let error = summary.events[0].error.as_deref().unwrap();
+    let error = summary.failures[0].error.as_deref().unwrap();
     assert!(
         error.contains(&format!(" to {location}"))
             && error.contains("never follows redirects")
             && error.contains(&format!("configure {location} as the webhook URL")),
         "{error}"
     );
-    assert_eq!(summary.events[0].status, Some(status));
+    assert_eq!(summary.failures[0].status, Some(status));
     assert_eq!(
         final_receiver.connections.load(Ordering::SeqCst),
         0,
@@ -442,7 +442,7 @@ async fn connections_are_kept_alive() {
     let server = serve(ok()).await;
     let mut config = config(server.target("/hook"));
     config.concurrency = 1;
-    let deliveries = (0..20).map(|i| delivery(&format!("e{i}"), None)).collect();
+    let deliveries: Vec<_> = (0..20).map(|i| delivery(&format!("e{i}"), None)).collect();
     let summary = run(deliveries, &config, |_| {}).await.unwrap();
     assert!(summary.all_delivered());
     assert_eq!(server.connections.load(Ordering::SeqCst), 1);

@@ -65,7 +65,7 @@ async fn stop_cancels_requests_in_flight_and_logs_them() {
     let mut config = config(&url);
     config.concurrency = 3;
     config.log = Some(log.clone());
-    let deliveries = (0..10)
+    let deliveries: Vec<_> = (0..10)
         .map(|n| delivery(&format!("e{n}"), Some(&format!("a{n}"))))
         .collect();
     // Stop once the receiver holds three requests.
@@ -111,7 +111,7 @@ async fn intents_are_written_before_the_receiver_sees_a_request() {
     let log = scratch.path("log.jsonl");
     let mut config = config(&url);
     config.log = Some(log.clone());
-    let deliveries = (0..4)
+    let deliveries: Vec<_> = (0..4)
         .map(|n| delivery(&format!("e{n}"), Some(&format!("a{n}"))))
         .collect();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
@@ -154,7 +154,7 @@ async fn a_full_disk_ends_the_run_with_a_summary() {
     let mut config = SendConfig::new(server.target("/hook"));
     config.client = client_config();
     config.log = Some("/dev/full".into());
-    let deliveries = (0..50)
+    let deliveries: Vec<_> = (0..50)
         .map(|n| delivery(&format!("e{n}"), Some(&format!("a{n}"))))
         .collect();
     let summary = tokio::time::timeout(BOUND, run(deliveries, &config, |_| {}))

@@ -73,7 +73,7 @@ async fn trusted_through_a_ca_file() {
         assert!(
             summary.all_delivered(),
             "{host}: {:?}",
-            summary.events[0].error
+            summary.failures[0].error
         );
         assert_eq!(
             server.next().await.header("content-type"),
@@ -88,7 +88,7 @@ async fn unknown_ca_fails_with_advice() {
     let mut server = serve_tls(ok(), pki.server, "127.0.0.1").await;
     let summary = send(&server, TlsConfig::default()).await;
     assert_eq!(summary.failures_by_kind.get(&ErrorKind::Tls), Some(&1));
-    let error = summary.events[0].error.as_deref().unwrap();
+    let error = summary.failures[0].error.as_deref().unwrap();
     assert!(error.contains("signed by an unknown authority"), "{error}");
     assert!(error.contains("trust the CA that signed it"), "{error}");
     assert!(server.drain().is_empty());
@@ -135,7 +135,7 @@ async fn self_signed_ca_certificate_is_pinned_by_ca_cert() {
         },
     )
     .await;
-    assert!(summary.all_delivered(), "{:?}", summary.events[0].error);
+    assert!(summary.all_delivered(), "{:?}", summary.failures[0].error);
     server.next().await;
 }
 
@@ -154,7 +154,7 @@ async fn pinned_certificate_must_still_match_the_name() {
         },
     )
     .await;
-    let error = summary.events[0].error.as_deref().unwrap();
+    let error = summary.failures[0].error.as_deref().unwrap();
     assert!(error.contains("not valid for 127.0.0.1"), "{error}");
 }
 
@@ -163,7 +163,7 @@ async fn self_signed_ca_without_ca_cert_names_the_cause() {
     let (_pem, server_config) = self_signed_ca_as_server(&["127.0.0.1"]);
     let server = serve_tls(ok(), server_config, "127.0.0.1").await;
     let summary = send(&server, TlsConfig::default()).await;
-    let error = summary.events[0].error.as_deref().unwrap();
+    let error = summary.failures[0].error.as_deref().unwrap();
     // The real cause, not "check that the receiver speaks TLS".
     assert!(error.contains("is a CA certificate"), "{error}");
     assert!(!error.contains("speaks TLS"), "{error}");
@@ -189,7 +189,7 @@ async fn wrong_name_fails_with_advice() {
         },
     )
     .await;
-    let error = summary.events[0].error.as_deref().unwrap();
+    let error = summary.failures[0].error.as_deref().unwrap();
     assert!(error.contains("not valid for 127.0.0.1"), "{error}");
 }
 
@@ -205,7 +205,7 @@ async fn insecure_accepts_any_certificate() {
         },
     )
     .await;
-    assert!(summary.all_delivered(), "{:?}", summary.events[0].error);
+    assert!(summary.all_delivered(), "{:?}", summary.failures[0].error);
     server.next().await;
 }
 

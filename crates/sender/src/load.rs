@@ -404,22 +404,42 @@ struct WorkerStats {
     first_errors: BTreeMap<&'static str, String>,
 }
 
-/// What a worker measured since the last interval: the collector swaps it out at each interval
+/// What a worker measured since the last interval: the collector empties it at each interval
 /// (HdrHistogram's interval-recorder pattern), so the lock is taken by one worker and, once an
 /// interval, the collector.
 struct IntervalCell {
+    /// Latencies, microseconds, not yet in a histogram. Merging a histogram scans all its
+    /// buckets (tens of thousands): once per connection and interval that cost more than the
+    /// events themselves, so the collector records the few raw samples instead.
+    samples: Vec<u64>,
+    /// Where samples go once [`MAX_SAMPLES`] pile up (long intervals, or none).
     histogram: Histogram<u64>,
     events: u64,
     failed: u64,
 }
 
+/// Samples a cell holds before folding them into its histogram (32 KiB).
+const MAX_SAMPLES: usize = 4096;
+
 impl IntervalCell {
     fn new() -> IntervalCell {
         IntervalCell {
+            samples: Vec::new(),
             histogram: codec::new_histogram(),
             events: 0,
             failed: 0,
         }
+    }
+
+    fn record(&mut self, micros: u64, failed: bool) {
+        if self.samples.len() >= MAX_SAMPLES {
+            for micros in self.samples.drain(..) {
+                self.histogram.saturating_record(micros);
+            }
+        }
+        self.samples.push(micros);
+        self.events += 1;
+        self.failed += u64::from(failed);
     }
 }
 
@@ -433,13 +453,19 @@ fn drain(cells: &[Arc<Mutex<IntervalCell>>]) -> IntervalCell {
     let mut interval = IntervalCell::new();
     for cell in cells {
         let mut cell = lock(cell);
-        interval
-            .histogram
-            .add(&cell.histogram)
-            .expect("same bounds");
+        for &micros in &cell.samples {
+            interval.histogram.saturating_record(micros);
+        }
+        cell.samples.clear();
+        if !cell.histogram.is_empty() {
+            interval
+                .histogram
+                .add(&cell.histogram)
+                .expect("same bounds");
+            cell.histogram.reset();
+        }
         interval.events += cell.events;
         interval.failed += cell.failed;
-        cell.histogram.reset();
         cell.events = 0;
         cell.failed = 0;
     }
@@ -816,11 +842,7 @@ async fn worker(
             free_at = Instant::now();
             let latency = free_at.saturating_duration_since(intended);
             {
-                let mut cell = lock(&cell);
-                cell.histogram
-                    .saturating_record((latency.as_micros() as u64).max(1));
-                cell.events += 1;
-                cell.failed += u64::from(result.is_err());
+                lock(&cell).record((latency.as_micros() as u64).max(1), result.is_err());
             }
             stats.events += 1;
             match result {

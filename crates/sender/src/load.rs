@@ -2,8 +2,9 @@
 //!
 //! Each worker owns one keep-alive connection and a fixed share of the deliveries: every
 //! delivery with a given order key goes to the same worker, which sends its share in order, so
-//! per-alert order holds without any coordination on the hot path. Requests are built from
-//! headers and bodies prepared before the clock starts (cloning them clones `Bytes`).
+//! per-alert order holds without any coordination on the hot path. Each request is serialized
+//! once, before the clock starts, and goes out on the worker's own HTTP/1.1 connection
+//! ([`h1`]), not through hyper's client.
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;

@@ -4,7 +4,7 @@
 //! delivery with a given order key goes to the same worker, which sends its share in order, so
 //! per-alert order holds without any coordination on the hot path. Each request is serialized
 //! once, before the clock starts, and goes out on the worker's own HTTP/1.1 connection
-//! ([`h1`]), not through hyper's client.
+//! (`load/h1.rs`), not through hyper's client.
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;

@@ -10,7 +10,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as LegacyClient;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 
 use crate::auth::Authenticator;
 use crate::connect::{
@@ -391,9 +391,4 @@ fn classify_chain(err: &(dyn StdError + 'static)) -> ErrorKind {
         cause = current.source();
     }
     ErrorKind::Other
-}
-
-/// Wraps a connection for hyper.
-pub(crate) fn io(stream: Stream) -> TokioIo<Stream> {
-    TokioIo::new(stream)
 }

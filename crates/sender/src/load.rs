@@ -2,8 +2,9 @@
 //!
 //! Each worker owns one keep-alive connection and a fixed share of the deliveries: every
 //! delivery with a given order key goes to the same worker, which sends its share in order, so
-//! per-alert order holds without any coordination on the hot path. Requests are built from
-//! headers and bodies prepared before the clock starts (cloning them clones `Bytes`).
+//! per-alert order holds without any coordination on the hot path. Each request is serialized
+//! once, before the clock starts, and goes out on the worker's own HTTP/1.1 connection
+//! (`load/h1.rs`), not through hyper's client.
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
@@ -18,19 +19,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
-use http::{HeaderMap, HeaderValue, Method, Request, Uri};
-use http_body_util::Full;
-use hyper::client::conn::http1::SendRequest;
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderValue};
 use tokio::sync::watch;
 
 use crate::auth::{Auth, Authenticator};
-use crate::client::{Client, ClientConfig, check_status, classify_hyper, io, read_body};
+use crate::client::{Client, ClientConfig};
 use crate::error::{DeliveryError, ErrorKind, TimeoutPhase};
 use crate::run::{Delivery, SenderError};
 use crate::target::Target;
 
 mod codec;
+mod h1;
 mod hlog;
 mod merge;
 mod report_html;
@@ -344,16 +344,44 @@ fn report_kind(kind: ErrorKind) -> &'static str {
 struct Prepared {
     /// Position in one pass over the deliveries.
     position: u64,
-    uri: Uri,
     url: Arc<str>,
-    headers: HeaderMap,
-    body: Bytes,
+    wire: Wire,
+    /// Whether the request carries credentials (for the 401 message).
+    sent_auth: bool,
+}
+
+/// A request as it goes on the wire, serialized before the clock starts.
+enum Wire {
+    /// Head, blank line and body.
+    Whole(Bytes),
+    /// OAuth: the head without its blank line, then the body; the token goes between.
+    Head { head: Bytes, body: Bytes },
+}
+
+/// `POST origin HTTP/1.1`, the headers in `headers`' order with names in lowercase (as hyper
+/// writes them), then `Content-Length`; no blank line.
+fn serialize_head(origin: &str, headers: &HeaderMap, body_len: usize) -> Vec<u8> {
+    let mut head = Vec::with_capacity(256);
+    head.extend_from_slice(b"POST ");
+    head.extend_from_slice(origin.as_bytes());
+    head.extend_from_slice(b" HTTP/1.1\r\n");
+    for (name, value) in headers {
+        push_header(&mut head, name.as_str(), value);
+    }
+    head.extend_from_slice(format!("content-length: {body_len}\r\n").as_bytes());
+    head
+}
+
+fn push_header(head: &mut Vec<u8>, name: &str, value: &HeaderValue) {
+    head.extend_from_slice(name.as_bytes());
+    head.extend_from_slice(b": ");
+    head.extend_from_slice(value.as_bytes());
+    head.extend_from_slice(b"\r\n");
 }
 
 struct Shared {
     client: Client,
     auth: Authenticator,
-    oauth: bool,
     target: Target,
     rate: Option<f64>,
     stages: Option<Stages>,
@@ -377,22 +405,42 @@ struct WorkerStats {
     first_errors: BTreeMap<&'static str, String>,
 }
 
-/// What a worker measured since the last interval: the collector swaps it out at each interval
+/// What a worker measured since the last interval: the collector empties it at each interval
 /// (HdrHistogram's interval-recorder pattern), so the lock is taken by one worker and, once an
 /// interval, the collector.
 struct IntervalCell {
+    /// Latencies, microseconds, not yet in a histogram. Merging a histogram scans all its
+    /// buckets (tens of thousands): once per connection and interval that cost more than the
+    /// events themselves, so the collector records the few raw samples instead.
+    samples: Vec<u64>,
+    /// Where samples go once [`MAX_SAMPLES`] pile up (long intervals, or none).
     histogram: Histogram<u64>,
     events: u64,
     failed: u64,
 }
 
+/// Samples a cell holds before folding them into its histogram (32 KiB).
+const MAX_SAMPLES: usize = 4096;
+
 impl IntervalCell {
     fn new() -> IntervalCell {
         IntervalCell {
+            samples: Vec::new(),
             histogram: codec::new_histogram(),
             events: 0,
             failed: 0,
         }
+    }
+
+    fn record(&mut self, micros: u64, failed: bool) {
+        if self.samples.len() >= MAX_SAMPLES {
+            for micros in self.samples.drain(..) {
+                self.histogram.saturating_record(micros);
+            }
+        }
+        self.samples.push(micros);
+        self.events += 1;
+        self.failed += u64::from(failed);
     }
 }
 
@@ -406,13 +454,19 @@ fn drain(cells: &[Arc<Mutex<IntervalCell>>]) -> IntervalCell {
     let mut interval = IntervalCell::new();
     for cell in cells {
         let mut cell = lock(cell);
-        interval
-            .histogram
-            .add(&cell.histogram)
-            .expect("same bounds");
+        for &micros in &cell.samples {
+            interval.histogram.saturating_record(micros);
+        }
+        cell.samples.clear();
+        if !cell.histogram.is_empty() {
+            interval
+                .histogram
+                .add(&cell.histogram)
+                .expect("same bounds");
+            cell.histogram.reset();
+        }
         interval.events += cell.events;
         interval.failed += cell.failed;
-        cell.histogram.reset();
         cell.events = 0;
         cell.failed = 0;
     }
@@ -468,7 +522,6 @@ pub async fn load(
     let started = Instant::now();
     let shared = Arc::new(Shared {
         client,
-        oauth: auth.is_oauth(),
         auth,
         target: config.target.clone(),
         rate: match config.rate {
@@ -635,6 +688,7 @@ fn partition(
             Some(header)
         }
     };
+    let oauth = auth.is_oauth();
     let mut keyless = 0usize;
     for (position, delivery) in deliveries.into_iter().enumerate() {
         let mine =
@@ -655,9 +709,6 @@ fn partition(
             .path_and_query()
             .map(|path| path.as_str())
             .unwrap_or("/");
-        let origin: Uri = origin
-            .parse()
-            .expect("a URI's path is a valid origin-form URI");
         let mut headers = HeaderMap::new();
         let host = uri
             .authority()
@@ -680,6 +731,25 @@ fn partition(
         for (name, value) in &delivery.extra_headers {
             headers.append(name.clone(), value.clone());
         }
+        // The body's length frames it; the token is the one added per request.
+        headers.remove(CONTENT_LENGTH);
+        headers.remove(TRANSFER_ENCODING);
+        if oauth {
+            headers.remove(AUTHORIZATION);
+        }
+        let sent_auth = oauth || headers.contains_key(AUTHORIZATION);
+        let head = serialize_head(origin, &headers, delivery.body.len());
+        let wire = if oauth {
+            Wire::Head {
+                head: Bytes::from(head),
+                body: delivery.body,
+            }
+        } else {
+            let mut whole = head;
+            whole.extend_from_slice(b"\r\n");
+            whole.extend_from_slice(&delivery.body);
+            Wire::Whole(Bytes::from(whole))
+        };
         let worker = match &delivery.order_key {
             Some(key) => {
                 let mut hasher = DefaultHasher::new();
@@ -693,10 +763,9 @@ fn partition(
         };
         shares[worker].push(Prepared {
             position: position as u64,
-            uri: origin,
             url: target.text(),
-            headers,
-            body: delivery.body,
+            wire,
+            sent_auth,
         });
     }
     Ok((shares, owned))
@@ -711,7 +780,9 @@ async fn worker(
     let mut stats = WorkerStats::default();
     // When this connection last finished a send: an event due before then finds it busy.
     let mut free_at = shared.started;
-    let mut connection: Option<SendRequest<Full<Bytes>>> = None;
+    let mut connection: Option<h1::Connection> = None;
+    // OAuth requests are put together here: head, token, body.
+    let mut scratch = Vec::new();
     let mut pass = 0u64;
     'passes: loop {
         for prepared in &share {
@@ -768,15 +839,11 @@ async fn worker(
             {
                 break 'passes;
             }
-            let result = send(&shared, &mut connection, prepared).await;
+            let result = send(&shared, &mut connection, &mut scratch, prepared).await;
             free_at = Instant::now();
             let latency = free_at.saturating_duration_since(intended);
             {
-                let mut cell = lock(&cell);
-                cell.histogram
-                    .saturating_record((latency.as_micros() as u64).max(1));
-                cell.events += 1;
-                cell.failed += u64::from(result.is_err());
+                lock(&cell).record((latency.as_micros() as u64).max(1), result.is_err());
             }
             stats.events += 1;
             match result {
@@ -822,14 +889,15 @@ impl Schedule<'_> {
 /// One request on the worker's connection, opening it first if needed.
 async fn send(
     shared: &Shared,
-    connection: &mut Option<SendRequest<Full<Bytes>>>,
+    connection: &mut Option<h1::Connection>,
+    scratch: &mut Vec<u8>,
     prepared: &Prepared,
 ) -> Result<(), DeliveryError> {
     let mut used_token = None;
     let oauth_header = &mut used_token;
     let exchange = async {
-        let sender = match connection {
-            Some(sender) if !sender.is_closed() => sender,
+        let open = match connection {
+            Some(open) if open.is_reusable() => open,
             _ => {
                 *connection = None;
                 let stream = shared
@@ -837,62 +905,55 @@ async fn send(
                     .connect(&shared.target)
                     .await
                     .map_err(|err| err.into_delivery_error(prepared.url.clone()))?;
-                let (sender, conn) = hyper::client::conn::http1::handshake(io(stream))
+                connection.insert(h1::Connection::new(stream))
+            }
+        };
+        let request: &[u8] = match &prepared.wire {
+            Wire::Whole(whole) => whole,
+            Wire::Head { head, body } => {
+                scratch.clear();
+                scratch.extend_from_slice(head);
+                if let Some(header) = shared
+                    .auth
+                    .authorization(&shared.client)
                     .await
-                    .map_err(|err| classify_hyper(prepared.url.clone(), err))?;
-                tokio::spawn(async move {
-                    // Errors surface on the request side.
-                    let _ = conn.await;
-                });
-                connection.insert(sender)
+                    .map_err(|err| err.with_url(prepared.url.clone()))?
+                {
+                    push_header(scratch, AUTHORIZATION.as_str(), &header);
+                    *oauth_header = Some(header);
+                }
+                scratch.extend_from_slice(b"\r\n");
+                scratch.extend_from_slice(body);
+                scratch
             }
         };
-        sender
-            .ready()
+        let answer = open
+            .exchange(request)
             .await
-            .map_err(|err| classify_hyper(prepared.url.clone(), err))?;
-        let mut request = Request::new(Full::new(prepared.body.clone()));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = prepared.uri.clone();
-        *request.headers_mut() = prepared.headers.clone();
-        let sent_auth = if shared.oauth {
-            if let Some(header) = shared
-                .auth
-                .authorization(&shared.client)
-                .await
-                .map_err(|err| err.with_url(prepared.url.clone()))?
-            {
-                request.headers_mut().insert(AUTHORIZATION, header.clone());
-                *oauth_header = Some(header);
-            }
-            true
-        } else {
-            request.headers().contains_key(AUTHORIZATION)
-        };
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|err| classify_hyper(prepared.url.clone(), err))?;
-        let (parts, body) = response.into_parts();
-        let body = read_body(body)
-            .await
-            .map_err(|err| classify_hyper(prepared.url.clone(), err))?;
-        check_status(
+            .map_err(|err| err.into_delivery_error(prepared.url.clone()))?;
+        if answer.status.is_success() {
+            return Ok(());
+        }
+        // Redirects are never followed: a 3xx fails like any other non-2xx.
+        Err(DeliveryError::status(
             prepared.url.clone(),
-            parts.status,
-            &parts.headers,
-            body,
-            sent_auth,
-        )
-        .map(drop)
+            answer.status,
+            answer.location,
+            answer.body,
+            prepared.sent_auth,
+        ))
     };
     let result = match tokio::time::timeout(shared.request_timeout, exchange).await {
         Ok(result) => result,
-        Err(_) => Err(DeliveryError::timeout(
-            prepared.url.clone(),
-            TimeoutPhase::Request,
-            shared.request_timeout,
-        )),
+        Err(_) => {
+            // Cut off mid-answer: the connection's state is unknown.
+            *connection = None;
+            Err(DeliveryError::timeout(
+                prepared.url.clone(),
+                TimeoutPhase::Request,
+                shared.request_timeout,
+            ))
+        }
     };
     if let Err(err) = &result {
         if err.is_unauthorized() {
@@ -900,10 +961,6 @@ async fn send(
             if let Some(used) = &used_token {
                 shared.auth.invalidate(used);
             }
-        }
-        if !err.is_status() {
-            // The connection is in an unknown state: open a new one next time.
-            *connection = None;
         }
     }
     result

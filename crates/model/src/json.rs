@@ -34,14 +34,40 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+/// Whether any of the 8 bytes of `word` may need an escape (a control character, `"` or
+/// `\`). False positives are allowed (the bytes are then looked at one by one), false
+/// negatives are not: the classic "has a byte less than n" and "has a zero byte" tricks.
+fn may_need_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |word: u64, bound: u64| word.wrapping_sub(ONES * bound) & !word & HIGHS;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
+    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
+    (control | quote | backslash) != 0
+}
+
 /// Appends the escaped body of a JSON string, without the quotes.
 pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
+    let mut index = 0;
+    while index < bytes.len() {
+        // Eight bytes at a time while none can need an escape: nearly all text.
+        if let Some(chunk) = bytes.get(index..index + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            if !may_need_escape(u64::from_le_bytes(word)) {
+                index += 8;
+                continue;
+            }
+        }
+        let byte = bytes[index];
+        index += 1;
         let escape = ESCAPE[byte as usize];
         if escape == 0 {
             continue;
         }
+        let index = index - 1;
         out.extend_from_slice(&bytes[start..index]);
         if escape == b'u' {
             out.extend_from_slice(b"\\u00");
@@ -121,6 +147,14 @@ impl<'a> Object<'a> {
         let out = self.key(key);
         out.push(b'"');
         string_body(out, value);
+        out.push(b'"');
+    }
+
+    /// A classic date member (`"YYYY-MM-DD hh:mm:ss"`): digits need no escaping.
+    pub fn date(&mut self, key: &str, date: crate::TeDate) {
+        let out = self.key(key);
+        out.push(b'"');
+        out.extend_from_slice(&date.classic_bytes());
         out.push(b'"');
     }
 

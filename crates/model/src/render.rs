@@ -109,14 +109,14 @@ fn write_test_alert(era: &Era, alert: &TestAlert, out: &mut Vec<u8>) {
         object.u64("active", u64::from(active(alert.state).code()));
     }
     object.str("ruleExpression", &alert.rule.expression);
-    object.raw_str("dateStart", &wall(zone, alert.start).classic_bytes());
+    object.date("dateStart", wall(zone, alert.start));
     let mut zoned = Vec::with_capacity(32);
     if era.zoned_dates {
         zone.write_zoned(alert.start, &mut zoned);
         object.raw_str("dateStartZoned", &zoned);
     }
     if let Some(end) = end {
-        object.raw_str("dateEnd", &wall(zone, end).classic_bytes());
+        object.date("dateEnd", wall(zone, end));
         if era.zoned_dates {
             zoned.clear();
             zone.write_zoned(end, &mut zoned);
@@ -209,9 +209,9 @@ fn write_alert_agent(
     };
     let zone = &alert.account.time_zone;
     let mut object = Object::new(out);
-    object.raw_str("dateStart", &wall(zone, source.start).classic_bytes());
+    object.date("dateStart", wall(zone, source.start));
     if let Some(end) = state.end() {
-        object.raw_str("dateEnd", &wall(zone, end).classic_bytes());
+        object.date("dateEnd", wall(zone, end));
     }
     object.u64("active", u64::from(active(state).code()));
     object.str("metricsAtStart", &source.metrics_at_start);

@@ -247,11 +247,15 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run && !custom {
         // Printed as made: memory stays bounded by what is active, whatever the length.
         let mut events = args.scenario.events(&scenario, seed)?;
-        print_payloads(
-            plan::stream_deliveries(&mut events, args.scenario.profile),
-            args.json,
-            true,
-        )?;
+        if args.json {
+            events = print_json_lines(events, args.scenario.profile)?;
+        } else {
+            print_payloads(
+                plan::stream_deliveries(&mut events, args.scenario.profile),
+                false,
+                true,
+            )?;
+        }
         events.check().context("--scenario")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -506,6 +510,86 @@ pub(crate) fn client_config(args: &DeliveryArgs) -> anyhow::Result<ClientConfig>
 /// Prints each delivery's body, pretty after a `#` line, or one JSON line each. `compact`:
 /// the bodies are `serde_json`'s own compact output (classic renderings), which is what a JSON
 /// line is, so they are written as they are instead of parsed and written again.
+/// Notifications handed from the scenario thread to the printing one at a time, once the
+/// first has gone alone.
+const PRINT_CHUNK: usize = 512;
+
+/// Bytes gathered before a write to stdout.
+const PRINT_BUFFER: usize = 256 * 1024;
+
+/// `send --dry-run --json`: every notification of `events` as one line of compact JSON, the
+/// bytes [`plan::stream_deliveries`] would give, returning `events` for [`Events::check`].
+///
+/// Two threads, for the two cores a long dry run can use (issue 17: a million alerts in a few
+/// seconds): one plays the scenario, the other renders straight into one buffer, in order.
+/// The channel between them is bounded, so memory stays that of a few chunks. The first line
+/// is written as soon as it is rendered, so a reader sees the stream start at once.
+///
+/// [`Events::check`]: tesim_scenario::Events::check
+fn print_json_lines(
+    mut events: tesim_scenario::Events,
+    profile: tesim_model::Profile,
+) -> anyhow::Result<tesim_scenario::Events> {
+    use std::io::Write as _;
+    let (sender, receiver) =
+        std::sync::mpsc::sync_channel::<Vec<tesim_model::TimedNotification>>(4);
+    let player = std::thread::spawn(move || {
+        events.skip_history();
+        let mut chunk = Vec::with_capacity(1);
+        let mut chunk_len = 1;
+        for event in &mut events {
+            if let tesim_scenario::Event::Notification(timed) = event {
+                chunk.push(timed);
+                if chunk.len() >= chunk_len {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(PRINT_CHUNK));
+                    if sender.send(full).is_err() {
+                        // The printer stopped (stdout closed): nothing more is wanted.
+                        return events;
+                    }
+                    chunk_len = PRINT_CHUNK;
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = sender.send(chunk);
+        }
+        events
+    });
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut buffer = Vec::with_capacity(PRINT_BUFFER + 16 * 1024);
+    let mut written = Ok(());
+    let mut first = true;
+    for chunk in receiver.iter() {
+        for timed in &chunk {
+            tesim_model::render::write_json(profile, timed, &mut buffer);
+            buffer.push(b'\n');
+        }
+        drop(chunk);
+        if first || buffer.len() >= PRINT_BUFFER {
+            first = false;
+            written = out.write_all(&buffer).and_then(|()| out.flush());
+            buffer.clear();
+            if written.is_err() {
+                break;
+            }
+        }
+    }
+    if written.is_ok() && !buffer.is_empty() {
+        written = out.write_all(&buffer).and_then(|()| out.flush());
+    }
+    drop(receiver);
+    let events = player
+        .join()
+        .map_err(|_| anyhow::anyhow!("the thread playing the scenario panicked"))?;
+    match written {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(err).context("cannot write to stdout")
+        }
+        _ => Ok(events),
+    }
+}
+
 fn print_payloads(
     deliveries: impl Iterator<Item = Delivery>,
     json_lines: bool,

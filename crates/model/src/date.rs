@@ -11,9 +11,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::PrimitiveDateTime;
 use time::format_description::FormatItem;
 use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// The format ThousandEyes documents, spelled as its docs spell it.
 pub const TE_DATE_FORMAT: &str = "YYYY-MM-DD hh:mm:ss";
@@ -116,19 +116,50 @@ impl TeDate {
         TeDate::from_epoch(parsed.assume_utc().unix_timestamp()).map_err(|_| refuse())
     }
 
-    fn datetime(self) -> OffsetDateTime {
+    /// The `time` view: the oracle the hand-written formatting is tested against.
+    #[cfg(test)]
+    fn datetime(self) -> time::OffsetDateTime {
         // In range by construction.
-        OffsetDateTime::from_unix_timestamp(self.0).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        time::OffsetDateTime::from_unix_timestamp(self.0)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
     }
 
     /// `YYYY-MM-DD hh:mm:ss`.
     pub fn classic(self) -> String {
-        self.datetime().format(CLASSIC).unwrap_or_default()
+        // ASCII digits and separators only.
+        String::from_utf8_lossy(&self.classic_bytes()).into_owned()
     }
 
     /// `YYYY-MM-DDThh:mm:ssZ` (v7 API).
     pub fn iso(self) -> String {
-        self.datetime().format(ISO).unwrap_or_default()
+        let mut text = self.classic_bytes().to_vec();
+        text[10] = b'T';
+        text.push(b'Z');
+        String::from_utf8_lossy(&text).into_owned()
+    }
+
+    /// `YYYY-MM-DD hh:mm:ss` as bytes, without going through `time`'s format descriptions:
+    /// every payload carries several dates and a million-alert scenario renders millions of
+    /// them (issue 17). The range (1970..=9999) makes the year exactly four digits.
+    pub fn classic_bytes(self) -> [u8; 19] {
+        let days = self.0.div_euclid(86_400);
+        let second_of_day = self.0.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        let mut text = *b"0000-00-00 00:00:00";
+        let mut put = |at: usize, value: i64, width: usize| {
+            let mut value = value;
+            for index in (at..at + width).rev() {
+                text[index] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, year, 4);
+        put(5, month, 2);
+        put(8, day, 2);
+        put(11, second_of_day / 3600, 2);
+        put(14, second_of_day / 60 % 60, 2);
+        put(17, second_of_day % 60, 2);
+        text
     }
 
     /// `YYYY-MM-DD hh:mm:ss UTC`: the `dateStartZoned` form for an account whose time zone is UTC.
@@ -138,6 +169,26 @@ impl TeDate {
     pub fn zoned_utc(self) -> String {
         format!("{} UTC", self.classic())
     }
+}
+
+/// Year, month and day of the proleptic Gregorian calendar `days` after 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 fn has_shape(text: &str, shape: &[u8]) -> bool {
@@ -151,7 +202,8 @@ fn has_shape(text: &str, shape: &[u8]) -> bool {
 
 impl fmt::Display for TeDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.classic())
+        let bytes = self.classic_bytes();
+        f.write_str(std::str::from_utf8(&bytes).unwrap_or_default())
     }
 }
 
@@ -164,7 +216,8 @@ impl FromStr for TeDate {
 
 impl Serialize for TeDate {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.classic())
+        let bytes = self.classic_bytes();
+        serializer.serialize_str(std::str::from_utf8(&bytes).unwrap_or_default())
     }
 }
 
@@ -266,8 +319,9 @@ impl ZonedDate {
     /// The zoned form of `date` in `zone`: its wall-clock time and the abbreviation in force at
     /// that instant (`EST` in January, `EDT` in July for New York).
     pub fn in_zone(date: TeDate, zone: &AccountZone) -> Self {
-        let (wall, abbreviation) = zone.wall_clock(date);
-        ZonedDate(format!("{} {abbreviation}", wall.classic()))
+        let mut text = Vec::with_capacity(24);
+        zone.write_zoned(date, &mut text);
+        ZonedDate(String::from_utf8_lossy(&text).into_owned())
     }
 
     /// The wire text.
@@ -358,7 +412,25 @@ impl AccountZone {
 
     /// The classic `YYYY-MM-DD hh:mm:ss` wall-clock form of `date` in this zone.
     pub fn classic(&self, date: TeDate) -> TeDate {
-        self.wall_clock(date).0
+        let Ok(timestamp) = jiff::Timestamp::from_second(date.epoch()) else {
+            return date;
+        };
+        date.plus_seconds(i64::from(self.zone.to_offset(timestamp).seconds()))
+    }
+
+    /// Appends the `*Zoned` text of `date` (`YYYY-MM-DD hh:mm:ss TZ`) to `out`, as
+    /// [`ZonedDate::in_zone`] writes it, without allocating.
+    pub fn write_zoned(&self, date: TeDate, out: &mut Vec<u8>) {
+        let Ok(timestamp) = jiff::Timestamp::from_second(date.epoch()) else {
+            out.extend_from_slice(&date.classic_bytes());
+            out.extend_from_slice(b" UTC");
+            return;
+        };
+        let info = self.zone.to_offset_info(timestamp);
+        let wall = date.plus_seconds(i64::from(info.offset().seconds()));
+        out.extend_from_slice(&wall.classic_bytes());
+        out.push(b' ');
+        out.extend_from_slice(info.abbreviation().as_bytes());
     }
 }
 
@@ -493,6 +565,45 @@ mod tests {
             prop_assert_eq!(TeDate::parse_iso(&date.iso()).unwrap(), date);
             let json = serde_json::to_string(&date).unwrap();
             prop_assert_eq!(serde_json::from_str::<TeDate>(&json).unwrap(), date);
+        }
+
+        /// The hand-written formatting is `time`'s, over the whole range.
+        #[test]
+        fn classic_bytes_are_times_format(epoch in MIN_EPOCH..=MAX_EPOCH) {
+            let date = TeDate::from_epoch(epoch).unwrap();
+            prop_assert_eq!(date.classic(), date.datetime().format(CLASSIC).unwrap());
+            prop_assert_eq!(date.iso(), date.datetime().format(ISO).unwrap());
+            prop_assert_eq!(date.to_string(), date.classic());
+        }
+
+        /// `classic` and `write_zoned` (no allocation, offset only) agree with `wall_clock`,
+        /// around DST switches and anywhere else.
+        #[test]
+        fn zoned_writing_is_wall_clocks(
+            zone in prop::sample::select(vec!["UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "America/St_Johns"]),
+            near in prop::sample::select(vec![
+                1_647_154_800, // 2022-03-13 07:00 UTC, New York springs forward
+                1_667_714_400, // 2022-11-06 06:00 UTC, New York falls back
+                1_648_918_800, // 2022-04-02 17:00 UTC, around Lord Howe's half-hour switch
+                1_679_792_400, // 2023-03-26 01:00 UTC, London
+                0,
+                MAX_EPOCH - 7200,
+            ]),
+            delta in -7200i64..7200,
+            anywhere in MIN_EPOCH..=MAX_EPOCH,
+        ) {
+            let zone = AccountZone::parse(zone).unwrap();
+            for epoch in [(near + delta).clamp(MIN_EPOCH, MAX_EPOCH), anywhere] {
+                let date = TeDate::from_epoch(epoch).unwrap();
+                let (wall, abbreviation) = zone.wall_clock(date);
+                prop_assert_eq!(zone.classic(date), wall);
+                let mut written = Vec::new();
+                zone.write_zoned(date, &mut written);
+                let expected = format!("{} {abbreviation}", wall.datetime().format(CLASSIC).unwrap());
+                prop_assert_eq!(String::from_utf8(written).unwrap(), expected.clone());
+                let zoned = ZonedDate::in_zone(date, &zone);
+                prop_assert_eq!(zoned.as_str(), expected);
+            }
         }
 
         #[test]

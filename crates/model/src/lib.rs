@@ -15,6 +15,7 @@ pub mod api_v7;
 pub mod custom;
 pub mod date;
 pub mod duration;
+pub mod json;
 pub mod lifecycle;
 pub mod profile;
 pub mod render;

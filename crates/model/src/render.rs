@@ -6,6 +6,7 @@
 //! each trait are in the reference (§1.4–§1.7, §5.1, §6).
 
 use crate::date::{AccountZone, AgentDate, TeDate, ZonedDate};
+use crate::json::{self, Object};
 use crate::lifecycle::{
     Account, AgentNotification, AlertSource, AlertState, DeviceNotification, DeviceRuleKind, Label,
     Notification, TestAlert, TimedNotification,
@@ -52,6 +53,181 @@ pub fn render(profile: Profile, timed: &TimedNotification) -> WebhookEvent {
         event_id: event_id(era, timed),
         body,
     }
+}
+
+/// Appends the compact JSON of `render(profile, timed)` to `out`, byte for byte, without
+/// building the wire structs for test alerts (nearly every notification of a long scenario):
+/// issue 17's million-alert dry run spent most of its time allocating and serializing them.
+/// Other notifications go through [`render`] and [`WebhookEvent::write_json`].
+pub fn write_json(profile: Profile, timed: &TimedNotification, out: &mut Vec<u8>) {
+    let (alert, event_type) = match &timed.notification {
+        Notification::AlertTrigger(alert) => (alert, "ALERT_NOTIFICATION_TRIGGER"),
+        Notification::AlertClear(alert) => (alert, "ALERT_NOTIFICATION_CLEAR"),
+        _ => return render(profile, timed).write_json(out),
+    };
+    let era = profile.era();
+    let mut object = Object::new(out);
+    object.str("eventType", event_type);
+    object.str("eventId", &event_id(era, timed));
+    write_test_alert(era, alert, object.key("alert"));
+    object.end();
+}
+
+/// [`test_alert`] written as JSON: the same fields, in the order of [`Alert`]'s serde derive.
+fn write_test_alert(era: &Era, alert: &TestAlert, out: &mut Vec<u8>) {
+    let zone = &alert.account.time_zone;
+    let end = alert.state.end();
+    let aid = era.ids.id(alert.account.aid);
+    let slash = match era.permalink {
+        PermalinkForm::NoSlash => "",
+        PermalinkForm::Slash => "/",
+    };
+    // The permalink body (ASCII ids) is built once and reused by every agent's link.
+    let mut link = Vec::with_capacity(128);
+    link.extend_from_slice(b"https://app.thousandeyes.com/alerts/list");
+    link.extend_from_slice(slash.as_bytes());
+    link.extend_from_slice(b"?__a=");
+    json::u64(&mut link, aid);
+    link.extend_from_slice(b"&alertId=");
+    let mut object = Object::new(out);
+    object.u64("ruleId", era.ids.id(alert.rule.id));
+    match era.alert_id {
+        AlertIdKind::Uuid => {
+            object.str("alertId", &alert.uuid);
+            link.extend_from_slice(alert.uuid.as_bytes());
+        }
+        AlertIdKind::Integer => {
+            let number = era.ids.id(alert.number);
+            object.u64("alertId", number);
+            json::u64(&mut link, number);
+        }
+    }
+    let test_id = era.ids.id(alert.test.id);
+    object.u64("testId", test_id);
+    object.str("testName", &alert.test.name);
+    if era.top_level_active {
+        object.u64("active", u64::from(active(alert.state).code()));
+    }
+    object.str("ruleExpression", &alert.rule.expression);
+    object.date("dateStart", wall(zone, alert.start));
+    let mut zoned = Vec::with_capacity(32);
+    if era.zoned_dates {
+        zone.write_zoned(alert.start, &mut zoned);
+        object.raw_str("dateStartZoned", &zoned);
+    }
+    if let Some(end) = end {
+        object.date("dateEnd", wall(zone, end));
+        if era.zoned_dates {
+            zoned.clear();
+            zone.write_zoned(end, &mut zoned);
+            object.raw_str("dateEndZoned", &zoned);
+        }
+    }
+    object.u64(
+        "violationCount",
+        u64::from(u32::try_from(alert.violation_count()).unwrap_or(u32::MAX)),
+    );
+    object.str("ruleName", &alert.rule.name);
+    match era.rule_aid {
+        RuleAid::Absent => {}
+        RuleAid::Zero => object.u64("ruleAid", 0),
+        RuleAid::Account => object.u64("ruleAid", aid),
+    }
+    if era.severity {
+        object.str("severity", alert.rule.severity.title());
+    }
+    let agents = object.key("agents");
+    agents.push(b'[');
+    for (index, source) in alert.sources.iter().enumerate() {
+        if index > 0 {
+            agents.push(b',');
+        }
+        write_alert_agent(era, alert, source, &link, agents);
+    }
+    agents.push(b']');
+    object.str("type", alert.test.kind.label());
+    if era.test_context {
+        let labels = object.key("testLabels");
+        labels.push(b'[');
+        for (index, label) in alert.test.labels.iter().enumerate() {
+            if index > 0 {
+                labels.push(b',');
+            }
+            let mut label_object = Object::new(labels);
+            label_object.u64("id", era.ids.id(label.id));
+            label_object.str("name", &label.name);
+            label_object.end();
+        }
+        labels.push(b']');
+        let targets = object.key("testTargetsDescription");
+        targets.push(b'[');
+        for (index, target) in alert.test.targets.iter().enumerate() {
+            if index > 0 {
+                targets.push(b',');
+            }
+            json::string(targets, target);
+        }
+        targets.push(b']');
+    }
+    object.raw_str("permalink", &link);
+    let base = match era.api_links {
+        LinkVersion::Unversioned => "http://api.thousandeyes.com",
+        LinkVersion::V4 => "https://api.thousandeyes.com/v4",
+    };
+    let links = object.key("apiLinks");
+    links.extend_from_slice(b"[{\"rel\":\"related\",\"href\":\"");
+    json::string_body(links, base.as_bytes());
+    links.extend_from_slice(b"/tests/");
+    json::u64(links, test_id);
+    links.extend_from_slice(b"\"},{\"rel\":\"data\",\"href\":\"");
+    json::string_body(links, base.as_bytes());
+    links.push(b'/');
+    json::string_body(links, alert.test.kind.data_path().as_bytes());
+    links.push(b'/');
+    json::u64(links, test_id);
+    links.extend_from_slice(b"\"}]");
+    object.end();
+}
+
+/// [`alert_agent`] written as JSON, in the order of [`AlertAgent`]'s serde derive.
+fn write_alert_agent(
+    era: &Era,
+    alert: &TestAlert,
+    source: &AlertSource,
+    link: &[u8],
+    out: &mut Vec<u8>,
+) {
+    let state = match alert.state {
+        AlertState::Active => source.state,
+        over => over_for_source(over, source.state),
+    };
+    let metrics_at_end: &str = match (era.active_metrics, state) {
+        (_, AlertState::RuleRemoved { .. }) => RULE_REMOVED_METRICS,
+        (ActiveMetrics::LatestRound, _) => &source.metrics_latest,
+        (ActiveMetrics::Empty, AlertState::Active) => "",
+        (ActiveMetrics::Empty, AlertState::Cleared { .. }) => &source.metrics_latest,
+    };
+    let zone = &alert.account.time_zone;
+    let mut object = Object::new(out);
+    object.date("dateStart", wall(zone, source.start));
+    if let Some(end) = state.end() {
+        object.date("dateEnd", wall(zone, end));
+    }
+    object.u64("active", u64::from(active(state).code()));
+    object.str("metricsAtStart", &source.metrics_at_start);
+    object.str("metricsAtEnd", metrics_at_end);
+    object.u64("agentId", source.agent.id);
+    object.str("agentName", &source.agent.name);
+    if era.location_name {
+        object.str("locationName", &source.agent.location);
+    }
+    let out = object.key("permalink");
+    out.push(b'"');
+    json::string_body(out, link);
+    out.extend_from_slice(b"&agentId=");
+    json::u64(out, source.agent.id);
+    out.push(b'"');
+    object.end();
 }
 
 /// `eventId` as each era writes it (reference §1.4, §6.2).

@@ -10,6 +10,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::date::{AgentDate, TeDate, ZonedDate};
+use crate::json::{self, Object};
 use crate::lifecycle::{Label, Severity};
 
 /// The five classic event types (reference §1.3).
@@ -446,9 +447,255 @@ impl WebhookEvent {
 
     /// Compact JSON, as the sender posts it.
     pub fn to_json(&self) -> String {
-        // Serializing plain structs with string keys cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = Vec::with_capacity(2048);
+        self.write_json(&mut out);
+        // The writer only writes UTF-8.
+        String::from_utf8(out).unwrap_or_default()
     }
+
+    /// Appends the compact JSON of [`WebhookEvent::to_json`] to `out`: the bytes serde writes
+    /// for this value, by a hand-written writer (issue 17: serde's map machinery was most of
+    /// the cost of a long dry run).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut object = Object::new(out);
+        object.str("eventType", self.event_type().as_str());
+        object.str("eventId", &self.event_id);
+        match &self.body {
+            EventBody::WebhookTest => {}
+            EventBody::AlertTrigger(body) | EventBody::AlertClear(body) => match body {
+                AlertBody::Test(alert) => write_alert(object.key("alert"), alert),
+                AlertBody::Agent(agent) => {
+                    write_agent_alert(object.key("alert"), agent);
+                    write_agent_alert(object.key("agentAlert"), agent);
+                }
+                AlertBody::Device(device) => {
+                    write_device_alert(object.key("alert"), device);
+                    write_device_alert(object.key("deviceAlert"), device);
+                }
+                AlertBody::LegacyDevice(device) => {
+                    write_device_alert(object.key("deviceAlert"), device)
+                }
+            },
+            EventBody::AgentTrigger(agent) | EventBody::AgentClear(agent) => {
+                write_agent_alert(object.key("agentAlert"), agent)
+            }
+        }
+        object.end();
+    }
+}
+
+fn write_alert_id(out: &mut Vec<u8>, alert_id: &AlertId) {
+    match alert_id {
+        AlertId::Number(number) => json::u64(out, *number),
+        AlertId::Uuid(uuid) => json::string(out, uuid),
+    }
+}
+
+fn write_agent_date(out: &mut Vec<u8>, date: AgentDate) {
+    match date {
+        AgentDate::Epoch(date) => json::i64(out, date.epoch()),
+        AgentDate::Classic(date) => write_date(out, date),
+    }
+}
+
+fn write_date(out: &mut Vec<u8>, date: TeDate) {
+    out.push(b'"');
+    out.extend_from_slice(&date.classic_bytes());
+    out.push(b'"');
+}
+
+fn write_strings(out: &mut Vec<u8>, items: &[String]) {
+    out.push(b'[');
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        json::string(out, item);
+    }
+    out.push(b']');
+}
+
+fn write_alert(out: &mut Vec<u8>, alert: &Alert) {
+    let mut object = Object::new(out);
+    object.u64("ruleId", alert.rule_id);
+    write_alert_id(object.key("alertId"), &alert.alert_id);
+    object.u64("testId", alert.test_id);
+    object.str("testName", &alert.test_name);
+    if let Some(active) = alert.active {
+        object.u64("active", u64::from(active.code()));
+    }
+    object.str("ruleExpression", &alert.rule_expression);
+    write_date(object.key("dateStart"), alert.date_start);
+    if let Some(zoned) = &alert.date_start_zoned {
+        object.str("dateStartZoned", zoned.as_str());
+    }
+    if let Some(end) = alert.date_end {
+        write_date(object.key("dateEnd"), end);
+    }
+    if let Some(zoned) = &alert.date_end_zoned {
+        object.str("dateEndZoned", zoned.as_str());
+    }
+    object.u64("violationCount", u64::from(alert.violation_count));
+    object.str("ruleName", &alert.rule_name);
+    if let Some(rule_aid) = alert.rule_aid {
+        object.u64("ruleAid", rule_aid);
+    }
+    if let Some(severity) = alert.severity {
+        object.str("severity", severity.0.title());
+    }
+    if let Some(agents) = &alert.agents {
+        let out = object.key("agents");
+        out.push(b'[');
+        for (index, agent) in agents.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            write_alert_agent(out, agent);
+        }
+        out.push(b']');
+    }
+    object.str("type", &alert.test_type);
+    if let Some(labels) = &alert.test_labels {
+        let out = object.key("testLabels");
+        out.push(b'[');
+        for (index, label) in labels.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            let mut label_object = Object::new(out);
+            label_object.u64("id", label.id);
+            label_object.str("name", &label.name);
+            label_object.end();
+        }
+        out.push(b']');
+    }
+    if let Some(targets) = &alert.test_targets_description {
+        write_strings(object.key("testTargetsDescription"), targets);
+    }
+    if let Some(permalink) = &alert.permalink {
+        object.str("permalink", permalink);
+    }
+    if let Some(links) = &alert.api_links {
+        let out = object.key("apiLinks");
+        out.push(b'[');
+        for (index, link) in links.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            let mut link_object = Object::new(out);
+            link_object.str("rel", &link.rel);
+            link_object.str("href", &link.href);
+            link_object.end();
+        }
+        out.push(b']');
+    }
+    object.end();
+}
+
+fn write_alert_agent(out: &mut Vec<u8>, agent: &AlertAgent) {
+    let mut object = Object::new(out);
+    write_date(object.key("dateStart"), agent.date_start);
+    if let Some(end) = agent.date_end {
+        write_date(object.key("dateEnd"), end);
+    }
+    object.u64("active", u64::from(agent.active.code()));
+    object.str("metricsAtStart", &agent.metrics_at_start);
+    object.str("metricsAtEnd", &agent.metrics_at_end);
+    object.u64("agentId", agent.agent_id);
+    object.str("agentName", &agent.agent_name);
+    if let Some(location) = &agent.location_name {
+        object.str("locationName", location);
+    }
+    if let Some(permalink) = &agent.permalink {
+        object.str("permalink", permalink);
+    }
+    object.end();
+}
+
+fn write_agent_alert(out: &mut Vec<u8>, agent: &AgentAlert) {
+    let mut object = Object::new(out);
+    if let Some(id) = agent.agent_rule_id {
+        object.u64("agentRuleId", id);
+    }
+    if let Some(id) = agent.agent_notification_id {
+        object.u64("agentNotificationId", id);
+    }
+    if let Some(alert_id) = &agent.alert_id {
+        write_alert_id(object.key("alertId"), alert_id);
+    }
+    if let Some(id) = agent.rule_id {
+        object.u64("ruleId", id);
+    }
+    object.u64("agentId", agent.agent_id);
+    object.str("hostname", &agent.hostname);
+    object.str("agentName", &agent.agent_name);
+    object.str("ipAddress", &agent.ip_address);
+    if let Some(active) = agent.active {
+        object.u64("active", u64::from(active.code()));
+    }
+    if let Some(alert_type) = &agent.alert_type {
+        object.str("type", alert_type);
+    }
+    object.str("ruleExpression", &agent.rule_expression);
+    object.str("ruleName", &agent.rule_name);
+    if let Some(rule_aid) = agent.rule_aid {
+        object.u64("ruleAid", rule_aid);
+    }
+    if let Some(severity) = agent.severity {
+        object.str("severity", severity.0.title());
+    }
+    write_agent_date(object.key("dateStart"), agent.date_start);
+    if let Some(zoned) = &agent.date_start_zoned {
+        object.str("dateStartZoned", zoned.as_str());
+    }
+    if let Some(end) = agent.date_end {
+        write_agent_date(object.key("dateEnd"), end);
+    }
+    if let Some(zoned) = &agent.date_end_zoned {
+        object.str("dateEndZoned", zoned.as_str());
+    }
+    if let Some(metrics) = &agent.metrics_at_start {
+        object.str("metricsAtStart", metrics);
+    }
+    if let Some(metrics) = &agent.metrics_at_end {
+        object.str("metricsAtEnd", metrics);
+    }
+    object.end();
+}
+
+fn write_device_alert(out: &mut Vec<u8>, device: &DeviceAlert) {
+    let mut object = Object::new(out);
+    object.u64("alertId", device.alert_id);
+    object.u64("ruleId", device.rule_id);
+    object.str("type", &device.alert_type);
+    object.u64("deviceId", device.device_id);
+    object.str("deviceName", &device.device_name);
+    object.str("ipAddress", &device.ip_address);
+    object.u64("active", u64::from(device.active.code()));
+    object.str("ruleExpression", &device.rule_expression);
+    object.str("ruleName", &device.rule_name);
+    if let Some(rule_aid) = device.rule_aid {
+        object.u64("ruleAid", rule_aid);
+    }
+    if let Some(severity) = device.severity {
+        object.str("severity", severity.0.title());
+    }
+    write_agent_date(object.key("dateStart"), device.date_start);
+    if let Some(zoned) = &device.date_start_zoned {
+        object.str("dateStartZoned", zoned.as_str());
+    }
+    if let Some(end) = device.date_end {
+        write_agent_date(object.key("dateEnd"), end);
+    }
+    if let Some(zoned) = &device.date_end_zoned {
+        object.str("dateEndZoned", zoned.as_str());
+    }
+    object.str("metricsAtStart", &device.metrics_at_start);
+    object.str("metricsAtEnd", &device.metrics_at_end);
+    if let Some(permalink) = &device.permalink {
+        object.str("permalink", permalink);
+    }
+    object.end();
 }
 
 impl Serialize for WebhookEvent {

@@ -271,6 +271,27 @@ mod tests {
         assert!(matches!(verdict.get(), Some(Ok(()))));
     }
 
+    /// The dry run's writer (no wire structs, no serde) writes the bodies serde writes, for
+    /// every notification of every built-in scenario, in every profile.
+    #[test]
+    fn written_json_is_serdes() {
+        for name in tesim_scenario::builtin_names() {
+            let timeline = timeline(name, 3, None).unwrap();
+            for profile in Profile::ALL {
+                for timed in &timeline.notifications {
+                    let mut written = Vec::new();
+                    tesim_model::render::write_json(profile, timed, &mut written);
+                    let via_serde = serde_json::to_string(&render(profile, timed)).unwrap();
+                    assert_eq!(
+                        String::from_utf8(written).unwrap(),
+                        via_serde,
+                        "{name} {profile}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn same_seed_same_deliveries() {
         let ids = |seed| {

@@ -306,3 +306,44 @@ proptest! {
         round_trip(&api_v7::agent_alert(base, profile, &notice, notice.state.end().unwrap_or(notice.start)))?;
     }
 }
+
+/// `timed` with its account moved to `zone`.
+fn in_zone(mut timed: TimedNotification, zone: &str) -> TimedNotification {
+    let zone = tesim_model::AccountZone::parse(zone).unwrap();
+    let moved = |account: &std::sync::Arc<tesim_model::Account>| {
+        let mut account = (**account).clone();
+        account.time_zone = zone.clone();
+        std::sync::Arc::new(account)
+    };
+    match &mut timed.notification {
+        Notification::WebhookTest => {}
+        Notification::AlertTrigger(alert) | Notification::AlertClear(alert) => {
+            alert.account = moved(&alert.account);
+        }
+        Notification::AgentTrigger(notice) | Notification::AgentClear(notice) => {
+            notice.account = moved(&notice.account);
+        }
+        Notification::DeviceTrigger(notice) | Notification::DeviceClear(notice) => {
+            notice.account = moved(&notice.account);
+        }
+    }
+    timed
+}
+
+proptest! {
+    /// The hand-written JSON writers (issue 17's speed) write what serde writes.
+    #[test]
+    fn written_json_is_serdes(
+        timed in timed(),
+        profile in prop::sample::select(Profile::ALL.to_vec()),
+        zone in prop::sample::select(vec!["UTC", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]),
+    ) {
+        let timed = in_zone(timed, zone);
+        let event = render(profile, &timed);
+        let via_serde = serde_json::to_string(&event).unwrap();
+        prop_assert_eq!(event.to_json(), via_serde.clone());
+        let mut written = Vec::new();
+        tesim_model::render::write_json(profile, &timed, &mut written);
+        prop_assert_eq!(String::from_utf8(written).unwrap(), via_serde);
+    }
+}

@@ -110,8 +110,12 @@ pub(super) fn burst(
     let mut last = None;
     for index in 0..generator.burst.count {
         let trigger_at = generator.trigger_at(index);
-        let draw = generator.burst.draw(rng);
-        let clear_at = draw.clear_at(&generator.burst, trigger_at);
+        let clear_factor = generator.burst.skip(rng);
+        let clear_at = generator
+            .burst
+            .clear_after
+            .zip(clear_factor)
+            .map(|(clear_after, factor)| trigger_at + clear_after.mul_f64(factor));
         last = last.max(Some(trigger_at)).max(clear_at);
     }
     Some(Generator {
@@ -142,6 +146,18 @@ impl BurstDraw {
 }
 
 impl Burst {
+    /// Takes from `rng` exactly what [`Burst::draw`] takes, keeping only the clear factor: the
+    /// main stream skips a whole burst before the first event, and collecting the agents of a
+    /// million alerts there was most of the wait for it (issue 17).
+    fn skip(&self, rng: &mut ChaCha8Rng) -> Option<f64> {
+        let _ = self.rules.choose(rng);
+        let _ = self.tests.choose(rng);
+        // What `choose_multiple` draws, without copying out the agents it picks.
+        let amount = self.per_alert.min(self.agents.len());
+        let _ = rand::seq::index::sample(rng, self.agents.len(), amount);
+        self.clear_after.map(|_| rng.random_range(0.5..1.5))
+    }
+
     fn draw(&self, rng: &mut ChaCha8Rng) -> BurstDraw {
         let rule = *self.rules.choose(rng).unwrap_or(&0);
         let test = *self.tests.choose(rng).unwrap_or(&0);

@@ -5,14 +5,16 @@ use std::sync::Arc;
 
 use crate::{stderr, stdout, tesim};
 
-/// The correct reference receiver behind TLS with a self-signed certificate for 127.0.0.1, in
-/// a runtime of its own; its https URL (path `/hook`) and the runtime keeping it alive.
-fn self_signed_receiver() -> (String, tokio::runtime::Runtime) {
+/// A self-signed certificate for 127.0.0.1, marked as a CA (as `openssl req -x509` makes it)
+/// or not, served by a receiver on its own runtime; its PEM and https URL. The runtime must
+/// outlive the test's use of the URL.
+pub(crate) fn self_signed_receiver(is_ca: bool) -> (String, String, tokio::runtime::Runtime) {
     let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    if is_ca {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
+    let cert = params.self_signed(&key).unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -50,12 +52,12 @@ fn self_signed_receiver() -> (String, tokio::runtime::Runtime) {
         });
         format!("https://{addr}/hook")
     });
-    (url, runtime)
+    (cert.pem(), url, runtime)
 }
 
 #[test]
 fn self_signed_receiver_fails_tls_001_with_exit_1_and_the_rest_runs() {
-    let (url, _runtime) = self_signed_receiver();
+    let (_pem, url, _runtime) = self_signed_receiver(false);
     let json = std::env::temp_dir().join(format!("tesim-check-tls-{}.json", std::process::id()));
     let output = tesim(&[
         "check",
@@ -89,7 +91,7 @@ fn self_signed_receiver_fails_tls_001_with_exit_1_and_the_rest_runs() {
 
 #[test]
 fn insecure_makes_the_certificate_a_warning() {
-    let (url, _runtime) = self_signed_receiver();
+    let (_pem, url, _runtime) = self_signed_receiver(false);
     let output = tesim(&[
         "check",
         "--target",

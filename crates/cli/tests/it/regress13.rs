@@ -8,6 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
+use crate::check_tls::self_signed_receiver;
 use crate::send_faults::{counting_receiver, scratch, spawn_send};
 use crate::{tesim, tesim_bin};
 
@@ -224,55 +225,9 @@ fn clears_waiting_for_their_trigger_hold_no_slot() {
     assert!(got_8, "8 slots, but only {seen} requests in flight");
 }
 
-/// A self-signed certificate as `openssl req -x509` makes it (CA:TRUE, used by the server
-/// itself) for 127.0.0.1, in a receiver of its own runtime; its PEM and https URL.
-fn self_signed_ca_receiver() -> (String, String, tokio::runtime::Runtime) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let cert = params.self_signed(&key).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![rustls::pki_types::CertificateDer::from(cert.der().to_vec())],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
-                key.serialize_der(),
-            )),
-        )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let server = tesim_receiver::Server::new(tesim_receiver::ReceiverConfig::default(), tx);
-        tokio::spawn(async move { while rx.recv().await.is_some() {} });
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (server, acceptor) = (server.clone(), acceptor.clone());
-                tokio::spawn(async move {
-                    if let Ok(tls) = acceptor.accept(stream).await {
-                        let _ = server.serve_connection(tls).await;
-                    }
-                });
-            }
-        });
-        format!("https://{addr}/hook")
-    });
-    (cert.pem(), url, runtime)
-}
-
 #[test]
 fn a_self_signed_ca_certificate_given_with_ca_cert_is_trusted() {
-    let (pem, url, _runtime) = self_signed_ca_receiver();
+    let (pem, url, _runtime) = self_signed_receiver(true);
     let dir = scratch("pin");
     let pinned = dir.join("server.pem");
     std::fs::write(&pinned, pem).unwrap();
@@ -291,7 +246,7 @@ fn a_self_signed_ca_certificate_given_with_ca_cert_is_trusted() {
 
 #[test]
 fn a_self_signed_ca_certificate_without_ca_cert_names_the_cause() {
-    let (_pem, url, _runtime) = self_signed_ca_receiver();
+    let (_pem, url, _runtime) = self_signed_receiver(true);
     let output = tesim(&["send", "--target", &url, "--scenario", "webhook-test"]);
     let all = all_output(&output);
     assert!(!output.status.success(), "{all}");

@@ -769,6 +769,9 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
             "0",
             "--token",
             API_TOKEN,
+            // No access log, as Prism (`-v warn`) and WireMock (`--disable-request-logging`)
+            // run without one: a line per request on stderr cost tesim half its rate.
+            "--quiet",
         ]);
     let mut servers: Vec<Option<Server>> = Vec::new();
     servers.push(Some(Server::start(
@@ -811,7 +814,7 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
     let body_file = dir.join("alerts-20.json");
     std::fs::write(&body_file, &body)?;
     results.api_setup.push(format!(
-        "Body: `GET /v7/alerts` of `tesim api --scenario bench/scenarios/api-20.toml --at end --rate-limit 0` \
+        "Body: `GET /v7/alerts` of `tesim api --scenario bench/scenarios/api-20.toml --at end --rate-limit 0 --quiet` \
          ({API_ALERTS} active alerts, {} bytes), fetched once; Prism serves it as the OpenAPI example of \
          `/v7/alerts`, WireMock as a stub mapping's body. Every server's answer is checked to be this JSON.",
         body.len()
@@ -983,7 +986,7 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
         }
     }
     rows[0].notes.push(
-        "`tesim api --scenario bench/scenarios/api-20.toml --at end --rate-limit 0`".to_owned(),
+        "`tesim api --scenario bench/scenarios/api-20.toml --at end --rate-limit 0 --quiet`".to_owned(),
     );
     rows[1]
         .notes

@@ -986,7 +986,8 @@ fn api_rows(bench: &Bench, results: &mut Results, rows: &mut [LoadRow]) -> anyho
         }
     }
     rows[0].notes.push(
-        "`tesim api --scenario bench/scenarios/api-20.toml --at end --rate-limit 0 --quiet`".to_owned(),
+        "`tesim api --scenario bench/scenarios/api-20.toml --at end --rate-limit 0 --quiet`"
+            .to_owned(),
     );
     rows[1]
         .notes

@@ -21,6 +21,7 @@ use anyhow::{Context as _, bail};
 mod api_scale;
 mod plots;
 mod process;
+mod reference;
 mod report;
 mod stream;
 mod tools;

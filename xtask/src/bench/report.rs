@@ -189,6 +189,18 @@ pub struct StreamRow {
     pub peak_rss_mb: Option<f64>,
 }
 
+impl StreamRow {
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "alerts": self.alerts,
+            "events": self.events,
+            "wall_s": self.wall_s,
+            "first_line_ms": self.first_line_ms,
+            "peak_rss_mb": self.peak_rss_mb,
+        })
+    }
+}
+
 /// Facts about the run and the machine.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -249,6 +261,8 @@ pub struct Results {
     pub api_scale: Vec<super::api_scale::ScaleRow>,
     /// `tesim send --dry-run` over scaled scenarios (issue 17).
     pub stream: Vec<StreamRow>,
+    /// The same, through the build from before streaming, measured in the same run.
+    pub stream_before: Vec<StreamRow>,
     /// The plots drawn from all of the above (set just before rendering).
     pub plots: Vec<super::plots::Plot>,
     /// Problems met along the way.
@@ -329,13 +343,8 @@ impl Results {
             })).collect::<Vec<_>>(),
             "ratios": self.ratios.iter().map(|(what, value)| json!({"what": what, "value": value})).collect::<Vec<_>>(),
             "api_scale": super::api_scale::to_json(&self.api_scale),
-            "stream": self.stream.iter().map(|row| json!({
-                "alerts": row.alerts,
-                "events": row.events,
-                "wall_s": row.wall_s,
-                "first_line_ms": row.first_line_ms,
-                "peak_rss_mb": row.peak_rss_mb,
-            })).collect::<Vec<_>>(),
+            "stream": self.stream.iter().map(StreamRow::to_json).collect::<Vec<_>>(),
+            "stream_before": self.stream_before.iter().map(StreamRow::to_json).collect::<Vec<_>>(),
             "problems": self.problems,
         })
     }
@@ -467,12 +476,19 @@ impl Results {
             );
             let _ = writeln!(
                 md,
-                "| alerts | events | wall s | events/s | first payload ms | peak RSS MB |\n|---|---|---|---|---|---|"
+                "| build | alerts | events | wall s | events/s | first payload ms | peak RSS MB |\n|---|---|---|---|---|---|---|"
             );
-            for row in &self.stream {
+            let before = format!(
+                "before streaming (`{}`, same run)",
+                &super::reference::COMMIT[..7]
+            );
+            let builds = std::iter::repeat("this one")
+                .zip(&self.stream)
+                .chain(std::iter::repeat(before.as_str()).zip(&self.stream_before));
+            for (build, row) in builds {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {:.2} | {:.0} | {:.0} | {} |",
+                    "| {build} | {} | {} | {:.2} | {:.0} | {:.0} | {} |",
                     row.alerts,
                     row.events,
                     row.wall_s,

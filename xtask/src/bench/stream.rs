@@ -9,11 +9,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 
 use super::report::{Results, StreamRow, Target};
-use super::{Bench, process};
+use super::{Bench, process, reference};
 
-/// Before streaming (issue 17, release build, 2 cores): 1M alerts, 2M notifications, took
-/// 37.6 s with a 7.3 GB peak.
+/// Before streaming, as the issue measured it (release build, 2 cores, on another day): 1M
+/// alerts, 2M notifications, took 37.6 s with a 7.3 GB peak. Used only when this run has no
+/// reference build to measure (`--quick`, or the build failed), and then said so.
 pub const BEFORE_EVENTS_PER_S: f64 = 2_000_000.0 / 37.6;
+
+/// The size whose output is compared byte for byte with the reference's.
+const COMPARED_ALERTS: u32 = 10_000;
 
 /// One size measured.
 struct Figures {
@@ -34,7 +38,7 @@ pub fn stream(bench: &Bench, results: &mut Results) {
     eprintln!("==> bench: 6. a storm of {sizes:?} alerts streamed by `tesim send --dry-run`");
     let mut largest = None;
     for &alerts in sizes {
-        match measure(bench, alerts) {
+        match measure(bench, &bench.tesim, alerts) {
             Ok(figures) => {
                 results.ratios.push((
                     format!(
@@ -52,13 +56,7 @@ pub fn stream(bench: &Bench, results: &mut Results) {
                             .map_or_else(|| "–".to_owned(), |mb| format!("{mb:.0} MB"))
                     ),
                 ));
-                results.stream.push(StreamRow {
-                    alerts: figures.alerts,
-                    events: figures.events,
-                    wall_s: figures.wall_s,
-                    first_line_ms: figures.first_line_ms,
-                    peak_rss_mb: figures.peak_rss_mb,
-                });
+                results.stream.push(figures.row());
                 largest = Some(figures);
             }
             Err(err) => results
@@ -74,12 +72,13 @@ pub fn stream(bench: &Bench, results: &mut Results) {
         shown: rss.map_or_else(|| "–".to_owned(), |mb| format!("{mb:.0} MB")),
         met: rss.map(|mb| mb < 100.0),
     });
+    let (before, before_is) = before_streaming(bench, results, sizes);
     let speedup = largest
         .as_ref()
-        .map(|figures| figures.events as f64 / figures.wall_s / BEFORE_EVENTS_PER_S);
+        .map(|figures| figures.events as f64 / figures.wall_s / before);
     results.targets.push(Target {
         goal: format!(
-            "`send --dry-run` of the {alerts}-alert storm: ≥ 10× the events/s before streaming ({BEFORE_EVENTS_PER_S:.0})"
+            "`send --dry-run` of the {alerts}-alert storm: ≥ 10× the events/s before streaming ({before:.0}: {before_is})"
         ),
         measured: speedup,
         shown: speedup.map_or_else(|| "–".to_owned(), |speedup| format!("{speedup:.1}×")),
@@ -94,6 +93,120 @@ pub fn stream(bench: &Bench, results: &mut Results) {
         shown: first.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.0} ms")),
         met: first.map(|ms| ms < 100.0),
     });
+}
+
+impl Figures {
+    fn row(&self) -> StreamRow {
+        StreamRow {
+            alerts: self.alerts,
+            events: self.events,
+            wall_s: self.wall_s,
+            first_line_ms: self.first_line_ms,
+            peak_rss_mb: self.peak_rss_mb,
+        }
+    }
+}
+
+/// Measures the pre-streaming reference build at `sizes` (into `results.stream_before`) and
+/// compares its output with this build's; returns its events/s at the largest size and what
+/// that figure is. Without a reference: the issue's figure, said to be one.
+fn before_streaming(bench: &Bench, results: &mut Results, sizes: &[u32]) -> (f64, String) {
+    let fallback = |why: String| (BEFORE_EVENTS_PER_S, format!("the issue's figure; {why}"));
+    if bench.options.quick {
+        return fallback("--quick builds no reference".to_owned());
+    }
+    let binary = match reference::binary(&bench.root) {
+        Ok(binary) => binary,
+        Err(err) => {
+            results
+                .problems
+                .push(format!("stream row, pre-streaming reference: {err:#}"));
+            return fallback("the reference did not build (see Problems)".to_owned());
+        }
+    };
+    eprintln!("==> bench: 6b. the same storms through the pre-streaming build");
+    match same_output(bench, &binary, COMPARED_ALERTS) {
+        Ok((same, verdict)) => {
+            if !same {
+                results.problems.push(format!(
+                    "stream row: the {COMPARED_ALERTS}-alert storm's dry-run output differs from the pre-streaming build's: {verdict}"
+                ));
+            }
+            results.ratios.push((
+            format!(
+                "`tesim send --dry-run --json` of storm scaled to {COMPARED_ALERTS} alerts: this build's output against the pre-streaming build's ({})",
+                &reference::COMMIT[..7]
+            ),
+            verdict,
+            ));
+        }
+        Err(err) => results
+            .problems
+            .push(format!("stream row, comparing outputs: {err:#}")),
+    }
+    let mut at_largest = None;
+    for &alerts in sizes {
+        match measure(bench, &binary, alerts) {
+            Ok(figures) => {
+                if Some(&alerts) == sizes.last() {
+                    at_largest = Some(figures.events as f64 / figures.wall_s);
+                }
+                results.stream_before.push(figures.row());
+            }
+            Err(err) => results.problems.push(format!(
+                "stream row, pre-streaming reference, {alerts} alerts: {err:#}"
+            )),
+        }
+    }
+    match at_largest {
+        Some(events_per_s) => (
+            events_per_s,
+            format!(
+                "the pre-streaming build ({}) in this run",
+                &reference::COMMIT[..7]
+            ),
+        ),
+        None => fallback("the reference failed at this size (see Problems)".to_owned()),
+    }
+}
+
+/// Whether both builds print the same bytes for the storm scaled to `alerts`, as a verdict.
+fn same_output(bench: &Bench, reference: &Path, alerts: u32) -> anyhow::Result<(bool, String)> {
+    let scenario = bench.tmp.join(format!("storm-{alerts}.toml"));
+    std::fs::write(&scenario, scaled_storm(&bench.root, alerts)?)
+        .with_context(|| format!("cannot write {}", scenario.display()))?;
+    let run = |tesim: &Path| -> anyhow::Result<Vec<u8>> {
+        let output = Command::new(tesim)
+            .args(["send", "--dry-run", "--json", "--scenario"])
+            .arg(&scenario)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {}", tesim.display()))?;
+        if !output.status.success() {
+            bail!("{} failed: {}", tesim.display(), output.status);
+        }
+        Ok(output.stdout)
+    };
+    let ours = run(&bench.tesim)?;
+    let theirs = run(reference)?;
+    Ok(if ours == theirs {
+        (true, format!("byte-identical ({} bytes)", ours.len()))
+    } else {
+        let at = ours
+            .iter()
+            .zip(&theirs)
+            .position(|(a, b)| a != b)
+            .unwrap_or(ours.len().min(theirs.len()));
+        (
+            false,
+            format!(
+                "**DIFFERENT** from byte {at} ({} bytes here, {} there)",
+                ours.len(),
+                theirs.len()
+            ),
+        )
+    })
 }
 
 /// `storm.toml` with `count` and `spread` changed.
@@ -113,7 +226,7 @@ fn scaled_storm(root: &Path, alerts: u32) -> anyhow::Result<String> {
     Ok(scaled)
 }
 
-fn measure(bench: &Bench, alerts: u32) -> anyhow::Result<Figures> {
+fn measure(bench: &Bench, tesim: &Path, alerts: u32) -> anyhow::Result<Figures> {
     let scenario = bench.tmp.join(format!("storm-{alerts}.toml"));
     std::fs::write(&scenario, scaled_storm(&bench.root, alerts)?)
         .with_context(|| format!("cannot write {}", scenario.display()))?;
@@ -127,10 +240,10 @@ fn measure(bench: &Bench, alerts: u32) -> anyhow::Result<Figures> {
                 .arg(process::GNU_TIME_FORMAT)
                 .arg("-o")
                 .arg(&time_file)
-                .arg(&bench.tesim);
+                .arg(tesim);
             command
         }
-        Err(_) => Command::new(&bench.tesim),
+        Err(_) => Command::new(tesim),
     };
     command
         .args(["send", "--dry-run", "--json", "--scenario"])
@@ -159,7 +272,8 @@ fn measure(bench: &Bench, alerts: u32) -> anyhow::Result<Figures> {
         }
         Ok((Some(first_at), lines))
     });
-    // Far more than 1M alerts take (about 2 s in a release build), bounded all the same.
+    // Far more than 1M alerts take (10 s here, 40 to 80 s before streaming), bounded all the
+    // same.
     let deadline = started + Duration::from_secs(600);
     let mut peak_kb = None;
     let status = loop {

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tesim_model::Notification;
 use tesim_model::custom::{self, ConnectorAuth, CustomNotification, GenericConnector, Id};
-use tesim_scenario::Timeline;
+use tesim_model::{Notification, TimedNotification};
+use tesim_scenario::{Event, Events, Timeline};
 use tesim_sender::{Auth, ClientAuthMethod, Delivery, Secret, Target, TargetError};
 use tesim_template::{CompiledOperation, LoadError, SyntaxError};
 
@@ -135,24 +135,114 @@ pub struct CustomEvent {
 
 /// The custom notifications of a timeline, in order.
 pub fn scenario_events(timeline: &Timeline) -> Vec<CustomEvent> {
-    timeline
-        .notifications
-        .iter()
-        .map(|timed| CustomEvent {
-            offset: timed.offset,
-            order_key: timed.notification.order_key().map(Arc::from),
-            kind: match timed.notification {
-                Notification::WebhookTest => "test",
-                Notification::AlertTrigger(_)
-                | Notification::AgentTrigger(_)
-                | Notification::DeviceTrigger(_) => "trigger",
-                Notification::AlertClear(_)
-                | Notification::AgentClear(_)
-                | Notification::DeviceClear(_) => "clear",
-            },
-            notification: custom::notification(timed),
-        })
-        .collect()
+    timeline.notifications.iter().map(custom_event).collect()
+}
+
+fn custom_event(timed: &TimedNotification) -> CustomEvent {
+    CustomEvent {
+        offset: timed.offset,
+        order_key: timed.notification.order_key().map(Arc::from),
+        kind: match timed.notification {
+            Notification::WebhookTest => "test",
+            Notification::AlertTrigger(_)
+            | Notification::AgentTrigger(_)
+            | Notification::DeviceTrigger(_) => "trigger",
+            Notification::AlertClear(_)
+            | Notification::AgentClear(_)
+            | Notification::DeviceClear(_) => "clear",
+        },
+        notification: custom::notification(timed),
+    }
+}
+
+/// What a [`CustomStream`] calls with each rendering problem, as it is found.
+pub type OnProblem = Box<dyn FnMut(RenderProblem) + Send>;
+
+/// A scenario's notifications through a custom webhook, rendered one at a time as the sender
+/// takes them (the custom counterpart of [`crate::plan::DeliveryStream`]): memory follows what
+/// the scenario has active and in flight, not its length. A notification that does not render
+/// is skipped; every problem goes to the `on_problem` callback when met, since a stream cannot
+/// list them before sending.
+pub struct CustomStream {
+    webhook: Arc<CustomWebhook>,
+    events: Events,
+    played: usize,
+    on_problem: OnProblem,
+    verdict: crate::plan::StreamVerdict,
+}
+
+impl CustomStream {
+    /// Renders `events`' notifications through `webhook`; their history is skipped.
+    pub fn new(webhook: Arc<CustomWebhook>, mut events: Events, on_problem: OnProblem) -> Self {
+        events.skip_history();
+        CustomStream {
+            webhook,
+            events,
+            played: 0,
+            on_problem,
+            verdict: crate::plan::StreamVerdict::default(),
+        }
+    }
+
+    /// Where the scenario's verdict will be, once the stream ends.
+    pub fn verdict(&self) -> crate::plan::StreamVerdict {
+        self.verdict.clone()
+    }
+
+    fn ended(&self) {
+        self.verdict.set(self.events.check().map_err(Arc::new));
+    }
+}
+
+impl Iterator for CustomStream {
+    type Item = Delivery;
+
+    fn next(&mut self) -> Option<Delivery> {
+        loop {
+            match self.events.next() {
+                Some(Event::Notification(timed)) => {
+                    let index = self.played;
+                    self.played += 1;
+                    let event = custom_event(&timed);
+                    let (delivery, problem) = match self.webhook.render_one(index, &event) {
+                        Ok(rendered) => rendered,
+                        // A header the rendering made unsendable spoils this one alone.
+                        Err(err) => (
+                            None,
+                            Some(RenderProblem {
+                                event: index + 1,
+                                kind: event.kind,
+                                sent: false,
+                                problem: err.to_string(),
+                            }),
+                        ),
+                    };
+                    if let Some(problem) = problem {
+                        (self.on_problem)(problem);
+                    }
+                    if delivery.is_some() {
+                        return delivery;
+                    }
+                }
+                Some(Event::Change(_)) => {}
+                None => {
+                    self.ended();
+                    return None;
+                }
+            }
+        }
+    }
+
+    // What is left of a stopped run, counted without rendering: its notifications.
+    fn count(mut self) -> usize {
+        let rest = self
+            .events
+            .by_ref()
+            .filter(|event| matches!(event, Event::Notification(_)))
+            .count();
+        self.ended();
+        rest
+    }
 }
 
 /// What the Test button sends: one dummy HTTP-Server trigger dated `at`.
@@ -264,60 +354,72 @@ impl CustomWebhook {
         let mut deliveries = Vec::new();
         let mut problems = Vec::new();
         for (index, event) in events.iter().enumerate() {
-            let rendered = match self.operation.render(&event.notification) {
-                Ok(rendered) => rendered,
-                Err(failure) => {
-                    problems.push(RenderProblem {
-                        event: index + 1,
-                        kind: event.kind,
-                        sent: false,
-                        problem: format!("it does not render: {failure}"),
-                    });
-                    continue;
-                }
-            };
-            if serde_json::from_str::<serde_json::Value>(&rendered.body).is_err() {
-                // ThousandEyes requires a JSON body.
-                problems.push(RenderProblem {
-                    event: index + 1,
-                    kind: event.kind,
-                    sent: true,
-                    problem: "the body is not valid JSON".to_owned(),
-                });
-            }
-            let mut headers = self.static_headers.clone();
-            for (name, value) in &rendered.headers {
-                let name = http::HeaderName::try_from(name.as_str()).map_err(|_| {
-                    CustomError::HeaderName {
-                        origin: "operation",
-                        name: name.clone(),
-                    }
-                })?;
-                let value = http::HeaderValue::try_from(value.as_str()).map_err(|_| {
-                    CustomError::HeaderValue {
-                        origin: "operation",
-                        name: name.to_string(),
-                    }
-                })?;
-                // The operation's header wins over the connector's of the same name.
-                headers.retain(|(existing, _)| *existing != name);
-                headers.push((name, value));
-            }
-            deliveries.push(Delivery {
-                offset: event.offset,
-                order_key: event.order_key.clone(),
-                event_id: Arc::from(id_text(&event.notification.id)),
-                event_type: Arc::from(event.kind),
-                alert_id: Some(Arc::from(id_text(&event.notification.alert.id))),
-                body: rendered.body.into(),
-                extra_headers: headers,
-                path_and_query: Some(rendered.path_and_query).filter(|text| !text.is_empty()),
-            });
+            let (delivery, problem) = self.render_one(index, event)?;
+            problems.extend(problem);
+            deliveries.extend(delivery);
         }
         Ok(CustomPlan {
             deliveries,
             problems,
         })
+    }
+
+    /// The `index`th (0-based) of the events rendered: its delivery unless it failed to
+    /// render, and its problem if it had one. An error: a rendered header HTTP cannot carry.
+    fn render_one(
+        &self,
+        index: usize,
+        event: &CustomEvent,
+    ) -> Result<(Option<Delivery>, Option<RenderProblem>), CustomError> {
+        let rendered = match self.operation.render(&event.notification) {
+            Ok(rendered) => rendered,
+            Err(failure) => {
+                let problem = RenderProblem {
+                    event: index + 1,
+                    kind: event.kind,
+                    sent: false,
+                    problem: format!("it does not render: {failure}"),
+                };
+                return Ok((None, Some(problem)));
+            }
+        };
+        // ThousandEyes requires a JSON body.
+        let problem = serde_json::from_str::<serde_json::Value>(&rendered.body)
+            .is_err()
+            .then(|| RenderProblem {
+                event: index + 1,
+                kind: event.kind,
+                sent: true,
+                problem: "the body is not valid JSON".to_owned(),
+            });
+        let mut headers = self.static_headers.clone();
+        for (name, value) in &rendered.headers {
+            let name =
+                http::HeaderName::try_from(name.as_str()).map_err(|_| CustomError::HeaderName {
+                    origin: "operation",
+                    name: name.clone(),
+                })?;
+            let value = http::HeaderValue::try_from(value.as_str()).map_err(|_| {
+                CustomError::HeaderValue {
+                    origin: "operation",
+                    name: name.to_string(),
+                }
+            })?;
+            // The operation's header wins over the connector's of the same name.
+            headers.retain(|(existing, _)| *existing != name);
+            headers.push((name, value));
+        }
+        let delivery = Delivery {
+            offset: event.offset,
+            order_key: event.order_key.clone(),
+            event_id: Arc::from(id_text(&event.notification.id)),
+            event_type: Arc::from(event.kind),
+            alert_id: Some(Arc::from(id_text(&event.notification.alert.id))),
+            body: rendered.body.into(),
+            extra_headers: headers,
+            path_and_query: Some(rendered.path_and_query).filter(|text| !text.is_empty()),
+        };
+        Ok((Some(delivery), problem))
     }
 }
 

@@ -130,6 +130,10 @@ impl StreamVerdict {
     pub fn get(&self) -> Option<Verdict> {
         self.0.lock().expect("verdict lock").clone()
     }
+
+    pub(crate) fn set(&self, verdict: Verdict) {
+        *self.0.lock().expect("verdict lock") = Some(verdict);
+    }
 }
 
 impl DeliveryStream {
@@ -154,8 +158,7 @@ impl DeliveryStream {
     }
 
     fn ended(&self) {
-        let verdict = self.events.check().map_err(Arc::new);
-        *self.verdict.0.lock().expect("verdict lock") = Some(verdict);
+        self.verdict.set(self.events.check().map_err(Arc::new));
     }
 }
 

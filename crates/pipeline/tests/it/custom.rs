@@ -436,3 +436,54 @@ fn connector_auth_maps_every_type() {
         Auth::Bearer(_)
     ));
 }
+
+/// Streamed one at a time, a custom webhook's deliveries and problems are those of the plan of
+/// the compiled timeline: same bodies, headers, paths, ids, offsets and order keys, and the
+/// same problems in the same order (clears here are not JSON: reported and sent anyway).
+#[test]
+fn streamed_custom_deliveries_are_the_planned_ones() {
+    let dir = Dir::new("streamed");
+    let mut operation = operation();
+    operation["payload"] = json!("{{#eq type 2}}{\"id\":\"{{id}}\"}{{else}}cleared {{id}}{{/eq}}");
+    let operation = dir.write("operation.json", &operation);
+    let connector = dir.write(
+        "connector.json",
+        &connector("http://127.0.0.1:9/base", json!(null)),
+    );
+    let webhook = std::sync::Arc::new(CustomWebhook::load(&operation, &connector).unwrap());
+    let pin = |delivery: &tesim_sender::Delivery| {
+        format!(
+            "{:?} {} {} {:?} {:?} {:?} {:?} {:?}",
+            delivery.offset,
+            delivery.event_id,
+            delivery.event_type,
+            delivery.alert_id,
+            delivery.order_key,
+            delivery.path_and_query,
+            delivery.extra_headers,
+            delivery.body
+        )
+    };
+    for name in ["default", "storm", "flapping", "day-in-the-life"] {
+        let planned = webhook
+            .plan(&custom::scenario_events(
+                &plan::timeline(name, 5, None).unwrap(),
+            ))
+            .unwrap();
+        let found = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = found.clone();
+        let stream = custom::CustomStream::new(
+            webhook.clone(),
+            plan::events_in(name, 5, None, None).unwrap(),
+            Box::new(move |problem| sink.lock().unwrap().push(problem.to_string())),
+        );
+        let verdict = stream.verdict();
+        let streamed: Vec<String> = stream.map(|delivery| pin(&delivery)).collect();
+        assert!(matches!(verdict.get(), Some(Ok(()))), "{name}");
+        let expected: Vec<String> = planned.deliveries.iter().map(pin).collect();
+        assert_eq!(streamed, expected, "{name}");
+        let problems: Vec<String> = planned.problems.iter().map(ToString::to_string).collect();
+        assert!(!problems.is_empty(), "{name}: the clears are not JSON");
+        assert_eq!(*found.lock().unwrap(), problems, "{name}");
+    }
+}

@@ -121,7 +121,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             log: args.delivery.log.clone(),
             ..SendConfig::new(target)
         },
-        problems: 0,
+        problems: crate::cmd_send::Problems::default(),
         timeline: None,
         profile: Profile::CURRENT,
         json: args.json,

@@ -7,7 +7,8 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -138,6 +139,8 @@ pub enum Deliveries {
     /// A scenario made and rendered one delivery at a time as the sender takes them: memory
     /// follows what is active and in flight, not the scenario's length.
     Stream(Box<plan::DeliveryStream>),
+    /// The same through a custom-webhook operation.
+    Custom(Box<custom::CustomStream>),
 }
 
 impl From<Vec<Delivery>> for Deliveries {
@@ -151,7 +154,7 @@ impl Deliveries {
     pub fn count_known(&self) -> Option<usize> {
         match self {
             Deliveries::List(list) => Some(list.len()),
-            Deliveries::Stream(_) => None,
+            Deliveries::Stream(_) | Deliveries::Custom(_) => None,
         }
     }
 
@@ -160,6 +163,7 @@ impl Deliveries {
         match self {
             Deliveries::List(_) => None,
             Deliveries::Stream(stream) => Some(stream.verdict()),
+            Deliveries::Custom(stream) => Some(stream.verdict()),
         }
     }
 }
@@ -172,6 +176,7 @@ impl IntoIterator for Deliveries {
         match self {
             Deliveries::List(list) => DeliveryIter::List(list.into_iter()),
             Deliveries::Stream(stream) => DeliveryIter::Stream(stream),
+            Deliveries::Custom(stream) => DeliveryIter::Custom(stream),
         }
     }
 }
@@ -182,6 +187,8 @@ pub enum DeliveryIter {
     List(std::vec::IntoIter<Delivery>),
     /// A scenario's.
     Stream(Box<plan::DeliveryStream>),
+    /// A scenario's through a custom webhook.
+    Custom(Box<custom::CustomStream>),
 }
 
 impl Iterator for DeliveryIter {
@@ -191,6 +198,7 @@ impl Iterator for DeliveryIter {
         match self {
             DeliveryIter::List(list) => list.next(),
             DeliveryIter::Stream(stream) => stream.next(),
+            DeliveryIter::Custom(stream) => stream.next(),
         }
     }
 
@@ -199,6 +207,7 @@ impl Iterator for DeliveryIter {
         match self {
             DeliveryIter::List(list) => list.size_hint(),
             DeliveryIter::Stream(stream) => stream.size_hint(),
+            DeliveryIter::Custom(stream) => stream.size_hint(),
         }
     }
 
@@ -207,6 +216,7 @@ impl Iterator for DeliveryIter {
         match self {
             DeliveryIter::List(list) => list.count(),
             DeliveryIter::Stream(stream) => (*stream).count(),
+            DeliveryIter::Custom(stream) => (*stream).count(),
         }
     }
 }
@@ -219,8 +229,8 @@ pub struct Pipeline {
     pub config: SendConfig,
     /// What is sent, for the first line (`scenario `default` (7 events)`).
     pub what: String,
-    /// Problems found before sending (custom renderings): each makes the run fail.
-    pub problems: usize,
+    /// Custom renderings that failed or are not JSON: each makes the run fail.
+    pub problems: Problems,
     /// The timeline to serve with `--with-api`.
     pub timeline: Option<Timeline>,
     /// The payload profile for the API.
@@ -231,6 +241,24 @@ pub struct Pipeline {
     pub output: OutputArgs,
     /// Stop after [`CIRCUIT_BREAKER`] consecutive connection failures.
     pub circuit_breaker: bool,
+}
+
+/// The rendering problems of a run: counted before sending for a list, as they are met for a
+/// stream (read once the deliveries are taken).
+#[derive(Clone, Default)]
+pub struct Problems(Arc<AtomicUsize>);
+
+impl Problems {
+    /// How many so far.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Prints `problem` and counts it.
+    fn report(&self, problem: &tesim_pipeline::RenderProblem) {
+        eprintln!("error: {problem} (`tesim template check` shows where)");
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Runs `tesim send`.
@@ -260,21 +288,27 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
-    // The whole timeline only where something needs it at once: custom renderings, load mode's
-    // distinct events and the API's state; classic live sends stream.
-    let timeline = if custom || args.load || args.api.with_api {
+    // The whole timeline only where something needs it at once: load mode's distinct events and
+    // the API's state; classic and custom sends stream.
+    let timeline = if args.load || args.api.with_api {
         Some(args.scenario.timeline(&scenario, seed)?)
     } else {
         None
     };
 
     let pipeline = if let (Some(operation), Some(connector)) = (&args.operation, &args.connector) {
-        let timeline = timeline.as_ref().expect("compiled for custom webhooks");
+        let source = if args.test_button {
+            CustomSource::TestButton
+        } else {
+            CustomSource::Scenario {
+                events: Box::new(args.scenario.events(&scenario, seed)?),
+                name: scenario.clone(),
+            }
+        };
         custom_pipeline(
             operation,
             connector,
-            args.test_button,
-            timeline,
+            source,
             CustomSettings {
                 client,
                 speed: args.scenario.speed(),
@@ -313,7 +347,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                 log: args.delivery.log.clone(),
                 ..SendConfig::new(target)
             },
-            problems: 0,
+            problems: Problems::default(),
             timeline: None,
             profile: args.scenario.profile,
             json: false,
@@ -322,8 +356,12 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.dry_run {
+        let verdict = pipeline.deliveries.verdict();
         print_payloads(pipeline.deliveries.into_iter(), args.json, false)?;
-        return Ok(if pipeline.problems == 0 {
+        if let Some(Err(problem)) = verdict.and_then(|verdict| verdict.get()) {
+            return Err(anyhow::Error::new(problem).context("--scenario"));
+        }
+        return Ok(if pipeline.problems.count() == 0 {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
@@ -359,13 +397,25 @@ pub struct CustomSettings<'a> {
     pub delivery: &'a DeliveryArgs,
 }
 
-/// The pipeline of a custom webhook: the renderings of `timeline` (or the Test button's
-/// trigger) through `operation`, to `connector`'s target with its auth.
+/// What a custom webhook renders.
+pub enum CustomSource {
+    /// The Test button's dummy trigger.
+    TestButton,
+    /// A scenario's notifications, streamed.
+    Scenario {
+        /// Its name or path, for the first line.
+        name: String,
+        /// Its events.
+        events: Box<tesim_scenario::Events>,
+    },
+}
+
+/// The pipeline of a custom webhook: the renderings of a scenario (streamed) or of the Test
+/// button's trigger through `operation`, to `connector`'s target with its auth.
 pub fn custom_pipeline(
     operation: &std::path::Path,
     connector: &std::path::Path,
-    test_button: bool,
-    timeline: &Timeline,
+    source: CustomSource,
     settings: CustomSettings<'_>,
 ) -> anyhow::Result<Pipeline> {
     let webhook = CustomWebhook::load(operation, connector).map_err(|err| match err {
@@ -381,15 +431,12 @@ pub fn custom_pipeline(
             webhook.operation_name()
         );
     }
-    let events = if test_button {
-        custom::test_button_events(plan::now()?)
-    } else {
-        custom::scenario_events(timeline)
-    };
-    let custom_plan = webhook.plan(&events)?;
-    for problem in &custom_plan.problems {
-        eprintln!("error: {problem} (`tesim template check` shows where)");
-    }
+    let through = format!(
+        "through custom-webhook operation `{}` (connector `{}`, {} auth)",
+        webhook.operation_name(),
+        webhook.connector_name(),
+        webhook.auth_type()
+    );
     let target = webhook.target()?;
     let mut config = SendConfig::new(target);
     config.auth = webhook.auth()?;
@@ -398,17 +445,37 @@ pub fn custom_pipeline(
     config.concurrency = settings.concurrency;
     config.retry = retry_policy(settings.delivery.retries);
     config.log = settings.delivery.log.clone();
+    let problems = Problems::default();
+    let (what, deliveries) = match source {
+        CustomSource::TestButton => {
+            let custom_plan = webhook.plan(&custom::test_button_events(plan::now()?))?;
+            for problem in &custom_plan.problems {
+                problems.report(problem);
+            }
+            (
+                format!(
+                    "{} {through}",
+                    plural(custom_plan.deliveries.len(), "notification")
+                ),
+                custom_plan.deliveries.into(),
+            )
+        }
+        CustomSource::Scenario { name, events } => {
+            // Reported as met: a stream has no list of problems before it is sent.
+            let found = problems.clone();
+            let on_problem = Box::new(move |problem| found.report(&problem));
+            let stream = custom::CustomStream::new(Arc::new(webhook), *events, on_problem);
+            (
+                format!("scenario `{name}` {through}"),
+                Deliveries::Custom(Box::new(stream)),
+            )
+        }
+    };
     Ok(Pipeline {
-        what: format!(
-            "{} through custom-webhook operation `{}` (connector `{}`, {} auth)",
-            plural(custom_plan.deliveries.len(), "notification"),
-            webhook.operation_name(),
-            webhook.connector_name(),
-            webhook.auth_type()
-        ),
-        deliveries: custom_plan.deliveries.into(),
+        what,
+        deliveries,
         config,
-        problems: custom_plan.problems.len(),
+        problems,
         timeline: None,
         profile: tesim_model::Profile::Kb2014,
         json: false,
@@ -450,7 +517,7 @@ pub async fn deliver(mut pipeline: Pipeline, api_args: &WithApiArgs) -> anyhow::
     if pipeline.json {
         emit(serde_json::to_string_pretty(summary)?)?;
     } else {
-        print_summary(summary, &pipeline.config, pipeline.problems)?;
+        print_summary(summary, &pipeline.config, pipeline.problems.count())?;
     }
     if let Some(api) = api {
         crate::with_api::finish(api, api_args.hold).await?;
@@ -467,7 +534,7 @@ pub async fn deliver(mut pipeline: Pipeline, api_args: &WithApiArgs) -> anyhow::
     }
     Ok(if outcome.interrupted {
         ExitCode::from(crate::signals::EXIT_INTERRUPTED)
-    } else if summary.all_delivered() && pipeline.problems == 0 {
+    } else if summary.all_delivered() && pipeline.problems.count() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

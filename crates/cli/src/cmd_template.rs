@@ -117,9 +117,15 @@ async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
     if random {
         eprintln!("tesim: seed {seed} (repeat this run with --seed {seed})");
     }
-    let timeline = args
-        .scenario
-        .timeline(&args.scenario.scenario_or("default"), seed)?;
+    let source = if args.test {
+        cmd_send::CustomSource::TestButton
+    } else {
+        let name = args.scenario.scenario_or("default");
+        cmd_send::CustomSource::Scenario {
+            events: Box::new(args.scenario.events(&name, seed)?),
+            name,
+        }
+    };
     let delivery = DeliveryArgs {
         ca_certs: args.ca_cert,
         retries: args.retries,
@@ -131,8 +137,7 @@ async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
     let pipeline = cmd_send::custom_pipeline(
         &args.operation,
         &args.connector,
-        args.test,
-        &timeline,
+        source,
         cmd_send::CustomSettings {
             client: ClientConfig {
                 tls: TlsConfig {

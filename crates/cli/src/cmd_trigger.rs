@@ -102,7 +102,7 @@ pub async fn run(args: TriggerArgs) -> anyhow::Result<ExitCode> {
             log: args.delivery.log.clone(),
             ..SendConfig::new(target)
         },
-        problems: 0,
+        problems: crate::cmd_send::Problems::default(),
         timeline: None,
         profile: args.profile,
         json: args.json,

@@ -4,7 +4,8 @@
 //! delivery with a given order key goes to the same worker, which sends its share in order, so
 //! per-alert order holds without any coordination on the hot path. Each request is serialized
 //! once, before the clock starts, and goes out on the worker's own HTTP/1.1 connection
-//! (`load/h1.rs`), not through hyper's client.
+//! (`load/h1.rs`), not through hyper's client. The workers run on threads of their own, each
+//! with a single-threaded runtime and a fixed group of connections, as wrk's threads do.
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
@@ -37,6 +38,7 @@ mod report_html;
 mod shard;
 mod stages;
 mod threshold;
+mod watchdog;
 
 pub use codec::{HistogramError, decode as decode_histogram, encode as encode_histogram};
 pub use hlog::write_interval_log;
@@ -389,6 +391,8 @@ struct Shared {
     max_events: u64,
     deadline: Option<Instant>,
     started: Instant,
+    /// Events claimed in the closed model; unused when `max_events` is unbounded, so that
+    /// workers on different threads do not pass its cache line to and fro on every request.
     claimed: AtomicU64,
     /// No bound given: each worker sends its share exactly once.
     single_pass: bool,
@@ -418,6 +422,9 @@ struct IntervalCell {
     events: u64,
     failed: u64,
 }
+
+/// What one load thread runs: its workers' shares, each with its interval cell.
+type Group = Vec<(Vec<Prepared>, Arc<Mutex<IntervalCell>>)>;
 
 /// Samples a cell holds before folding them into its histogram (32 KiB).
 const MAX_SAMPLES: usize = 4096;
@@ -541,15 +548,55 @@ pub async fn load(
         stopped: AtomicBool::new(false),
         request_timeout: config.client.request_timeout,
     });
-    let mut workers = tokio::task::JoinSet::new();
     let mut cells = Vec::new();
-    for share in shares.into_iter().filter(|share| !share.is_empty()) {
-        let shared = shared.clone();
-        let stop_rx = stop_rx.clone();
+    let mut groups: Vec<Group> = Vec::new();
+    let shares: Vec<Vec<Prepared>> = shares
+        .into_iter()
+        .filter(|share| !share.is_empty())
+        .collect();
+    let n_threads = load_threads(shares.len());
+    groups.resize_with(n_threads, Vec::new);
+    for (index, share) in shares.into_iter().enumerate() {
         let cell = Arc::new(Mutex::new(IntervalCell::new()));
         cells.push(cell.clone());
-        workers.spawn(worker(shared, share, stop_rx, cell));
+        groups[index % n_threads].push((share, cell));
     }
+    let (stats_tx, mut stats_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut threads = Vec::with_capacity(n_threads);
+    for (index, group) in groups.into_iter().enumerate() {
+        // Threads already running stop at their next event.
+        let failed = |err: std::io::Error| {
+            shared.stopped.store(true, Ordering::Relaxed);
+            SenderError::Config(format!("cannot start a load thread: {err}"))
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(failed)?;
+        let stop_rx = stop_rx.clone();
+        let stats_tx = stats_tx.clone();
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("tesim-load-{index}"))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let mut workers = tokio::task::JoinSet::new();
+                    for (share, cell) in group {
+                        let shared = thread_shared.clone();
+                        workers.spawn(worker(shared, share, stop_rx.clone(), cell));
+                    }
+                    while let Some(joined) = workers.join_next().await {
+                        // A panicking worker loses its own figures only.
+                        if let Ok(stats) = joined {
+                            let _ = stats_tx.send(stats);
+                        }
+                    }
+                });
+            })
+            .map_err(failed)?;
+        threads.push(thread);
+    }
+    drop(stats_tx);
     let mut histogram = codec::new_histogram();
     let mut intervals = Vec::new();
     let mut interval_start = Duration::ZERO;
@@ -596,19 +643,17 @@ pub async fn load(
     let mut out_of_time = false;
     loop {
         tokio::select! {
-            joined = workers.join_next() => {
-                let Some(joined) = joined else { break };
-                // A panicking worker loses its own figures only.
-                if let Ok(stats) = joined {
-                    totals.events += stats.events;
-                    totals.delivered += stats.delivered;
-                    totals.dropped += stats.dropped;
-                    for (kind, count) in stats.errors {
-                        *totals.errors.entry(kind).or_insert(0) += count;
-                    }
-                    for (kind, message) in stats.first_errors {
-                        totals.first_errors.entry(kind).or_insert(message);
-                    }
+            stats = stats_rx.recv() => {
+                // None: every load thread has finished.
+                let Some(stats) = stats else { break };
+                totals.events += stats.events;
+                totals.delivered += stats.delivered;
+                totals.dropped += stats.dropped;
+                for (kind, count) in stats.errors {
+                    *totals.errors.entry(kind).or_insert(0) += count;
+                }
+                for (kind, message) in stats.first_errors {
+                    totals.first_errors.entry(kind).or_insert(message);
                 }
             }
             () = &mut stop, if !cancelled => {
@@ -628,6 +673,13 @@ pub async fn load(
         }
     }
     let elapsed = started.elapsed();
+    // The threads have sent their last figures; what is left is dropping their runtimes.
+    let _ = tokio::task::spawn_blocking(move || {
+        for thread in threads {
+            let _ = thread.join();
+        }
+    })
+    .await;
     close_interval(&mut histogram, elapsed);
     let elapsed_s = elapsed.as_secs_f64();
     Ok(LoadReport {
@@ -663,6 +715,18 @@ pub async fn load(
         intervals,
         thresholds: Vec::new(),
     })
+}
+
+/// Threads that run the workers: as many as the runtime load mode was called from has (wrk's
+/// `-t`), each with its own single-threaded runtime and a fixed group of connections. Under
+/// one work-stealing runtime the worker threads woke each other (a futex per few requests)
+/// and moved connections between them; here a connection's wake-up, read and next write stay
+/// on one thread and one epoll, as in wrk.
+fn load_threads(connections: usize) -> usize {
+    let ambient = tokio::runtime::Handle::try_current()
+        .map(|handle| handle.metrics().num_workers())
+        .unwrap_or(1);
+    ambient.clamp(1, connections.max(1))
 }
 
 /// Splits the deliveries into one share per worker, keeping each order key on one worker;
@@ -783,6 +847,11 @@ async fn worker(
     let mut connection: Option<h1::Connection> = None;
     // OAuth requests are put together here: head, token, body.
     let mut scratch = Vec::new();
+    let mut watchdog = watchdog::Watchdog::new();
+    // The clock as the last send left it: in the closed model the next send starts right
+    // away, so one reading per request serves as both the end of one and the start of the next.
+    let mut now: Option<Instant> = None;
+    let bounded = shared.max_events != u64::MAX;
     let mut pass = 0u64;
     'passes: loop {
         for prepared in &share {
@@ -818,29 +887,39 @@ async fn worker(
                         stats.dropped += 1;
                         continue;
                     }
-                    if due > Instant::now() {
+                    if due > *now.get_or_insert_with(Instant::now) {
                         tokio::select! {
                             () = tokio::time::sleep_until(due.into()) => {}
                             _ = stop.wait_for(|stopped| *stopped) => break 'passes,
                         }
+                        now = None;
                     }
                     due
                 }
                 None => {
-                    if shared.claimed.fetch_add(1, Ordering::Relaxed) >= shared.max_events {
+                    if bounded
+                        && shared.claimed.fetch_add(1, Ordering::Relaxed) >= shared.max_events
+                    {
                         break 'passes;
                     }
-                    Instant::now()
+                    *now.get_or_insert_with(Instant::now)
                 }
             };
-            if shared
-                .deadline
-                .is_some_and(|deadline| Instant::now() >= deadline)
-            {
+            let start = now.take().unwrap_or_else(Instant::now);
+            if shared.deadline.is_some_and(|deadline| start >= deadline) {
                 break 'passes;
             }
-            let result = send(&shared, &mut connection, &mut scratch, prepared).await;
+            watchdog.arm(start + shared.request_timeout);
+            let result = send(
+                &shared,
+                &mut connection,
+                &mut scratch,
+                &mut watchdog,
+                prepared,
+            )
+            .await;
             free_at = Instant::now();
+            now = Some(free_at);
             let latency = free_at.saturating_duration_since(intended);
             {
                 lock(&cell).record((latency.as_micros() as u64).max(1), result.is_err());
@@ -858,6 +937,7 @@ async fn worker(
                     if matches!(err.kind(), ErrorKind::Connect | ErrorKind::Tls) {
                         // Do not spin on a receiver that is down.
                         tokio::time::sleep(Duration::from_millis(10)).await;
+                        now = None;
                     }
                 }
             }
@@ -891,6 +971,7 @@ async fn send(
     shared: &Shared,
     connection: &mut Option<h1::Connection>,
     scratch: &mut Vec<u8>,
+    watchdog: &mut watchdog::Watchdog,
     prepared: &Prepared,
 ) -> Result<(), DeliveryError> {
     let mut used_token = None;
@@ -943,9 +1024,10 @@ async fn send(
             prepared.sent_auth,
         ))
     };
-    let result = match tokio::time::timeout(shared.request_timeout, exchange).await {
-        Ok(result) => result,
-        Err(_) => {
+    let result = tokio::select! {
+        biased;
+        result = exchange => result,
+        () = watchdog.expired() => {
             // Cut off mid-answer: the connection's state is unknown.
             *connection = None;
             Err(DeliveryError::timeout(

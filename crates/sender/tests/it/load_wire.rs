@@ -200,3 +200,45 @@ async fn a_malformed_answer_is_an_error_that_says_so() {
         "{report}"
     );
 }
+
+/// A receiver that accepts and reads but never answers; counts its connections.
+async fn silent_receiver() -> (Target, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let target = format!("http://{addr}/hook").parse().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                while matches!(socket.read(&mut buffer).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    (target, connections)
+}
+
+#[tokio::test]
+async fn a_silent_receiver_times_out_every_request_on_a_new_connection() {
+    // One connection's timer serves every request: each must still get its own full timeout,
+    // and a timed-out connection (state unknown) must not carry the next request.
+    let (target, connections) = silent_receiver().await;
+    let mut config = config(target, 1, 3);
+    config.client.request_timeout = Duration::from_millis(200);
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(
+        BOUND,
+        load(vec![delivery("e1", None)], &config, std::future::pending()),
+    )
+    .await
+    .expect("bounded")
+    .unwrap();
+    assert_eq!((report.events, report.failed), (3, 3), "{report}");
+    assert_eq!(report.errors.get("timeout"), Some(&3), "{report}");
+    // Timers never fire early: three requests waited at least three timeouts.
+    assert!(started.elapsed() >= Duration::from_millis(600));
+    assert!(report.latency.p50_ms >= 200.0, "{report}");
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
+}

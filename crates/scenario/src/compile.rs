@@ -192,6 +192,18 @@ impl Events {
         self.player.history = false;
     }
 
+    /// From now on, only state changes: no [`Event::Notification`] (what the API needs). The
+    /// changes are the same as with them; [`Events::last_offset`] still counts them.
+    pub fn skip_notifications(&mut self) {
+        self.player.notifications = false;
+    }
+
+    /// The offset of the last event made so far, skipped ones included: after the last event,
+    /// the [`Timeline::duration`] of the scenario.
+    pub fn last_offset(&self) -> Option<Duration> {
+        self.player.last_offset
+    }
+
     /// How many primitive steps the scenario plays (generated ones included).
     pub fn n_steps(&self) -> u64 {
         self.n_steps

@@ -2,6 +2,7 @@
 
 mod errors;
 mod faithful;
+mod history_only;
 mod limits;
 mod properties;
 mod reference_shapes;

@@ -59,6 +59,8 @@ struct Inner {
     rate: Mutex<RateWindow>,
     request_index: AtomicU64,
     faults_active: bool,
+    /// `Bearer <token>` as clients usually send it, compared as bytes before parsing.
+    bearer: Option<HeaderValue>,
     cache: RwLock<Cache>,
     integrations: OnceLock<IntegrationStore>,
 }
@@ -128,6 +130,7 @@ impl Api {
     /// [`AlertIndex::from_events`] to build both from a scenario without holding it).
     pub fn with_index(timeline: Timeline, index: AlertIndex, config: Config, clock: Clock) -> Api {
         let faults_active = config.faults.is_active();
+        let bearer = bearer_value(&config.credentials.token);
         Api {
             inner: Arc::new(Inner {
                 timeline,
@@ -138,6 +141,7 @@ impl Api {
                 rate: Mutex::new(RateWindow::default()),
                 request_index: AtomicU64::new(0),
                 faults_active,
+                bearer,
                 cache: RwLock::new(Cache::default()),
                 integrations: OnceLock::new(),
             }),
@@ -604,6 +608,9 @@ impl Inner {
     }
 
     fn authorized(&self, header: Option<&HeaderValue>, route: RouteId) -> bool {
+        if header.is_some() && header == self.bearer.as_ref() {
+            return true;
+        }
         let Some(value) = header.and_then(|value| value.to_str().ok()) else {
             return false;
         };
@@ -783,6 +790,18 @@ fn unauthorized(v7: bool, rate: Option<RateHeaders>) -> Response<Full<Bytes>> {
             )),
         )
     }
+}
+
+/// The exact `Authorization` value that [`Inner::authorized`] accepts for `token` with the
+/// usual spelling of the scheme, when the token can be sent as a header at all.
+fn bearer_value(token: &str) -> Option<HeaderValue> {
+    // The parsing path trims the token it reads and needs a header of visible ASCII.
+    if token.trim() != token {
+        return None;
+    }
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .ok()
+        .filter(|value| value.to_str().is_ok())
 }
 
 fn is_integrations_path(path: &str) -> bool {

@@ -31,8 +31,13 @@ impl Raw {
 
     /// GETs `target` and returns the whole answer (head and body) minus the `date` header.
     async fn get(&mut self, target: &str) -> Vec<u8> {
+        self.get_with(target, &format!("Bearer {TOKEN}")).await
+    }
+
+    /// GETs `target` with `authorization` as the `Authorization` header.
+    async fn get_with(&mut self, target: &str, authorization: &str) -> Vec<u8> {
         let request = format!(
-            "GET {target} HTTP/1.1\r\nHost: tesim\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+            "GET {target} HTTP/1.1\r\nHost: tesim\r\nAuthorization: {authorization}\r\n\r\n"
         );
         self.stream.write_all(request.as_bytes()).await.unwrap();
         timeout(BOUND, self.answer()).await.expect("no answer")
@@ -130,4 +135,41 @@ async fn a_slow_second_request_head_is_closed() {
     let read = timeout(BOUND, raw.stream.read_to_end(&mut rest)).await;
     assert!(read.is_ok(), "the server kept the connection open");
     assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+}
+
+/// The byte-compared `Bearer <token>` and the parsed spellings accept and refuse the same.
+#[tokio::test]
+async fn every_spelling_of_bearer_is_judged_as_before() {
+    let server = start_with(scenario("page-load"), config(), at(1, 0)).await;
+    let mut raw = Raw::open(&server).await;
+    for (authorization, accepted) in [
+        (format!("Bearer {TOKEN}"), true),
+        (format!("bearer {TOKEN}"), true),
+        (format!("BEARER   {TOKEN}  "), true),
+        (format!("Bearer {TOKEN}x"), false),
+        (format!("Bearer x{TOKEN}"), false),
+        ("Bearer".to_owned(), false),
+    ] {
+        let answer = raw.get_with("/v7/alerts", &authorization).await;
+        assert_eq!(
+            answer.starts_with(b"HTTP/1.1 200 OK"),
+            accepted,
+            "{authorization}: {}",
+            String::from_utf8_lossy(&answer[..40])
+        );
+    }
+    // A token that the header parser would trim is never accepted as sent.
+    let spaced = tesim_api::Config {
+        credentials: tesim_api::Credentials {
+            user: tesim_api::DEFAULT_USER.to_owned(),
+            token: format!(" {TOKEN}"),
+        },
+        ..config()
+    };
+    let server = start_with(scenario("page-load"), spaced, at(1, 0)).await;
+    let answer = Raw::open(&server)
+        .await
+        .get_with("/v7/alerts", &format!("Bearer  {TOKEN}"))
+        .await;
+    assert!(answer.starts_with(b"HTTP/1.1 401"));
 }

@@ -1,9 +1,13 @@
 //! The HTTP side: accept loop, request pipeline (rate limit, faults, method, auth), the
 //! response cache, and the headers every response carries.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -13,8 +17,7 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tesim_model::TeDate;
 use tesim_scenario::{AlertChange, Timeline};
 use tokio::net::TcpListener;
@@ -56,6 +59,8 @@ struct Inner {
     rate: Mutex<RateWindow>,
     request_index: AtomicU64,
     faults_active: bool,
+    /// `Bearer <token>` as clients usually send it, compared as bytes before parsing.
+    bearer: Option<HeaderValue>,
     cache: RwLock<Cache>,
     integrations: OnceLock<IntegrationStore>,
 }
@@ -125,6 +130,7 @@ impl Api {
     /// [`AlertIndex::from_events`] to build both from a scenario without holding it).
     pub fn with_index(timeline: Timeline, index: AlertIndex, config: Config, clock: Clock) -> Api {
         let faults_active = config.faults.is_active();
+        let bearer = bearer_value(&config.credentials.token);
         Api {
             inner: Arc::new(Inner {
                 timeline,
@@ -135,6 +141,7 @@ impl Api {
                 rate: Mutex::new(RateWindow::default()),
                 request_index: AtomicU64::new(0),
                 faults_active,
+                bearer,
                 cache: RwLock::new(Cache::default()),
                 integrations: OnceLock::new(),
             }),
@@ -211,33 +218,94 @@ pub async fn serve(listener: TcpListener, api: Api) -> std::io::Result<()> {
         tokio::spawn(async move {
             let _slot = slot;
             let activity = Activity::new();
-            let in_service = Arc::clone(&activity);
-            let service = service_fn(move |req| {
-                let inner = Arc::clone(&inner);
-                let serving = in_service.serving();
-                async move {
-                    let answered = inner.handle_logged(req).await;
-                    drop(serving);
-                    answered
-                }
-            });
+            let service = Connection {
+                inner,
+                activity: Arc::clone(&activity),
+                memo: RefCell::new(None),
+            };
             let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
+            // No hyper timer: the header timeout is `Activity::expired`'s, which costs
+            // nothing per request (hyper's armed and dropped a timer entry for each).
             let connection = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout)
                 .keep_alive(true)
                 .serve_connection(io, service);
             tokio::select! {
+                biased;
                 ended = connection => {
                     if let Err(err) = ended {
                         tracing::debug!(%err, "connection ended");
                     }
                 }
-                () = activity.idle_for(limits.idle_timeout) => {
-                    tracing::debug!("connection idle for {:?}; closed", limits.idle_timeout);
+                expired = activity.expired(limits.header_timeout, limits.idle_timeout) => {
+                    tracing::debug!(?expired, ?limits, "connection timed out; closed");
                 }
             }
         });
+    }
+}
+
+/// One connection's service. A request that needs no waiting (no access log, no injected
+/// fault, no request body to read) is answered synchronously, from the connection's memo
+/// of its last cached answer when the same request comes again in the same state: no task
+/// state machine, no shared lock, no clone of the API per request.
+struct Connection {
+    inner: Arc<Inner>,
+    activity: Arc<Activity>,
+    memo: RefCell<Option<Memo>>,
+}
+
+/// The last cached answer a connection sent, for the request that asked for it.
+struct Memo {
+    generation: (usize, i64),
+    key: Box<str>,
+    body: Body,
+}
+
+type Answered = Result<Response<Full<Bytes>>, InjectedReset>;
+
+/// An answer computed on the spot, or one that waits (faults, access log, integrations).
+enum Answer {
+    Ready(Option<Answered>),
+    Waiting(Pin<Box<dyn Future<Output = Answered> + Send>>),
+}
+
+impl Future for Answer {
+    type Output = Answered;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answered> {
+        match self.get_mut() {
+            Answer::Ready(answered) => Poll::Ready(
+                answered
+                    .take()
+                    .expect("an answer future is not polled after it completes"),
+            ),
+            Answer::Waiting(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl hyper::service::Service<Request<Incoming>> for Connection {
+    type Response = Response<Full<Bytes>>;
+    type Error = InjectedReset;
+    type Future = Answer;
+
+    fn call(&self, req: Request<Incoming>) -> Answer {
+        self.activity.head_received();
+        let inner = &self.inner;
+        if inner.config.access_log.is_none()
+            && !inner.faults_active
+            && !is_integrations_path(req.uri().path())
+        {
+            let rate = inner.rate_check();
+            return Answer::Ready(Some(Ok(inner.respond(&req, rate, Some(&self.memo)))));
+        }
+        let serving = self.activity.serving();
+        let inner = Arc::clone(inner);
+        Answer::Waiting(Box::pin(async move {
+            let answered = inner.handle_logged(req).await;
+            drop(serving);
+            answered
+        }))
     }
 }
 
@@ -304,21 +372,52 @@ impl Inner {
         })
     }
 
-    async fn handle(
-        self: Arc<Self>,
-        req: Request<Incoming>,
-    ) -> Result<Response<Full<Bytes>>, InjectedReset> {
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Answered {
         let index = self.request_index.fetch_add(1, Ordering::Relaxed);
         let rate = self.rate_check();
         let path = req.uri().path();
-        let matched = routes::match_path(path);
         // Integrations (`/v7/connectors/...`, `/v7/operations/...`) are answered by
         // `crate::integrations` (the template crate's custom-webhook management API); this
         // server adds rate limiting, faults, Bearer auth and `aid` around it.
         if is_integrations_path(path) {
             return self.integrations(req, rate, index).await;
         }
-        let Some(matched) = matched else {
+        // Faults apply to routed requests within the rate limit; `respond` answers the rest
+        // (404, 429) as it does without faults.
+        let matched = routes::match_path(path);
+        if let Some(matched) = matched.filter(|_| self.faults_active)
+            && rate.is_none_or(|rate| rate.allowed)
+        {
+            let route = matched.route;
+            let decision = faults::decide(
+                self.config.faults.for_route(route),
+                self.config.faults.seed,
+                index,
+            );
+            if let Some(delay) = decision.delay {
+                tokio::time::sleep(delay).await;
+            }
+            if decision.reset {
+                return Err(InjectedReset);
+            }
+            if decision.error {
+                return Ok(finish(injected_error(path, route.is_v7()), rate, None));
+            }
+        }
+        Ok(self.respond(&req, rate, None))
+    }
+
+    /// The answer to a request that is not an integration's, once its faults are applied:
+    /// 404, 429, 405, `/openapi.json`, 401, then the route's answer (cached per state).
+    /// `memo` is the connection's last cached answer, checked before the shared cache.
+    fn respond(
+        &self,
+        req: &Request<Incoming>,
+        rate: Option<RateHeaders>,
+        memo: Option<&RefCell<Option<Memo>>>,
+    ) -> Response<Full<Bytes>> {
+        let path = req.uri().path();
+        let Some(matched) = routes::match_path(path) else {
             let body = if path.starts_with("/v6/") {
                 handlers::v6_error(
                     StatusCode::NOT_FOUND,
@@ -337,28 +436,12 @@ impl Inner {
                     None,
                 )
             };
-            return Ok(finish(body, rate, None));
+            return finish(body, rate, None);
         };
         let route = matched.route;
         if let Some(rate) = rate.filter(|rate| !rate.allowed) {
             let v7 = route.is_v7() || route == RouteId::OpenApi;
-            return Ok(finish(too_many(path, rate, v7), Some(rate), None));
-        }
-        if self.faults_active {
-            let decision = faults::decide(
-                self.config.faults.for_route(route),
-                self.config.faults.seed,
-                index,
-            );
-            if let Some(delay) = decision.delay {
-                tokio::time::sleep(delay).await;
-            }
-            if decision.reset {
-                return Err(InjectedReset);
-            }
-            if decision.error {
-                return Ok(finish(injected_error(path, route.is_v7()), rate, None));
-            }
+            return finish(too_many(path, rate, v7), Some(rate), None);
         }
         if req.method() != Method::GET && req.method() != Method::HEAD {
             let message = format!("method {} is not allowed on {path}; use GET", req.method());
@@ -373,11 +456,11 @@ impl Inner {
             } else {
                 handlers::v6_error(StatusCode::METHOD_NOT_ALLOWED, &message)
             };
-            return Ok(finish(
+            return finish(
                 body,
                 rate,
                 Some((header::ALLOW, HeaderValue::from_static(ALLOW))),
-            ));
+            );
         }
         if route == RouteId::OpenApi {
             let body = Body {
@@ -385,16 +468,26 @@ impl Inner {
                 content_type: handlers::JSON,
                 bytes: Bytes::from_static(OPENAPI.as_bytes()),
             };
-            return Ok(finish(body, rate, None));
+            return finish(body, rate, None);
         }
         if !self.authorized(req.headers().get(header::AUTHORIZATION), route) {
-            return Ok(unauthorized(route.is_v7(), rate));
+            return unauthorized(route.is_v7(), rate);
         }
         let offset = self.clock.now();
-        let version = self.index.version(offset);
-        let now = instant_at(&self.timeline, offset);
+        let generation = (
+            self.index.version(offset),
+            instant_at(&self.timeline, offset).epoch(),
+        );
         let key = req.uri().path_and_query().map_or(path, |pq| pq.as_str());
-        let body = self.cached(key, (version, now.epoch())).unwrap_or_else(|| {
+        let memo = memo.map(RefCell::borrow_mut);
+        if let Some(Memo { body, .. }) = memo
+            .as_deref()
+            .and_then(Option::as_ref)
+            .filter(|memo| memo.generation == generation && *memo.key == *key)
+        {
+            return finish(body.clone(), rate, None);
+        }
+        let body = self.cached(key, generation).unwrap_or_else(|| {
             let ctx = handlers::Ctx {
                 index: &self.index,
                 at: offset,
@@ -403,15 +496,22 @@ impl Inner {
                 timeline: &self.timeline,
                 profile: self.config.profile,
                 page_size: self.config.page_size,
-                now,
+                now: instant_at(&self.timeline, offset),
                 path,
                 query: req.uri().query(),
             };
             let body = handlers::answer(&ctx, matched);
-            self.remember(key, (version, now.epoch()), &body);
+            self.remember(key, generation, &body);
             body
         });
-        Ok(finish(body, rate, None))
+        if let Some(mut memo) = memo {
+            *memo = Some(Memo {
+                generation,
+                key: key.into(),
+                body: body.clone(),
+            });
+        }
+        finish(body, rate, None)
     }
 
     async fn integrations(
@@ -508,6 +608,9 @@ impl Inner {
     }
 
     fn authorized(&self, header: Option<&HeaderValue>, route: RouteId) -> bool {
+        if header.is_some() && header == self.bearer.as_ref() {
+            return true;
+        }
         let Some(value) = header.and_then(|value| value.to_str().ok()) else {
             return false;
         };
@@ -687,6 +790,18 @@ fn unauthorized(v7: bool, rate: Option<RateHeaders>) -> Response<Full<Bytes>> {
             )),
         )
     }
+}
+
+/// The exact `Authorization` value that [`Inner::authorized`] accepts for `token` with the
+/// usual spelling of the scheme, when the token can be sent as a header at all.
+fn bearer_value(token: &str) -> Option<HeaderValue> {
+    // The parsing path trims the token it reads and needs a header of visible ASCII.
+    if token.trim() != token {
+        return None;
+    }
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .ok()
+        .filter(|value| value.to_str().is_ok())
 }
 
 fn is_integrations_path(path: &str) -> bool {

@@ -9,6 +9,7 @@ mod it {
     pub mod faults;
     pub mod index;
     pub mod integrations;
+    pub mod keep_alive;
     pub mod limits;
     pub mod links;
     pub mod openapi;

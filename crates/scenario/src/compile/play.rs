@@ -131,9 +131,7 @@ impl Player {
 
     fn notify(&mut self, at: Duration, notification: Notification, rng: &mut ChaCha8Rng) {
         self.next_sequence += rng.random_range(1..=997);
-        let uuid = uuid::Builder::from_random_bytes(rng.random())
-            .into_uuid()
-            .to_string();
+        let uuid = uuid_text(rng.random());
         // A rule set not to notify on clear sends no clear (reference §6.3); the alert still
         // clears in the history, so the API shows it cleared. The random draws above happen
         // anyway, so the ids of everything after do not depend on the setting.
@@ -173,9 +171,11 @@ impl Player {
         let origin: usize = origin.parse().ok()?;
         let index: u64 = index.parse().ok()?;
         let (expected, _) = self.generated.get(&origin)?;
-        (*expected == prefix
-            && origin.to_string().len() + index.to_string().len() + 1 == digits.len())
-        .then_some((origin, index))
+        // Canonical digits only (no sign, no leading zero), counted without formatting: this
+        // runs for every generated trigger and clear.
+        let decimal_len = |value: u64| value.checked_ilog10().map_or(1, |log| log as usize + 1);
+        (*expected == prefix && decimal_len(origin as u64) + decimal_len(index) + 1 == digits.len())
+            .then_some((origin, index))
     }
 
     /// `name` was triggered and is over (not live).
@@ -266,9 +266,7 @@ impl Player {
                 self.next_alert
             }
         };
-        let uuid = uuid::Builder::from_random_bytes(rng.random())
-            .into_uuid()
-            .to_string();
+        let uuid = uuid_text(rng.random());
         let metrics = trigger
             .metrics
             .clone()
@@ -696,4 +694,13 @@ fn already_active(ctx: &mut Ctx<'_>, step: &Step, kind: &str, notification: &str
             "{kind} notification `{notification}` is already active; clear it first or use another name"
         ),
     );
+}
+
+/// The lowercase hyphenated UUID of `bytes` (what `Uuid`'s `Display` writes), without the
+/// formatting machinery: two per alert, one per notification.
+fn uuid_text(bytes: [u8; 16]) -> String {
+    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    uuid.hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }

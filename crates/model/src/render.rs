@@ -97,17 +97,18 @@ pub fn write_json(profile: Profile, timed: &TimedNotification, out: &mut Vec<u8>
 /// start, and its clear their end.
 struct Dates<'a> {
     zone: &'a AccountZone,
-    last: Option<(TeDate, [u8; 21])>,
+    /// The two dates written last (a start and an end alternate in a clear).
+    last: [Option<(TeDate, [u8; 21])>; 2],
 }
 
 impl Dates<'_> {
     /// Appends the quoted wall-clock date of `date`.
     fn write(&mut self, date: TeDate, out: &mut Vec<u8>) {
         let quoted = match self.last {
-            Some((last, quoted)) if last == date => quoted,
+            [Some((last, quoted)), _] | [_, Some((last, quoted))] if last == date => quoted,
             _ => {
                 let quoted = json::quoted_date(wall(self.zone, date));
-                self.last = Some((date, quoted));
+                self.last = [Some((date, quoted)), self.last[0]];
                 quoted
             }
         };
@@ -159,7 +160,10 @@ impl Link {
 /// [`test_alert`] written as JSON: the same fields, in the order of [`Alert`]'s serde derive.
 fn write_test_alert(era: &Era, alert: &TestAlert, out: &mut Vec<u8>) {
     let zone = &alert.account.time_zone;
-    let mut dates = Dates { zone, last: None };
+    let mut dates = Dates {
+        zone,
+        last: [None, None],
+    };
     let mut link = Link::Unwritten;
     let end = alert.state.end();
     let aid = era.ids.id(alert.account.aid);

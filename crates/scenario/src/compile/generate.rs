@@ -376,26 +376,29 @@ impl Iterator for FlapSteps {
 /// `{prefix}{origin}-{index}`, the name of a generated alert, without `format!`'s machinery:
 /// two are made per generated alert.
 fn generated_name(prefix: &str, origin: usize, index: u64) -> String {
-    fn push_decimal(name: &mut String, value: u64) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
+    /// Writes `value`'s digits to the end of `text`, returning where they start.
+    fn digits(text: &mut [u8], value: u64) -> usize {
+        let mut at = text.len();
         let mut value = value;
         loop {
             at -= 1;
-            digits[at] = b'0' + (value % 10) as u8;
+            text[at] = b'0' + (value % 10) as u8;
             value /= 10;
             if value == 0 {
-                break;
+                return at;
             }
         }
-        name.extend(digits[at..].iter().map(|&digit| char::from(digit)));
     }
-    let mut name = String::with_capacity(prefix.len() + 16);
-    name.push_str(prefix);
-    push_decimal(&mut name, origin as u64);
-    name.push('-');
-    push_decimal(&mut name, index);
-    name
+    let mut origin_text = [0u8; 20];
+    let mut index_text = [0u8; 20];
+    let origin_at = digits(&mut origin_text, origin as u64);
+    let index_at = digits(&mut index_text, index);
+    let mut name = Vec::with_capacity(prefix.len() + 41);
+    name.extend_from_slice(prefix.as_bytes());
+    name.extend_from_slice(&origin_text[origin_at..]);
+    name.push(b'-');
+    name.extend_from_slice(&index_text[index_at..]);
+    String::from_utf8(name).unwrap_or_default()
 }
 
 /// The steps of one generator entry, made lazily in play order, with what is known up front.

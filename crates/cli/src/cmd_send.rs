@@ -600,6 +600,11 @@ fn print_json_lines(
     use std::io::Write as _;
     let (sender, receiver) =
         std::sync::mpsc::sync_channel::<Vec<tesim_model::TimedNotification>>(4);
+    // Printed chunks go back to be freed (and their vectors reused) by the thread that made
+    // them: freeing a notification's many small allocations on the other thread was a large
+    // part of the printing thread's work, and that thread sets the pace.
+    let (recycle, recycled) =
+        std::sync::mpsc::sync_channel::<Vec<tesim_model::TimedNotification>>(8);
     let player = std::thread::spawn(move || {
         events.skip_history();
         let mut chunk = Vec::with_capacity(1);
@@ -608,7 +613,14 @@ fn print_json_lines(
             if let tesim_scenario::Event::Notification(timed) = event {
                 chunk.push(timed);
                 if chunk.len() >= chunk_len {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(PRINT_CHUNK));
+                    let mut next = None;
+                    while let Ok(mut printed) = recycled.try_recv() {
+                        printed.clear();
+                        printed.reserve(PRINT_CHUNK);
+                        next = Some(printed);
+                    }
+                    let next = next.unwrap_or_else(|| Vec::with_capacity(PRINT_CHUNK));
+                    let full = std::mem::replace(&mut chunk, next);
                     if sender.send(full).is_err() {
                         // The printer stopped (stdout closed): nothing more is wanted.
                         return events;
@@ -632,7 +644,8 @@ fn print_json_lines(
             tesim_model::render::write_json(profile, timed, &mut buffer);
             buffer.push(b'\n');
         }
-        drop(chunk);
+        // Full (the player is behind on freeing): freed here instead.
+        let _ = recycle.try_send(chunk);
         if first || buffer.len() >= PRINT_BUFFER {
             first = false;
             written = out.write_all(&buffer).and_then(|()| out.flush());

@@ -47,8 +47,35 @@ fn may_need_escape(word: u64) -> bool {
     (control | quote | backslash) != 0
 }
 
+/// Whether `bytes` may hold a byte that needs an escape (false positives allowed, as in
+/// [`may_need_escape`]): eight bytes at a time, the tail padded with spaces.
+pub fn string_needs_escape(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if may_need_escape(u64::from_le_bytes(word)) {
+            return true;
+        }
+    }
+    let rest = chunks.remainder();
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    may_need_escape(u64::from_le_bytes(word))
+}
+
 /// Appends the escaped body of a JSON string, without the quotes.
 pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
+    // Nearly every string needs no escape: checked in one pass, then copied in one.
+    if !string_needs_escape(bytes) {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    escape_body(out, bytes);
+}
+
+/// [`string_body`] for text that may need escapes.
+fn escape_body(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut index = 0;
     while index < bytes.len() {
@@ -82,18 +109,40 @@ pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&bytes[start..]);
 }
 
+/// Two decimal digits for each value below 100, for writing numbers two digits at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// The two digits of `value` (below 100).
+fn pair(value: u64) -> [u8; 2] {
+    let at = (value % 100) as usize * 2;
+    [DIGIT_PAIRS[at], DIGIT_PAIRS[at + 1]]
+}
+
 /// Appends `value` in decimal.
 pub fn u64(out: &mut Vec<u8>, value: u64) {
+    if value < 10 {
+        out.push(b'0' + value as u8);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut value = value;
-    loop {
+    while value >= 100 {
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&pair(value));
+        value /= 100;
+    }
+    if value >= 10 {
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&pair(value));
+    } else {
         at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+        digits[at] = b'0' + value as u8;
     }
     out.extend_from_slice(&digits[at..]);
 }
@@ -105,6 +154,40 @@ pub fn i64(out: &mut Vec<u8>, value: i64) {
     }
     u64(out, value.unsigned_abs());
 }
+
+/// Appends `"YYYY-MM-DD hh:mm:ss"` (quotes included), the bytes of
+/// [`crate::TeDate::classic_bytes`], two digits at a time: every payload carries several dates.
+pub fn date(out: &mut Vec<u8>, date: crate::TeDate) {
+    out.extend_from_slice(&quoted_date(date));
+}
+
+/// The 21 bytes [`date`] appends.
+pub fn quoted_date(date: crate::TeDate) -> [u8; 21] {
+    let epoch = date.epoch();
+    let days = epoch.div_euclid(86_400);
+    let second_of_day = epoch.rem_euclid(86_400) as u64;
+    let (year, month, day) = crate::date::civil_from_days(days);
+    let mut text = *b"\"0000-00-00 00:00:00\"";
+    // `TeDate` keeps years within 1970..=9999: four digits.
+    let year = year.clamp(0, 9999) as u64;
+    text[1..3].copy_from_slice(&pair(year / 100));
+    text[3..5].copy_from_slice(&pair(year));
+    text[6..8].copy_from_slice(&pair(month as u64));
+    text[9..11].copy_from_slice(&pair(day as u64));
+    text[12..14].copy_from_slice(&pair(second_of_day / 3600));
+    text[15..17].copy_from_slice(&pair(second_of_day / 60 % 60));
+    text[18..20].copy_from_slice(&pair(second_of_day % 60));
+    text
+}
+
+/// `,"name":` as one constant: what writers append before every member but an object's first,
+/// whose key they write with its `{`.
+macro_rules! key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":").as_bytes()
+    };
+}
+pub(crate) use key;
 
 /// Writes the members of one JSON object: `{` on creation, a `,` between members, `}` at
 /// [`Object::end`]. Keys are Rust literals that need no escaping.
@@ -184,6 +267,15 @@ mod tests {
         check_string("plain");
         check_string("quote \" backslash \\ slash / tab \t nl \n cr \r");
         check_string("\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f} ≤ é 日本 🦀");
+        // Escapes in the padded tail and at every place of an eight-byte word.
+        for at in 0..17 {
+            for special in ["\"", "\\", "\n", "\u{0}", "\u{1f}"] {
+                let mut text = "a".repeat(16);
+                text.insert_str(at, special);
+                check_string(&text);
+                check_string(&text[..at + special.len()]);
+            }
+        }
     }
 
     proptest! {
@@ -192,6 +284,37 @@ mod tests {
             let mut out = Vec::new();
             string(&mut out, &text);
             prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&text).unwrap());
+        }
+
+        /// A string said to need no escape is written as it is by serde_json: the fast
+        /// path may be taken only when it is right.
+        #[test]
+        fn no_escape_means_none(text in any::<String>(), ascii in "[ -~]{0,40}") {
+            for text in [&text, &ascii] {
+                if !string_needs_escape(text.as_bytes()) {
+                    prop_assert_eq!(serde_json::to_string(text).unwrap(), format!("\"{text}\""));
+                }
+            }
+            // Printable ASCII without quote or backslash never takes the slow path.
+            let plain = ascii.replace(['"', '\\'], "");
+            prop_assert!(!string_needs_escape(plain.as_bytes()));
+        }
+
+        #[test]
+        fn dates_are_classic_bytes(epoch in 0i64..=253_402_300_799) {
+            let date = crate::TeDate::from_epoch(epoch).unwrap();
+            let mut out = Vec::new();
+            super::date(&mut out, date);
+            prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&date.classic()).unwrap());
+        }
+
+        #[test]
+        fn small_and_edge_numbers_are_serde_jsons(unsigned in 0u64..100_000) {
+            for value in [unsigned, u64::MAX - unsigned, 10u64.pow((unsigned % 20) as u32)] {
+                let mut out = Vec::new();
+                u64(&mut out, value);
+                prop_assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+            }
         }
 
         #[test]

@@ -6,7 +6,7 @@
 //! each trait are in the reference (§1.4–§1.7, §5.1, §6).
 
 use crate::date::{AccountZone, AgentDate, TeDate, ZonedDate};
-use crate::json::{self, Object};
+use crate::json;
 use crate::lifecycle::{
     Account, AgentNotification, AlertSource, AlertState, DeviceNotification, DeviceRuleKind, Label,
     Notification, TestAlert, TimedNotification,
@@ -60,133 +60,218 @@ pub fn render(profile: Profile, timed: &TimedNotification) -> WebhookEvent {
 /// issue 17's million-alert dry run spent most of its time allocating and serializing them.
 /// Other notifications go through [`render`] and [`WebhookEvent::write_json`].
 pub fn write_json(profile: Profile, timed: &TimedNotification, out: &mut Vec<u8>) {
-    let (alert, event_type) = match &timed.notification {
-        Notification::AlertTrigger(alert) => (alert, "ALERT_NOTIFICATION_TRIGGER"),
-        Notification::AlertClear(alert) => (alert, "ALERT_NOTIFICATION_CLEAR"),
+    let (alert, event_type): (_, &[u8]) = match &timed.notification {
+        Notification::AlertTrigger(alert) => (
+            alert,
+            b"{\"eventType\":\"ALERT_NOTIFICATION_TRIGGER\",\"eventId\":\"",
+        ),
+        Notification::AlertClear(alert) => (
+            alert,
+            b"{\"eventType\":\"ALERT_NOTIFICATION_CLEAR\",\"eventId\":\"",
+        ),
         _ => return render(profile, timed).write_json(out),
     };
     let era = profile.era();
-    let mut object = Object::new(out);
-    object.str("eventType", event_type);
-    object.str("eventId", &event_id(era, timed));
-    write_test_alert(era, alert, object.key("alert"));
-    object.end();
+    // One growth for the whole payload instead of many small checks that grow it.
+    out.reserve(1024 + 512 * alert.sources.len());
+    out.extend_from_slice(event_type);
+    // The id's parts are written one after the other: escaping each is escaping the whole.
+    match era.alert_id {
+        AlertIdKind::Uuid => {
+            json::string_body(out, timed.uuid.as_bytes());
+            out.extend_from_slice(b"--");
+            json::string_body(out, alert.uuid.as_bytes());
+        }
+        AlertIdKind::Integer => {
+            json::u64(out, timed.sequence);
+            out.push(b'-');
+            json::u64(out, era.ids.id(alert.number));
+        }
+    }
+    out.extend_from_slice(b"\",\"alert\":");
+    write_test_alert(era, alert, out);
+    out.push(b'}');
+}
+
+/// Classic dates of one payload, formatted once each: an alert's agents mostly share its
+/// start, and its clear their end.
+struct Dates<'a> {
+    zone: &'a AccountZone,
+    /// The two dates written last (a start and an end alternate in a clear).
+    last: [Option<(TeDate, [u8; 21])>; 2],
+}
+
+impl Dates<'_> {
+    /// Appends the quoted wall-clock date of `date`.
+    fn write(&mut self, date: TeDate, out: &mut Vec<u8>) {
+        let quoted = match self.last {
+            [Some((last, quoted)), _] | [_, Some((last, quoted))] if last == date => quoted,
+            _ => {
+                let quoted = json::quoted_date(wall(self.zone, date));
+                self.last = [Some((date, quoted)), self.last[0]];
+                quoted
+            }
+        };
+        out.extend_from_slice(&quoted);
+    }
+}
+
+/// Appends the quoted `*Zoned` text of `date`.
+fn write_zoned(zone: &AccountZone, date: TeDate, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let at = out.len();
+    zone.write_zoned(date, out);
+    // Zone abbreviations are letters, digits and signs; escaped anyway, as serde would.
+    if json::string_needs_escape(&out[at..]) {
+        let text = out.split_off(at);
+        json::string_body(out, &text);
+    }
+    out.push(b'"');
+}
+
+/// Where the permalink body of the alert being written lies in the output (ASCII ids, already
+/// escaped): written once, with the first agent's link, and copied from there.
+enum Link {
+    Unwritten,
+    At(std::ops::Range<usize>),
+}
+
+impl Link {
+    fn write(&mut self, era: &Era, alert: &TestAlert, out: &mut Vec<u8>) {
+        if let Link::At(range) = self {
+            out.extend_from_within(range.clone());
+            return;
+        }
+        let start = out.len();
+        out.extend_from_slice(match era.permalink {
+            PermalinkForm::NoSlash => b"https://app.thousandeyes.com/alerts/list?__a=",
+            PermalinkForm::Slash => b"https://app.thousandeyes.com/alerts/list/?__a=",
+        });
+        json::u64(out, era.ids.id(alert.account.aid));
+        out.extend_from_slice(b"&alertId=");
+        match era.alert_id {
+            AlertIdKind::Uuid => json::string_body(out, alert.uuid.as_bytes()),
+            AlertIdKind::Integer => json::u64(out, era.ids.id(alert.number)),
+        }
+        *self = Link::At(start..out.len());
+    }
 }
 
 /// [`test_alert`] written as JSON: the same fields, in the order of [`Alert`]'s serde derive.
 fn write_test_alert(era: &Era, alert: &TestAlert, out: &mut Vec<u8>) {
     let zone = &alert.account.time_zone;
+    let mut dates = Dates {
+        zone,
+        last: [None, None],
+    };
+    let mut link = Link::Unwritten;
     let end = alert.state.end();
     let aid = era.ids.id(alert.account.aid);
-    let slash = match era.permalink {
-        PermalinkForm::NoSlash => "",
-        PermalinkForm::Slash => "/",
-    };
-    // The permalink body (ASCII ids) is built once and reused by every agent's link.
-    let mut link = Vec::with_capacity(128);
-    link.extend_from_slice(b"https://app.thousandeyes.com/alerts/list");
-    link.extend_from_slice(slash.as_bytes());
-    link.extend_from_slice(b"?__a=");
-    json::u64(&mut link, aid);
-    link.extend_from_slice(b"&alertId=");
-    let mut object = Object::new(out);
-    object.u64("ruleId", era.ids.id(alert.rule.id));
+    out.extend_from_slice(b"{\"ruleId\":");
+    json::u64(out, era.ids.id(alert.rule.id));
+    out.extend_from_slice(json::key!("alertId"));
     match era.alert_id {
-        AlertIdKind::Uuid => {
-            object.str("alertId", &alert.uuid);
-            link.extend_from_slice(alert.uuid.as_bytes());
-        }
-        AlertIdKind::Integer => {
-            let number = era.ids.id(alert.number);
-            object.u64("alertId", number);
-            json::u64(&mut link, number);
-        }
+        AlertIdKind::Uuid => json::string(out, &alert.uuid),
+        AlertIdKind::Integer => json::u64(out, era.ids.id(alert.number)),
     }
     let test_id = era.ids.id(alert.test.id);
-    object.u64("testId", test_id);
-    object.str("testName", &alert.test.name);
+    out.extend_from_slice(json::key!("testId"));
+    json::u64(out, test_id);
+    out.extend_from_slice(json::key!("testName"));
+    json::string(out, &alert.test.name);
     if era.top_level_active {
-        object.u64("active", u64::from(active(alert.state).code()));
+        out.extend_from_slice(json::key!("active"));
+        out.push(b'0' + active(alert.state).code());
     }
-    object.str("ruleExpression", &alert.rule.expression);
-    object.date("dateStart", wall(zone, alert.start));
-    let mut zoned = Vec::with_capacity(32);
+    out.extend_from_slice(json::key!("ruleExpression"));
+    json::string(out, &alert.rule.expression);
+    out.extend_from_slice(json::key!("dateStart"));
+    dates.write(alert.start, out);
     if era.zoned_dates {
-        zone.write_zoned(alert.start, &mut zoned);
-        object.raw_str("dateStartZoned", &zoned);
+        out.extend_from_slice(json::key!("dateStartZoned"));
+        write_zoned(zone, alert.start, out);
     }
     if let Some(end) = end {
-        object.date("dateEnd", wall(zone, end));
+        out.extend_from_slice(json::key!("dateEnd"));
+        dates.write(end, out);
         if era.zoned_dates {
-            zoned.clear();
-            zone.write_zoned(end, &mut zoned);
-            object.raw_str("dateEndZoned", &zoned);
+            out.extend_from_slice(json::key!("dateEndZoned"));
+            write_zoned(zone, end, out);
         }
     }
-    object.u64(
-        "violationCount",
+    out.extend_from_slice(json::key!("violationCount"));
+    json::u64(
+        out,
         u64::from(u32::try_from(alert.violation_count()).unwrap_or(u32::MAX)),
     );
-    object.str("ruleName", &alert.rule.name);
+    out.extend_from_slice(json::key!("ruleName"));
+    json::string(out, &alert.rule.name);
     match era.rule_aid {
         RuleAid::Absent => {}
-        RuleAid::Zero => object.u64("ruleAid", 0),
-        RuleAid::Account => object.u64("ruleAid", aid),
+        RuleAid::Zero => out.extend_from_slice(b",\"ruleAid\":0"),
+        RuleAid::Account => {
+            out.extend_from_slice(json::key!("ruleAid"));
+            json::u64(out, aid);
+        }
     }
     if era.severity {
-        object.str("severity", alert.rule.severity.title());
+        out.extend_from_slice(json::key!("severity"));
+        json::string(out, alert.rule.severity.title());
     }
-    let agents = object.key("agents");
-    agents.push(b'[');
+    out.extend_from_slice(json::key!("agents"));
+    out.push(b'[');
     for (index, source) in alert.sources.iter().enumerate() {
         if index > 0 {
-            agents.push(b',');
+            out.push(b',');
         }
-        write_alert_agent(era, alert, source, &link, agents);
+        write_alert_agent(era, alert, source, &mut dates, &mut link, out);
     }
-    agents.push(b']');
-    object.str("type", alert.test.kind.label());
+    out.push(b']');
+    out.extend_from_slice(json::key!("type"));
+    json::string(out, alert.test.kind.label());
     if era.test_context {
-        let labels = object.key("testLabels");
-        labels.push(b'[');
+        out.extend_from_slice(json::key!("testLabels"));
+        out.push(b'[');
         for (index, label) in alert.test.labels.iter().enumerate() {
             if index > 0 {
-                labels.push(b',');
+                out.push(b',');
             }
-            let mut label_object = Object::new(labels);
-            label_object.u64("id", era.ids.id(label.id));
-            label_object.str("name", &label.name);
-            label_object.end();
+            out.extend_from_slice(b"{\"id\":");
+            json::u64(out, era.ids.id(label.id));
+            out.extend_from_slice(json::key!("name"));
+            json::string(out, &label.name);
+            out.push(b'}');
         }
-        labels.push(b']');
-        let targets = object.key("testTargetsDescription");
-        targets.push(b'[');
+        out.push(b']');
+        out.extend_from_slice(json::key!("testTargetsDescription"));
+        out.push(b'[');
         for (index, target) in alert.test.targets.iter().enumerate() {
             if index > 0 {
-                targets.push(b',');
+                out.push(b',');
             }
-            json::string(targets, target);
+            json::string(out, target);
         }
-        targets.push(b']');
+        out.push(b']');
     }
-    object.raw_str("permalink", &link);
-    let base = match era.api_links {
-        LinkVersion::Unversioned => "http://api.thousandeyes.com",
-        LinkVersion::V4 => "https://api.thousandeyes.com/v4",
+    out.extend_from_slice(json::key!("permalink"));
+    out.push(b'"');
+    link.write(era, alert, out);
+    out.push(b'"');
+    let base: &[u8] = match era.api_links {
+        LinkVersion::Unversioned => b"http://api.thousandeyes.com",
+        LinkVersion::V4 => b"https://api.thousandeyes.com/v4",
     };
-    let links = object.key("apiLinks");
-    links.extend_from_slice(b"[{\"rel\":\"related\",\"href\":\"");
-    json::string_body(links, base.as_bytes());
-    links.extend_from_slice(b"/tests/");
-    json::u64(links, test_id);
-    links.extend_from_slice(b"\"},{\"rel\":\"data\",\"href\":\"");
-    json::string_body(links, base.as_bytes());
-    links.push(b'/');
-    json::string_body(links, alert.test.kind.data_path().as_bytes());
-    links.push(b'/');
-    json::u64(links, test_id);
-    links.extend_from_slice(b"\"}]");
-    object.end();
+    out.extend_from_slice(b",\"apiLinks\":[{\"rel\":\"related\",\"href\":\"");
+    out.extend_from_slice(base);
+    out.extend_from_slice(b"/tests/");
+    json::u64(out, test_id);
+    out.extend_from_slice(b"\"},{\"rel\":\"data\",\"href\":\"");
+    out.extend_from_slice(base);
+    out.push(b'/');
+    json::string_body(out, alert.test.kind.data_path().as_bytes());
+    out.push(b'/');
+    json::u64(out, test_id);
+    out.extend_from_slice(b"\"}]}");
 }
 
 /// [`alert_agent`] written as JSON, in the order of [`AlertAgent`]'s serde derive.
@@ -194,7 +279,8 @@ fn write_alert_agent(
     era: &Era,
     alert: &TestAlert,
     source: &AlertSource,
-    link: &[u8],
+    dates: &mut Dates<'_>,
+    link: &mut Link,
     out: &mut Vec<u8>,
 ) {
     let state = match alert.state {
@@ -207,27 +293,32 @@ fn write_alert_agent(
         (ActiveMetrics::Empty, AlertState::Active) => "",
         (ActiveMetrics::Empty, AlertState::Cleared { .. }) => &source.metrics_latest,
     };
-    let zone = &alert.account.time_zone;
-    let mut object = Object::new(out);
-    object.date("dateStart", wall(zone, source.start));
+    out.extend_from_slice(b"{\"dateStart\":");
+    dates.write(source.start, out);
     if let Some(end) = state.end() {
-        object.date("dateEnd", wall(zone, end));
+        out.extend_from_slice(json::key!("dateEnd"));
+        dates.write(end, out);
     }
-    object.u64("active", u64::from(active(state).code()));
-    object.str("metricsAtStart", &source.metrics_at_start);
-    object.str("metricsAtEnd", metrics_at_end);
-    object.u64("agentId", source.agent.id);
-    object.str("agentName", &source.agent.name);
+    out.extend_from_slice(json::key!("active"));
+    out.push(b'0' + active(state).code());
+    out.extend_from_slice(json::key!("metricsAtStart"));
+    json::string(out, &source.metrics_at_start);
+    out.extend_from_slice(json::key!("metricsAtEnd"));
+    json::string(out, metrics_at_end);
+    out.extend_from_slice(json::key!("agentId"));
+    json::u64(out, source.agent.id);
+    out.extend_from_slice(json::key!("agentName"));
+    json::string(out, &source.agent.name);
     if era.location_name {
-        object.str("locationName", &source.agent.location);
+        out.extend_from_slice(json::key!("locationName"));
+        json::string(out, &source.agent.location);
     }
-    let out = object.key("permalink");
+    out.extend_from_slice(json::key!("permalink"));
     out.push(b'"');
-    json::string_body(out, link);
+    link.write(era, alert, out);
     out.extend_from_slice(b"&agentId=");
     json::u64(out, source.agent.id);
-    out.push(b'"');
-    object.end();
+    out.extend_from_slice(b"\"}");
 }
 
 /// `eventId` as each era writes it (reference §1.4, §6.2).

@@ -112,12 +112,14 @@ pub fn events(
     let world = World::build(&mut ctx, file);
     let read = read::expand_steps(&mut ctx, file, &world, &mut rng);
     let last_written = read.steps.iter().map(|step| step.at).max();
-    let last_generated = read
-        .generators
-        .iter()
-        .filter_map(|generator| generator.last)
-        .max();
-    check_end_date(&mut ctx, file, start, last_written.max(last_generated));
+    let latest = |last: fn(&generate::Generator) -> Option<Duration>| {
+        last_written.max(read.generators.iter().filter_map(last).max())
+    };
+    // A bound is enough unless it crosses the end: the exact last step of a burst replays all
+    // its draws, which a million-alert burst's first event would wait for (issue 17).
+    if !ends_in_range(start, latest(generate::Generator::last_at_most)) {
+        check_end_date(&mut ctx, file, start, latest(generate::Generator::last));
+    }
     let generated = file
         .steps
         .iter()
@@ -348,16 +350,24 @@ fn start_date(ctx: &mut Ctx<'_>, file: &ScenarioFile, options: &Options) -> TeDa
     }
 }
 
+/// Whether a last step at `last` is a date ThousandEyes can write.
+fn ends_in_range(start: TeDate, last: Option<Duration>) -> bool {
+    let Some(last) = last else {
+        return true;
+    };
+    let end = i64::try_from(last.as_secs())
+        .ok()
+        .and_then(|seconds| start.epoch().checked_add(seconds));
+    end.is_some_and(|end| TeDate::from_epoch(end).is_ok())
+}
+
 /// Dates are clamped to 9999-12-31, so a scenario that would run past it is refused rather
 /// than silently sending wrong dates.
 fn check_end_date(ctx: &mut Ctx<'_>, file: &ScenarioFile, start: TeDate, last: Option<Duration>) {
     let Some(last) = last else {
         return;
     };
-    let end = i64::try_from(last.as_secs())
-        .ok()
-        .and_then(|seconds| start.epoch().checked_add(seconds));
-    if end.is_some_and(|end| TeDate::from_epoch(end).is_ok()) {
+    if ends_in_range(start, Some(last)) {
         return;
     }
     let span = file.start.as_ref().map_or(0..0, |start| start.span());

@@ -75,6 +75,35 @@ fn check_end(
     reader.error(span, key, message);
 }
 
+/// `rand::seq::index::sample` picks with Floyd's algorithm below this many (rand 0.9).
+const FLOYD_BELOW: usize = 12;
+
+/// What `choose_multiple(rng, amount)` picks from `length` items, as indices in the order it
+/// gives them, when it picks few (Floyd's algorithm, as rand 0.9's `index::sample` runs it),
+/// without the vector of indices it allocates: two of them per generated alert. `None` (and
+/// nothing drawn) when it picks otherwise.
+fn pick_few(
+    rng: &mut ChaCha8Rng,
+    length: usize,
+    amount: usize,
+) -> Option<([u32; FLOYD_BELOW], usize)> {
+    let length = u32::try_from(length).ok()?;
+    if amount >= FLOYD_BELOW || amount > length as usize {
+        return None;
+    }
+    let mut picked = [0u32; FLOYD_BELOW];
+    let mut n_picked = 0;
+    for bound in length - amount as u32..length {
+        let index = rng.random_range(..=bound);
+        if let Some(taken) = picked[..n_picked].iter().position(|&old| old == index) {
+            picked[taken] = bound;
+        }
+        picked[n_picked] = index;
+        n_picked += 1;
+    }
+    Some((picked, n_picked))
+}
+
 /// A checked `burst` step.
 struct Burst {
     count: u32,
@@ -107,19 +136,12 @@ pub(super) fn burst(
         clears: BinaryHeap::new(),
         burst,
     };
-    let mut last = None;
-    for index in 0..generator.burst.count {
-        let trigger_at = generator.trigger_at(index);
-        let clear_factor = generator.burst.skip(rng);
-        let clear_at = generator
-            .burst
-            .clear_after
-            .zip(clear_factor)
-            .map(|(clear_after, factor)| trigger_at + clear_after.mul_f64(factor));
-        last = last.max(Some(trigger_at)).max(clear_at);
+    // The main stream moves past every draw now, before the first event (the player draws
+    // next); the exact last step, which needs every clear's time, is left to `Generator::last`.
+    for _ in 0..generator.burst.count {
+        generator.burst.skip(rng);
     }
     Some(Generator {
-        last,
         len: u64::from(generator.burst.count)
             * if generator.burst.clear_after.is_some() {
                 2
@@ -147,25 +169,63 @@ impl BurstDraw {
 
 impl Burst {
     /// Takes from `rng` exactly what [`Burst::draw`] takes, keeping only the clear factor: the
-    /// main stream skips a whole burst before the first event, and collecting the agents of a
-    /// million alerts there was most of the wait for it (issue 17).
+    /// main stream skips a whole burst before the first event, so this is most of the wait for
+    /// a million-alert burst's first payload (issue 17).
     fn skip(&self, rng: &mut ChaCha8Rng) -> Option<f64> {
         let _ = self.rules.choose(rng);
         let _ = self.tests.choose(rng);
-        // What `choose_multiple` draws, without copying out the agents it picks.
         let amount = self.per_alert.min(self.agents.len());
-        let _ = rand::seq::index::sample(rng, self.agents.len(), amount);
+        if pick_few(rng, self.agents.len(), amount).is_none() {
+            let _ = rand::seq::index::sample(rng, self.agents.len(), amount);
+        }
         self.clear_after.map(|_| rng.random_range(0.5..1.5))
+    }
+
+    /// The offset of the last step of a burst starting at `at`, drawn from `rng` as it is
+    /// before the burst: the latest of the last trigger and every clear.
+    fn last(&self, at: Duration, rng: &mut ChaCha8Rng) -> Option<Duration> {
+        let mut last = None;
+        for index in 0..self.count {
+            let trigger_at = self.trigger_at(at, index);
+            let clear_at = self
+                .clear_after
+                .zip(self.skip(rng))
+                .map(|(clear_after, factor)| trigger_at + clear_after.mul_f64(factor));
+            last = last.max(Some(trigger_at)).max(clear_at);
+        }
+        last
+    }
+
+    /// No later than [`Burst::last`], without drawing: triggers come within `spread`, clears
+    /// at most 1.5 × `clear-after` after theirs; the second covers float rounding.
+    fn last_at_most(&self, at: Duration) -> Option<Duration> {
+        if self.count == 0 {
+            return None;
+        }
+        let clear = self.clear_after.unwrap_or_default().mul_f64(1.5);
+        at.checked_add(self.spread)
+            .and_then(|end| end.checked_add(clear))
+            .and_then(|end| end.checked_add(Duration::from_secs(1)))
+            .or(Some(Duration::MAX))
+    }
+
+    fn trigger_at(&self, at: Duration, index: u32) -> Duration {
+        at + self
+            .spread
+            .mul_f64(f64::from(index) / f64::from(self.count.max(1)))
     }
 
     fn draw(&self, rng: &mut ChaCha8Rng) -> BurstDraw {
         let rule = *self.rules.choose(rng).unwrap_or(&0);
         let test = *self.tests.choose(rng).unwrap_or(&0);
-        let agents: Vec<u64> = self
-            .agents
-            .choose_multiple(rng, self.per_alert.min(self.agents.len()))
-            .copied()
-            .collect();
+        let amount = self.per_alert.min(self.agents.len());
+        let agents: Vec<u64> = match pick_few(rng, self.agents.len(), amount) {
+            Some((picked, n_picked)) => picked[..n_picked]
+                .iter()
+                .map(|&index| self.agents[index as usize])
+                .collect(),
+            None => self.agents.choose_multiple(rng, amount).copied().collect(),
+        };
         // ±50% jitter, so clears do not arrive in lock step.
         let clear_factor = self.clear_after.map(|_| rng.random_range(0.5..1.5));
         BurstDraw {
@@ -191,12 +251,7 @@ pub(super) struct BurstSteps {
 
 impl BurstSteps {
     fn trigger_at(&self, index: u32) -> Duration {
-        let count = self.burst.count;
-        self.at
-            + self
-                .burst
-                .spread
-                .mul_f64(f64::from(index) / f64::from(count.max(1)))
+        self.burst.trigger_at(self.at, index)
     }
 
     /// Sequence numbers as the eager expansion pushed them: trigger, then its clear.
@@ -233,7 +288,7 @@ impl Iterator for BurstSteps {
         match (trigger, clear) {
             (_, Some(clear)) if trigger.is_none_or(|trigger| clear < trigger) => {
                 self.clears.pop();
-                let alert = format!("burst{}-{}", self.origin, clear.1 / 2);
+                let alert = generated_name("burst", self.origin, clear.1 / 2);
                 let action = Action::Clear {
                     alert,
                     metrics: None,
@@ -248,7 +303,7 @@ impl Iterator for BurstSteps {
                     self.clears.push(Reverse((clear_at, seq + 1)));
                 }
                 let trigger = Trigger {
-                    alert: format!("burst{}-{index}", self.origin),
+                    alert: generated_name("burst", self.origin, u64::from(index)),
                     rule: draw.rule,
                     test: draw.test,
                     agents: draw.agents,
@@ -276,6 +331,8 @@ pub(super) struct FlapSteps {
     metrics: Option<String>,
     /// The next step's seq: cycle `seq / 2`, trigger when even.
     next_seq: u64,
+    /// Offset of its last step.
+    last: Option<Duration>,
 }
 
 impl Iterator for FlapSteps {
@@ -287,7 +344,7 @@ impl Iterator for FlapSteps {
             .ok()
             .filter(|cycle| *cycle < self.count)?;
         self.next_seq += 1;
-        let alert = format!("flap{}-{cycle}", self.origin);
+        let alert = generated_name("flap", self.origin, u64::from(cycle));
         let trigger_at = self.at + self.every * cycle;
         let (at, action) = if seq % 2 == 0 {
             let trigger = Trigger {
@@ -316,10 +373,36 @@ impl Iterator for FlapSteps {
     }
 }
 
+/// `{prefix}{origin}-{index}`, the name of a generated alert, without `format!`'s machinery:
+/// two are made per generated alert.
+fn generated_name(prefix: &str, origin: usize, index: u64) -> String {
+    /// Writes `value`'s digits to the end of `text`, returning where they start.
+    fn digits(text: &mut [u8], value: u64) -> usize {
+        let mut at = text.len();
+        let mut value = value;
+        loop {
+            at -= 1;
+            text[at] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                return at;
+            }
+        }
+    }
+    let mut origin_text = [0u8; 20];
+    let mut index_text = [0u8; 20];
+    let origin_at = digits(&mut origin_text, origin as u64);
+    let index_at = digits(&mut index_text, index);
+    let mut name = Vec::with_capacity(prefix.len() + 41);
+    name.extend_from_slice(prefix.as_bytes());
+    name.extend_from_slice(&origin_text[origin_at..]);
+    name.push(b'-');
+    name.extend_from_slice(&index_text[index_at..]);
+    String::from_utf8(name).unwrap_or_default()
+}
+
 /// The steps of one generator entry, made lazily in play order, with what is known up front.
 pub(super) struct Generator {
-    /// Offset of its last step.
-    pub(super) last: Option<Duration>,
     /// How many steps it makes.
     pub(super) len: u64,
     kind: GeneratorKind,
@@ -331,6 +414,23 @@ enum GeneratorKind {
 }
 
 impl Generator {
+    /// Offset of its last step. A burst's costs a pass over its draws: call it only when
+    /// [`Generator::last_at_most`] is not enough, and before the generator is used.
+    pub(super) fn last(&self) -> Option<Duration> {
+        match &self.kind {
+            GeneratorKind::Burst(burst) => burst.burst.last(burst.at, &mut burst.rng.clone()),
+            GeneratorKind::Flap(flap) => flap.last,
+        }
+    }
+
+    /// An offset no earlier than [`Generator::last`], known without drawing anything.
+    pub(super) fn last_at_most(&self) -> Option<Duration> {
+        match &self.kind {
+            GeneratorKind::Burst(burst) => burst.burst.last_at_most(burst.at),
+            GeneratorKind::Flap(flap) => flap.last,
+        }
+    }
+
     /// Steps drawn and not yet given out.
     pub(super) fn held(&self) -> usize {
         match &self.kind {
@@ -495,10 +595,105 @@ pub(super) fn flap(
         agents,
         metrics: def.metrics.clone(),
         next_seq: 0,
+        last: end.filter(|_| count > 0),
     };
     Some(Generator {
-        last: end.filter(|_| count > 0),
         len: 2 * u64::from(count),
         kind: GeneratorKind::Flap(steps),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng as _;
+
+    fn burst(count: u32, n_agents: u64, per_alert: usize, clear_after: Option<u64>) -> Burst {
+        Burst {
+            count,
+            spread: Duration::from_secs(86_400),
+            clear_after: clear_after.map(Duration::from_secs),
+            rules: vec![7001, 7002, 7003],
+            tests: (1..=40).collect(),
+            agents: (1..=n_agents).collect(),
+            per_alert,
+        }
+    }
+
+    /// The main stream skips a burst's draws without making them: it must end where drawing
+    /// them ends, with the same clear factors, on both sides of rand's switch of algorithm.
+    #[test]
+    fn skipping_takes_what_drawing_takes() {
+        for seed in 0..20 {
+            for n_agents in [1, 3, 11, 12, 13, 30, 200] {
+                for per_alert in [1, 2, 3, 11, 12, 13, 100] {
+                    for clear_after in [None, Some(300)] {
+                        let burst = burst(10, n_agents, per_alert, clear_after);
+                        let mut drawn = ChaCha8Rng::seed_from_u64(seed);
+                        let mut skipped = drawn.clone();
+                        for _ in 0..10 {
+                            let draw = burst.draw(&mut drawn);
+                            assert_eq!(draw.clear_factor, burst.skip(&mut skipped));
+                        }
+                        assert_eq!(drawn.get_word_pos(), skipped.get_word_pos());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drawing picks the agents `choose_multiple` picks, in its order, and leaves the stream
+    /// where it leaves it.
+    #[test]
+    fn drawing_picks_what_choose_multiple_picks() {
+        for seed in 0..50 {
+            for n_agents in [1, 2, 3, 11, 12, 13, 30] {
+                for per_alert in [1, 2, 3, 11, 12, 13] {
+                    let burst = burst(10, n_agents, per_alert, Some(300));
+                    let mut drawn = ChaCha8Rng::seed_from_u64(seed);
+                    let mut chosen = drawn.clone();
+                    for _ in 0..10 {
+                        let draw = burst.draw(&mut drawn);
+                        let _ = burst.rules.choose(&mut chosen);
+                        let _ = burst.tests.choose(&mut chosen);
+                        let agents: Vec<u64> = burst
+                            .agents
+                            .choose_multiple(&mut chosen, per_alert.min(burst.agents.len()))
+                            .copied()
+                            .collect();
+                        assert_eq!(draw.agents, agents);
+                        let _ = chosen.random_range(0.5..1.5);
+                    }
+                    assert_eq!(drawn.get_word_pos(), chosen.get_word_pos());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn generated_names_are_formatted() {
+        for (origin, index) in [(0, 0), (3, 17), (12, 1_000_000), (usize::MAX, u64::MAX)] {
+            assert_eq!(
+                generated_name("burst", origin, index),
+                format!("burst{origin}-{index}")
+            );
+        }
+    }
+
+    /// The bound used to avoid computing a burst's last step is never before it.
+    #[test]
+    fn last_at_most_is_never_before_last() {
+        for seed in 0..20 {
+            for clear_after in [None, Some(1), Some(300), Some(7 * 86_400)] {
+                for count in [0, 1, 2, 7, 500] {
+                    let burst = burst(count, 30, 3, clear_after);
+                    let at = Duration::from_millis(1_234_567);
+                    let last = burst.last(at, &mut ChaCha8Rng::seed_from_u64(seed));
+                    let bound = burst.last_at_most(at);
+                    assert_eq!(last.is_some(), bound.is_some());
+                    assert!(last <= bound, "{last:?} > {bound:?}");
+                }
+            }
+        }
+    }
 }

@@ -155,9 +155,7 @@ impl Player {
         if !self.notifications {
             return;
         }
-        let uuid = uuid::Builder::from_random_bytes(uuid_bytes)
-            .into_uuid()
-            .to_string();
+        let uuid = uuid_text(uuid_bytes);
         let date = self.date(at);
         self.out.push_back(Event::Notification(TimedNotification {
             offset: at,
@@ -218,15 +216,18 @@ impl Player {
     /// The generator entry and index a name like `burst3-17` belongs to, if a generator made
     /// (or will make) it.
     fn generated_index(&self, name: &str) -> Option<(usize, u64)> {
-        let digits = name.trim_start_matches(|c: char| c.is_ascii_lowercase());
-        let prefix = &name[..name.len() - digits.len()];
+        let digits_at = name
+            .bytes()
+            .position(|byte| !byte.is_ascii_lowercase())
+            .unwrap_or(name.len());
+        let (prefix, digits) = name.split_at(digits_at);
         let (origin, index) = digits.split_once('-')?;
-        let origin: usize = origin.parse().ok()?;
-        let index: u64 = index.parse().ok()?;
+        // Canonical digits only (no sign, no leading zero), read by hand: this runs for every
+        // generated trigger and clear.
+        let origin = usize::try_from(canonical_decimal(origin)?).ok()?;
+        let index = canonical_decimal(index)?;
         let (expected, _) = self.generated.get(&origin)?;
-        (*expected == prefix
-            && origin.to_string().len() + index.to_string().len() + 1 == digits.len())
-        .then_some((origin, index))
+        (*expected == prefix).then_some((origin, index))
     }
 
     /// `name` was triggered and is over (not live).
@@ -317,9 +318,7 @@ impl Player {
                 self.next_alert
             }
         };
-        let uuid = uuid::Builder::from_random_bytes(rng.random())
-            .into_uuid()
-            .to_string();
+        let uuid = uuid_text(rng.random());
         let metrics = trigger
             .metrics
             .clone()
@@ -764,4 +763,58 @@ fn already_active(ctx: &mut Ctx<'_>, step: &Step, kind: &str, notification: &str
             "{kind} notification `{notification}` is already active; clear it first or use another name"
         ),
     );
+}
+
+/// The lowercase hyphenated UUID of `bytes` (what `Uuid`'s `Display` writes), without the
+/// formatting machinery: two per alert, one per notification.
+fn uuid_text(bytes: [u8; 16]) -> String {
+    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    uuid.hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
+}
+
+/// The number `text` writes in canonical decimal (what `{}` formats: digits only, no leading
+/// zero), or `None`.
+fn canonical_decimal(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || (bytes[0] == b'0' && bytes.len() > 1) {
+        return None;
+    }
+    bytes.iter().try_fold(0u64, |value, &byte| {
+        let digit = byte.checked_sub(b'0').filter(|digit| *digit < 10)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_decimal;
+
+    /// What parsing and formatting back agree on, as the generated names were checked before.
+    #[test]
+    fn canonical_decimal_is_what_formats_back() {
+        for text in [
+            "0",
+            "7",
+            "10",
+            "123456",
+            "00",
+            "07",
+            "+7",
+            "-7",
+            "",
+            "1a",
+            "a",
+            "18446744073709551615",
+            "18446744073709551616",
+            "١",
+        ] {
+            let by_parse = text
+                .parse::<u64>()
+                .ok()
+                .filter(|value| value.to_string() == text);
+            assert_eq!(canonical_decimal(text), by_parse, "{text:?}");
+        }
+    }
 }

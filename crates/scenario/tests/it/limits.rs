@@ -133,6 +133,27 @@ fn running_past_year_9999_is_refused() {
     );
 }
 
+/// A burst's last step is bounded without drawing; when the bound crosses the end, the
+/// exact last step decides (and is the one named).
+#[test]
+fn a_burst_past_year_9999_is_refused_at_its_exact_last_step() {
+    let burst = |spread: &str| {
+        format!(
+            "start = \"9999-12-30 00:00:00\"\n{BASE}\n[[steps]]\nat = \"+0s\"\naction = \"burst\"\ncount = 2\nspread = \"{spread}\"\n"
+        )
+    };
+    // Triggers at +0s and +2d2h.
+    check(
+        &burst("100h"),
+        "x.toml:1:9: start: the last step, at +2d2h, falls after 9999-12-31 23:59:59; start the scenario earlier",
+    );
+    // Triggers at +0s and +1d21h: the bound (+3d18h) crosses, the last step does not.
+    let timeline = Source::from_text("x", &burst("90h"))
+        .compile(Options::default())
+        .unwrap();
+    assert_eq!(timeline.notifications.len(), 2);
+}
+
 #[test]
 fn text_size_is_bounded() {
     let text = "#".repeat(4 * 1024 * 1024 + 1);

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use tesim_model::custom::{self, ConnectorAuth, CustomNotification, GenericConnector, Id};
 use tesim_model::{Notification, TimedNotification};
-use tesim_scenario::{Event, Events, Timeline};
+use tesim_scenario::{Events, Timeline};
 use tesim_sender::{Auth, ClientAuthMethod, Delivery, Secret, Target, TargetError};
 use tesim_template::{CompiledOperation, LoadError, SyntaxError};
+
+use crate::plan::{Render, RenderedStream};
 
 /// Why a custom webhook cannot be sent at all.
 #[derive(Debug, thiserror::Error)]
@@ -163,85 +165,49 @@ pub type OnProblem = Box<dyn FnMut(RenderProblem) + Send>;
 /// the scenario has active and in flight, not its length. A notification that does not render
 /// is skipped; every problem goes to the `on_problem` callback when met, since a stream cannot
 /// list them before sending.
-pub struct CustomStream {
+pub type CustomStream = RenderedStream<CustomRender>;
+
+/// Renders notifications through a custom webhook for a [`CustomStream`].
+pub struct CustomRender {
     webhook: Arc<CustomWebhook>,
-    events: Events,
     played: usize,
     on_problem: OnProblem,
-    verdict: crate::plan::StreamVerdict,
 }
 
 impl CustomStream {
     /// Renders `events`' notifications through `webhook`; their history is skipped.
-    pub fn new(webhook: Arc<CustomWebhook>, mut events: Events, on_problem: OnProblem) -> Self {
-        events.skip_history();
-        CustomStream {
+    pub fn new(webhook: Arc<CustomWebhook>, events: Events, on_problem: OnProblem) -> Self {
+        let renderer = CustomRender {
             webhook,
-            events,
             played: 0,
             on_problem,
-            verdict: crate::plan::StreamVerdict::default(),
-        }
-    }
-
-    /// Where the scenario's verdict will be, once the stream ends.
-    pub fn verdict(&self) -> crate::plan::StreamVerdict {
-        self.verdict.clone()
-    }
-
-    fn ended(&self) {
-        self.verdict.set(self.events.check().map_err(Arc::new));
+        };
+        RenderedStream::with(events, renderer)
     }
 }
 
-impl Iterator for CustomStream {
-    type Item = Delivery;
-
-    fn next(&mut self) -> Option<Delivery> {
-        loop {
-            match self.events.next() {
-                Some(Event::Notification(timed)) => {
-                    let index = self.played;
-                    self.played += 1;
-                    let event = custom_event(&timed);
-                    let (delivery, problem) = match self.webhook.render_one(index, &event) {
-                        Ok(rendered) => rendered,
-                        // A header the rendering made unsendable spoils this one alone.
-                        Err(err) => (
-                            None,
-                            Some(RenderProblem {
-                                event: index + 1,
-                                kind: event.kind,
-                                sent: false,
-                                problem: err.to_string(),
-                            }),
-                        ),
-                    };
-                    if let Some(problem) = problem {
-                        (self.on_problem)(problem);
-                    }
-                    if delivery.is_some() {
-                        return delivery;
-                    }
-                }
-                Some(Event::Change(_)) => {}
-                None => {
-                    self.ended();
-                    return None;
-                }
-            }
+impl Render for CustomRender {
+    fn render(&mut self, timed: &TimedNotification) -> Option<Delivery> {
+        let index = self.played;
+        self.played += 1;
+        let event = custom_event(timed);
+        let (delivery, problem) = match self.webhook.render_one(index, &event) {
+            Ok(rendered) => rendered,
+            // A header the rendering made unsendable spoils this one alone.
+            Err(err) => (
+                None,
+                Some(RenderProblem {
+                    event: index + 1,
+                    kind: event.kind,
+                    sent: false,
+                    problem: err.to_string(),
+                }),
+            ),
+        };
+        if let Some(problem) = problem {
+            (self.on_problem)(problem);
         }
-    }
-
-    // What is left of a stopped run, counted without rendering: its notifications.
-    fn count(mut self) -> usize {
-        let rest = self
-            .events
-            .by_ref()
-            .filter(|event| matches!(event, Event::Notification(_)))
-            .count();
-        self.ended();
-        rest
+        delivery
     }
 }
 

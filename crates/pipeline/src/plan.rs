@@ -105,17 +105,36 @@ pub fn stream_deliveries(
     })
 }
 
+/// How a [`RenderedStream`] turns each notification into a delivery.
+pub trait Render {
+    /// `timed`'s delivery, or `None` to skip it (it could not be rendered).
+    fn render(&mut self, timed: &TimedNotification) -> Option<Delivery>;
+}
+
 /// The deliveries of a scenario, made and rendered one at a time as they are taken (what a live
-/// send streams): an owned [`stream_deliveries`]. Holds what the scenario has active, never its
-/// length. Its length is unknown until the end (`size_hint` says so: a stopped run does not
-/// play the rest to count it); [`Iterator::count`] plays what is left without rendering it.
-pub struct DeliveryStream {
+/// send streams): an owned [`stream_deliveries`], whatever renders them. Holds what the
+/// scenario has active, never its length. Its length is unknown until the end (`size_hint`
+/// says so: a stopped run does not play the rest to count it); [`Iterator::count`] plays what
+/// is left without rendering it.
+pub struct RenderedStream<R> {
     events: Events,
-    profile: Profile,
+    renderer: R,
     verdict: StreamVerdict,
 }
 
-/// Whether a [`DeliveryStream`]'s scenario played to its end without a problem, known once the
+/// Classic webhooks in one profile.
+pub struct Classic(Profile);
+
+impl Render for Classic {
+    fn render(&mut self, timed: &TimedNotification) -> Option<Delivery> {
+        Some(delivery(timed, self.0))
+    }
+}
+
+/// A scenario's classic webhooks, streamed.
+pub type DeliveryStream = RenderedStream<Classic>;
+
+/// Whether a [`RenderedStream`]'s scenario played to its end without a problem, known once the
 /// stream is exhausted: a problem found late (the stream stopped there) must still fail the
 /// run. Kept by the caller while the stream itself is consumed.
 #[derive(Clone, Default)]
@@ -130,19 +149,22 @@ impl StreamVerdict {
     pub fn get(&self) -> Option<Verdict> {
         self.0.lock().expect("verdict lock").clone()
     }
-
-    pub(crate) fn set(&self, verdict: Verdict) {
-        *self.0.lock().expect("verdict lock") = Some(verdict);
-    }
 }
 
 impl DeliveryStream {
     /// Renders `events`' notifications in `profile`; their history is skipped.
-    pub fn new(mut events: Events, profile: Profile) -> DeliveryStream {
+    pub fn new(events: Events, profile: Profile) -> DeliveryStream {
+        RenderedStream::with(events, Classic(profile))
+    }
+}
+
+impl<R: Render> RenderedStream<R> {
+    /// Renders `events`' notifications with `renderer`; their history is skipped.
+    pub fn with(mut events: Events, renderer: R) -> RenderedStream<R> {
         events.skip_history();
-        DeliveryStream {
+        RenderedStream {
             events,
-            profile,
+            renderer,
             verdict: StreamVerdict::default(),
         }
     }
@@ -158,17 +180,22 @@ impl DeliveryStream {
     }
 
     fn ended(&self) {
-        self.verdict.set(self.events.check().map_err(Arc::new));
+        let verdict = self.events.check().map_err(Arc::new);
+        *self.verdict.0.lock().expect("verdict lock") = Some(verdict);
     }
 }
 
-impl Iterator for DeliveryStream {
+impl<R: Render> Iterator for RenderedStream<R> {
     type Item = Delivery;
 
     fn next(&mut self) -> Option<Delivery> {
         loop {
             match self.events.next() {
-                Some(Event::Notification(timed)) => return Some(delivery(&timed, self.profile)),
+                Some(Event::Notification(timed)) => {
+                    if let Some(delivery) = self.renderer.render(&timed) {
+                        return Some(delivery);
+                    }
+                }
                 Some(Event::Change(_)) => {}
                 None => {
                     self.ended();
@@ -178,6 +205,7 @@ impl Iterator for DeliveryStream {
         }
     }
 
+    // What is left of a stopped run, counted without rendering: its notifications.
     fn count(mut self) -> usize {
         let rest = self
             .events

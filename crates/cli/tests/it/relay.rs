@@ -1,7 +1,7 @@
 //! `tesim send` → `tesim listen --forward-to` → a receiver: the capture holds what the
 //! receiver got, byte for byte, names the right era, and no credential.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Child, Command, Stdio};
@@ -18,6 +18,7 @@ const QUERY_TOKEN: &str = "relay-query-s3cret";
 struct Keeper {
     url: String,
     bodies: Arc<Mutex<Vec<Vec<u8>>>>,
+    arrived: Arc<Condvar>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -28,8 +29,10 @@ fn keeper() -> Keeper {
         .build()
         .unwrap();
     let bodies = Arc::new(Mutex::new(Vec::new()));
+    let arrived = Arc::new(Condvar::new());
     let url = runtime.block_on({
         let bodies = Arc::clone(&bodies);
+        let arrived = Arc::clone(&arrived);
         async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -39,6 +42,7 @@ fn keeper() -> Keeper {
             tokio::spawn(async move {
                 while let Some(request) = rx.recv().await {
                     bodies.lock().unwrap().push(request.body.to_vec());
+                    arrived.notify_all();
                 }
             });
             let url = receiver.url("");
@@ -49,8 +53,45 @@ fn keeper() -> Keeper {
     Keeper {
         url,
         bodies,
+        arrived,
         _runtime: runtime,
     }
+}
+
+impl Keeper {
+    /// Waits until `count` bodies are kept: the receiver hands a request on before it
+    /// answers, but the task keeping it may not have run when the sender exits.
+    fn wait_for(&self, count: usize) -> Vec<Vec<u8>> {
+        let (bodies, timeout) = self
+            .arrived
+            .wait_timeout_while(
+                self.bodies.lock().unwrap(),
+                Duration::from_secs(30),
+                |bodies| bodies.len() < count,
+            )
+            .unwrap();
+        assert!(
+            !timeout.timed_out(),
+            "{} bodies kept, {count} expected",
+            bodies.len()
+        );
+        bodies.clone()
+    }
+}
+
+/// `N` of a send's `… N delivered (2xx) …` summary.
+fn delivered(output: &std::process::Output) -> usize {
+    let text = format!("{}{}", stdout(output), stderr(output));
+    let before = text
+        .split(" delivered (2xx)")
+        .next()
+        .filter(|before| before.len() < text.len())
+        .unwrap_or_else(|| panic!("no summary in {text}"));
+    before
+        .rsplit(' ')
+        .next()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no count before `delivered` in {text}"))
 }
 
 /// A running `tesim listen` whose whole output is read (a closed pipe would kill it).
@@ -163,9 +204,9 @@ fn every_era_is_relayed_captured_identified_and_masked() {
             auth,
         ]);
         assert_eq!(output.status.code(), Some(0), "{era}: {}", stderr(&output));
-        let before = sent_eras.len();
-        let now = receiver.bodies.lock().unwrap().len();
-        sent_eras.extend(std::iter::repeat_n(*era, now - before));
+        let count = delivered(&output);
+        receiver.wait_for(sent_eras.len() + count);
+        sent_eras.extend(std::iter::repeat_n(*era, count));
     }
     let (code, out, err) = stop(relay);
     assert_eq!(code, Some(0), "{err}");
@@ -175,7 +216,7 @@ fn every_era_is_relayed_captured_identified_and_masked() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    let got = receiver.bodies.lock().unwrap().clone();
+    let got = receiver.wait_for(sent_eras.len());
     assert!(got.len() >= eras.len(), "{} deliveries", got.len());
     assert_eq!(records.len(), got.len());
     let catalogue = tesim_capture::Catalogue::builtin();
@@ -216,7 +257,7 @@ fn every_era_is_relayed_captured_identified_and_masked() {
     // `tesim replay` delivers the captured bodies again, byte for byte.
     let identified = tesim(&["identify", capture.to_str().unwrap()]);
     assert_eq!(identified.status.code(), Some(0), "{}", stdout(&identified));
-    let before = receiver.bodies.lock().unwrap().len();
+    let before = got.len();
     let replay_target = format!("{}/hook", receiver.url);
     let replayed = tesim(&[
         "replay",
@@ -225,7 +266,7 @@ fn every_era_is_relayed_captured_identified_and_masked() {
         &replay_target,
     ]);
     assert_eq!(replayed.status.code(), Some(0), "{}", stderr(&replayed));
-    let mut again: Vec<Vec<u8>> = receiver.bodies.lock().unwrap()[before..].to_vec();
+    let mut again: Vec<Vec<u8>> = receiver.wait_for(before + records.len())[before..].to_vec();
     let mut captured_bodies: Vec<Vec<u8>> = records
         .iter()
         .map(|record| record.request.body.as_bytes().to_vec())

@@ -42,7 +42,7 @@ pub fn binary(root: &Path) -> anyhow::Result<PathBuf> {
         return Ok(binary);
     }
     eprintln!(
-        "==> bench: building the pre-streaming reference ({}) into {} (once; some minutes)",
+        "==> bench: building the pre-streaming reference ({}) into {} (once: a release build of the CLI)",
         &COMMIT[..7],
         dir.display()
     );

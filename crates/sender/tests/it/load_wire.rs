@@ -201,23 +201,10 @@ async fn a_malformed_answer_is_an_error_that_says_so() {
     );
 }
 
-/// A receiver that accepts and reads but never answers; counts its connections.
+/// A receiver that accepts and reads but never answers (an empty answer writes nothing);
+/// counts its connections.
 async fn silent_receiver() -> (Target, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let target = format!("http://{addr}/hook").parse().unwrap();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counted = connections.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buffer = [0u8; 4096];
-                while matches!(socket.read(&mut buffer).await, Ok(n) if n > 0) {}
-            });
-        }
-    });
-    (target, connections)
+    raw_receiver(b"", false).await
 }
 
 #[tokio::test]

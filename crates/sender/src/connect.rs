@@ -343,21 +343,29 @@ impl AsyncRead for Stream {
         };
         if this.http_prefix_seen < HTTP_PREFIX.len() {
             if let Poll::Ready(Ok(())) = &result {
-                let new = &buf.filled()[before..];
-                let n = new.len().min(HTTP_PREFIX.len() - this.http_prefix_seen);
-                let expected = &HTTP_PREFIX[this.http_prefix_seen..this.http_prefix_seen + n];
-                if new[..n] != *expected {
-                    let shown = &new[..new.len().min(32)];
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        NotHttp(escape_bytes(shown)),
-                    )));
-                }
-                this.http_prefix_seen += n;
+                check_http_prefix(&mut this.http_prefix_seen, &buf.filled()[before..])?;
             }
         }
         result
     }
+}
+
+/// Checks that the bytes of an answer read so far start like HTTP/1.x: `seen` is how many
+/// bytes of `HTTP/` earlier reads had (5 once checked), `new` what the last read added.
+pub(crate) fn check_http_prefix(seen: &mut usize, new: &[u8]) -> io::Result<()> {
+    if *seen >= HTTP_PREFIX.len() {
+        return Ok(());
+    }
+    let n = new.len().min(HTTP_PREFIX.len() - *seen);
+    if new[..n] != HTTP_PREFIX[*seen..*seen + n] {
+        let shown = &new[..new.len().min(32)];
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            NotHttp(escape_bytes(shown)),
+        ));
+    }
+    *seen += n;
+    Ok(())
 }
 
 impl AsyncWrite for Stream {
@@ -429,23 +437,12 @@ impl Connector {
     /// Connects to `uri`'s host and port, TLS for https; the whole handshake is bounded by the
     /// connect timeout.
     pub(crate) async fn connect(&self, uri: &Uri) -> Result<Stream, ConnectError> {
-        let https = uri.scheme_str() == Some("https");
-        let host = uri
-            .host()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let authority = uri
-            .authority()
-            .map(|authority| authority.to_string())
-            .unwrap_or_default();
-        let authority = if uri.port_u16().is_some() {
-            authority
-        } else {
-            format!("{authority}:{port}")
-        };
+        let Endpoint {
+            https,
+            host,
+            port,
+            authority,
+        } = Endpoint::of(uri);
         // One budget for TCP and TLS together, but a timeout names the phase it struck in: a
         // port that accepts TCP and never answers the handshake is a different fault from a
         // host that does not answer at all.
@@ -483,8 +480,51 @@ impl Connector {
     }
 }
 
-async fn connect_tcp(host: &str, port: u16, authority: &str) -> Result<TcpStream, ConnectError> {
-    let addrs: Vec<SocketAddr> = match host.parse::<std::net::IpAddr>() {
+/// Where a URI's requests go: host, port (the scheme's default if none), and `host:port` as
+/// errors show it.
+pub(crate) struct Endpoint {
+    pub(crate) https: bool,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) authority: String,
+}
+
+impl Endpoint {
+    pub(crate) fn of(uri: &Uri) -> Endpoint {
+        let https = uri.scheme_str() == Some("https");
+        let host = uri
+            .host()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let authority = uri
+            .authority()
+            .map(|authority| authority.to_string())
+            .unwrap_or_default();
+        let authority = if uri.port_u16().is_some() {
+            authority
+        } else {
+            format!("{authority}:{port}")
+        };
+        Endpoint {
+            https,
+            host,
+            port,
+            authority,
+        }
+    }
+}
+
+/// The addresses to try, in order: the host itself if it is an IP address, else what the
+/// resolver says.
+pub(crate) async fn resolve(
+    host: &str,
+    port: u16,
+    authority: &str,
+) -> Result<Vec<SocketAddr>, ConnectError> {
+    Ok(match host.parse::<std::net::IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => tokio::net::lookup_host((host, port))
             .await
@@ -494,7 +534,11 @@ async fn connect_tcp(host: &str, port: u16, authority: &str) -> Result<TcpStream
                 source: Some(Box::new(source)),
             })?
             .collect(),
-    };
+    })
+}
+
+async fn connect_tcp(host: &str, port: u16, authority: &str) -> Result<TcpStream, ConnectError> {
+    let addrs = resolve(host, port, authority).await?;
     let mut last_error = None;
     for addr in addrs {
         match TcpStream::connect(addr).await {
@@ -506,17 +550,7 @@ async fn connect_tcp(host: &str, port: u16, authority: &str) -> Result<TcpStream
             Err(err) => last_error = Some(err),
         }
     }
-    let source = last_error.unwrap_or_else(|| io::Error::other("the host has no address"));
-    let kind = if source.kind() == io::ErrorKind::ConnectionRefused {
-        ConnectErrorKind::Refused
-    } else {
-        ConnectErrorKind::Other
-    };
-    Err(ConnectError {
-        kind,
-        authority: authority.to_owned(),
-        source: Some(Box::new(source)),
-    })
+    Err(ConnectError::tcp(authority, last_error))
 }
 
 fn tls_problem(error: &io::Error) -> TlsProblem {
@@ -597,6 +631,30 @@ impl std::error::Error for ConnectError {
 }
 
 impl ConnectError {
+    /// No TCP connection to `authority`: `last_error` is what the last address tried gave.
+    pub(crate) fn tcp(authority: &str, last_error: Option<io::Error>) -> ConnectError {
+        let source = last_error.unwrap_or_else(|| io::Error::other("the host has no address"));
+        let kind = if source.kind() == io::ErrorKind::ConnectionRefused {
+            ConnectErrorKind::Refused
+        } else {
+            ConnectErrorKind::Other
+        };
+        ConnectError {
+            kind,
+            authority: authority.to_owned(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// No TCP connection to `authority` within the connect timeout `after`.
+    pub(crate) fn tcp_timeout(authority: &str, after: Duration) -> ConnectError {
+        ConnectError {
+            kind: ConnectErrorKind::Timeout(TimeoutPhase::Connect, after),
+            authority: authority.to_owned(),
+            source: None,
+        }
+    }
+
     /// The delivery-error kind and detail this connect failure maps to.
     pub(crate) fn kind_detail(&self) -> (ErrorKind, Detail) {
         let authority = self.authority.clone();

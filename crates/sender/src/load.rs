@@ -26,14 +26,18 @@ use tokio::sync::watch;
 
 use crate::auth::{Auth, Authenticator};
 use crate::client::{Client, ClientConfig};
+use crate::connect::{self, Endpoint};
 use crate::error::{DeliveryError, ErrorKind, TimeoutPhase};
 use crate::run::{Delivery, SenderError};
 use crate::target::Target;
+use cursor::{Cursor, Step};
 
 mod codec;
+mod cursor;
 mod h1;
 mod hlog;
 mod merge;
+mod readiness;
 mod report_html;
 mod shard;
 mod stages;
@@ -480,10 +484,53 @@ fn drain(cells: &[Arc<Mutex<IntervalCell>>]) -> IntervalCell {
     interval
 }
 
+/// Which IO loop carries load mode's requests. Both send the same requests on the same
+/// schedule and count the same way; they differ in what a request costs the sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// [`Engine::Readiness`] where it applies, [`Engine::Tokio`] elsewhere.
+    #[default]
+    Auto,
+    /// One epoll loop per load thread, as wrk has: `http://` targets without OAuth (whose
+    /// token fetches need the async client). A configuration error elsewhere.
+    Readiness,
+    /// One tokio task per connection: any target and auth.
+    Tokio,
+}
+
 /// Sends `deliveries` round and round to `config.target` until `config.duration` or
 /// `config.max_events` is reached (one pass when neither is set) or `stop` completes, then
 /// returns what was sent and how fast. Events in flight when it stops are finished and counted.
 pub async fn load(
+    deliveries: Vec<Delivery>,
+    config: &LoadConfig,
+    stop: impl Future<Output = ()>,
+) -> Result<LoadReport, SenderError> {
+    load_on(Engine::Auto, deliveries, config, stop).await
+}
+
+/// Where the readiness engine sends, when it applies to `config`: plain TCP, no OAuth, and
+/// a host that resolves (if it does not, the tokio engine reports that per request, as
+/// before).
+async fn plain_target(config: &LoadConfig) -> Option<readiness::PlainTarget> {
+    let endpoint = Endpoint::of(config.target.uri());
+    if endpoint.https || config.auth.is_oauth() {
+        return None;
+    }
+    let addrs = connect::resolve(&endpoint.host, endpoint.port, &endpoint.authority)
+        .await
+        .ok()
+        .filter(|addrs| !addrs.is_empty())?;
+    Some(readiness::PlainTarget {
+        addrs,
+        authority: endpoint.authority,
+        connect_timeout: config.client.connect_timeout,
+    })
+}
+
+/// [`load`] on the given engine.
+pub async fn load_on(
+    engine: Engine,
     deliveries: Vec<Delivery>,
     config: &LoadConfig,
     stop: impl Future<Output = ()>,
@@ -506,6 +553,16 @@ pub async fn load(
         (None, Some(_), _) | (None, None, Some(_)) => u64::MAX,
         (None, None, None) => pass_len,
     };
+    let plain = match engine {
+        Engine::Tokio => None,
+        Engine::Auto | Engine::Readiness => plain_target(config).await.map(Arc::new),
+    };
+    if engine == Engine::Readiness && plain.is_none() {
+        return Err(SenderError::Config(format!(
+            "the readiness engine sends to http:// targets without OAuth whose host resolves; {} is not one, use the tokio engine",
+            config.target
+        )));
+    }
     let n_workers = config.concurrency;
     let (shares, owned) = partition(
         deliveries,
@@ -563,39 +620,73 @@ pub async fn load(
     }
     let (stats_tx, mut stats_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut threads = Vec::with_capacity(n_threads);
+    // How the collector wakes the readiness engine's threads when the run stops.
+    let mut wakers = Vec::new();
     for (index, group) in groups.into_iter().enumerate() {
         // Threads already running stop at their next event.
         let failed = |err: std::io::Error| {
             shared.stopped.store(true, Ordering::Relaxed);
             SenderError::Config(format!("cannot start a load thread: {err}"))
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(failed)?;
-        let stop_rx = stop_rx.clone();
         let stats_tx = stats_tx.clone();
         let thread_shared = shared.clone();
+        let body: Box<dyn FnOnce() + Send> = match &plain {
+            Some(plain) => {
+                let poll = mio::Poll::new().map_err(failed)?;
+                wakers.push(
+                    mio::Waker::new(poll.registry(), readiness::WAKER)
+                        .map(Arc::new)
+                        .map_err(failed)?,
+                );
+                let plain = plain.clone();
+                Box::new(move || {
+                    let cursors = group
+                        .into_iter()
+                        .map(|(share, cell)| Cursor::new(&thread_shared, share, cell))
+                        .collect();
+                    for stats in readiness::run(&thread_shared, &plain, poll, cursors) {
+                        let _ = stats_tx.send(stats);
+                    }
+                })
+            }
+            None => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(failed)?;
+                let stop_rx = stop_rx.clone();
+                Box::new(move || {
+                    runtime.block_on(async move {
+                        let mut workers = tokio::task::JoinSet::new();
+                        for (share, cell) in group {
+                            let cursor = Cursor::new(&thread_shared, share, cell);
+                            let shared = thread_shared.clone();
+                            workers.spawn(worker(shared, cursor, stop_rx.clone()));
+                        }
+                        while let Some(joined) = workers.join_next().await {
+                            // A panicking worker loses its own figures only.
+                            if let Ok(stats) = joined {
+                                let _ = stats_tx.send(stats);
+                            }
+                        }
+                    });
+                })
+            }
+        };
         let thread = std::thread::Builder::new()
             .name(format!("tesim-load-{index}"))
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let mut workers = tokio::task::JoinSet::new();
-                    for (share, cell) in group {
-                        let shared = thread_shared.clone();
-                        workers.spawn(worker(shared, share, stop_rx.clone(), cell));
-                    }
-                    while let Some(joined) = workers.join_next().await {
-                        // A panicking worker loses its own figures only.
-                        if let Ok(stats) = joined {
-                            let _ = stats_tx.send(stats);
-                        }
-                    }
-                });
-            })
+            .spawn(body)
             .map_err(failed)?;
         threads.push(thread);
     }
+    let halt = || {
+        shared.stopped.store(true, Ordering::Relaxed);
+        let _ = stop_tx.send(true);
+        for waker in &wakers {
+            // A thread that has already ended has nothing to wake.
+            let _ = waker.wake();
+        }
+    };
     drop(stats_tx);
     let mut histogram = codec::new_histogram();
     let mut intervals = Vec::new();
@@ -658,8 +749,7 @@ pub async fn load(
             }
             () = &mut stop, if !cancelled => {
                 cancelled = true;
-                shared.stopped.store(true, Ordering::Relaxed);
-                let _ = stop_tx.send(true);
+                halt();
             }
             tick = ticks.tick() => {
                 close_interval(&mut histogram, tick.into_std().saturating_duration_since(started));
@@ -667,8 +757,7 @@ pub async fn load(
             () = &mut duration_timer, if !out_of_time => {
                 // Wake workers sleeping until a far intended time.
                 out_of_time = true;
-                shared.stopped.store(true, Ordering::Relaxed);
-                let _ = stop_tx.send(true);
+                halt();
             }
         }
     }
@@ -835,135 +924,66 @@ fn partition(
     Ok((shares, owned))
 }
 
+/// One connection of the tokio engine: a task that sends its cursor's share.
 async fn worker(
     shared: Arc<Shared>,
-    share: Vec<Prepared>,
+    mut cursor: Cursor,
     mut stop: watch::Receiver<bool>,
-    cell: Arc<Mutex<IntervalCell>>,
 ) -> WorkerStats {
-    let mut stats = WorkerStats::default();
-    // When this connection last finished a send: an event due before then finds it busy.
-    let mut free_at = shared.started;
     let mut connection: Option<h1::Connection> = None;
     // OAuth requests are put together here: head, token, body.
     let mut scratch = Vec::new();
     let mut watchdog = watchdog::Watchdog::new();
-    // The clock as the last send left it: in the closed model the next send starts right
-    // away, so one reading per request serves as both the end of one and the start of the next.
     let mut now: Option<Instant> = None;
-    let bounded = shared.max_events != u64::MAX;
-    let mut pass = 0u64;
-    'passes: loop {
-        for prepared in &share {
-            if shared.stopped.load(Ordering::Relaxed) {
-                break 'passes;
-            }
-            let schedule = match (&shared.stages, shared.rate) {
-                (Some(stages), _) => Some(Schedule::Stages(stages)),
-                (None, Some(rate)) => Some(Schedule::Fixed(rate)),
-                (None, None) => None,
-            };
-            let intended = match schedule {
-                Some(schedule) => {
-                    // Event number n of the whole run (of every shard) is due at the schedule's
-                    // due(n): n / rate at a fixed rate.
-                    let n = pass * shared.pass_len + prepared.position;
-                    if n >= shared.max_events {
-                        break 'passes;
-                    }
-                    let Some(offset) = schedule.due(n) else {
-                        break 'passes;
-                    };
-                    let due = shared.started + offset;
-                    if shared.deadline.is_some_and(|deadline| due >= deadline) {
-                        break 'passes;
-                    }
-                    if matches!(schedule, Schedule::Stages(_))
-                        && stages::missed_start(
-                            offset,
-                            free_at.saturating_duration_since(shared.started),
-                        )
-                    {
-                        stats.dropped += 1;
-                        continue;
-                    }
-                    if due > *now.get_or_insert_with(Instant::now) {
-                        tokio::select! {
-                            () = tokio::time::sleep_until(due.into()) => {}
-                            _ = stop.wait_for(|stopped| *stopped) => break 'passes,
-                        }
-                        now = None;
-                    }
-                    due
+    loop {
+        match cursor.next(&shared, &mut now) {
+            Step::Done => break,
+            Step::Wait(due) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(due.into()) => {}
+                    _ = stop.wait_for(|stopped| *stopped) => break,
                 }
-                None => {
-                    if bounded
-                        && shared.claimed.fetch_add(1, Ordering::Relaxed) >= shared.max_events
-                    {
-                        break 'passes;
-                    }
-                    *now.get_or_insert_with(Instant::now)
-                }
-            };
-            let start = now.take().unwrap_or_else(Instant::now);
-            if shared.deadline.is_some_and(|deadline| start >= deadline) {
-                break 'passes;
+                now = None;
             }
-            watchdog.arm(start + shared.request_timeout);
-            let result = send(
-                &shared,
-                &mut connection,
-                &mut scratch,
-                &mut watchdog,
-                prepared,
-            )
-            .await;
-            free_at = Instant::now();
-            now = Some(free_at);
-            let latency = free_at.saturating_duration_since(intended);
-            {
-                lock(&cell).record((latency.as_micros() as u64).max(1), result.is_err());
-            }
-            stats.events += 1;
-            match result {
-                Ok(()) => stats.delivered += 1,
-                Err(err) => {
-                    let kind = report_kind(err.kind());
-                    *stats.errors.entry(kind).or_insert(0) += 1;
-                    stats
-                        .first_errors
-                        .entry(kind)
-                        .or_insert_with(|| err.to_string());
-                    if matches!(err.kind(), ErrorKind::Connect | ErrorKind::Tls) {
-                        // Do not spin on a receiver that is down.
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        now = None;
-                    }
+            Step::Send {
+                index,
+                intended,
+                start,
+            } => {
+                watchdog.arm(start + shared.request_timeout);
+                let result = send(
+                    &shared,
+                    &mut connection,
+                    &mut scratch,
+                    &mut watchdog,
+                    cursor.prepared(index),
+                )
+                .await;
+                let end = Instant::now();
+                now = Some(end);
+                if cursor.finish(intended, end, result) {
+                    tokio::time::sleep(cursor::CONNECT_BACKOFF).await;
+                    now = None;
                 }
             }
-        }
-        pass += 1;
-        if shared.single_pass {
-            break;
         }
     }
-    stats
+    cursor.into_stats()
 }
 
-/// When the open model's events are due.
-#[derive(Clone, Copy)]
-enum Schedule<'a> {
-    Fixed(f64),
-    Stages(&'a Stages),
-}
-
-impl Schedule<'_> {
-    fn due(self, n: u64) -> Option<Duration> {
-        match self {
-            Schedule::Fixed(rate) => Some(Duration::from_secs_f64(n as f64 / rate)),
-            Schedule::Stages(stages) => stages.due(n),
-        }
+/// The outcome of a complete answer: redirects are never followed, a 3xx fails like any
+/// other non-2xx.
+fn judge(prepared: &Prepared, answer: h1::Answer) -> Result<(), DeliveryError> {
+    if answer.status.is_success() {
+        return Ok(());
     }
+    Err(DeliveryError::status(
+        prepared.url.clone(),
+        answer.status,
+        answer.location,
+        answer.body,
+        prepared.sent_auth,
+    ))
 }
 
 /// One request on the worker's connection, opening it first if needed.
@@ -1012,17 +1032,7 @@ async fn send(
             .exchange(request)
             .await
             .map_err(|err| err.into_delivery_error(prepared.url.clone()))?;
-        if answer.status.is_success() {
-            return Ok(());
-        }
-        // Redirects are never followed: a 3xx fails like any other non-2xx.
-        Err(DeliveryError::status(
-            prepared.url.clone(),
-            answer.status,
-            answer.location,
-            answer.body,
-            prepared.sent_auth,
-        ))
+        judge(prepared, answer)
     };
     let result = tokio::select! {
         biased;

@@ -428,13 +428,77 @@ fn decode_chunked(
     Ok((at, false))
 }
 
-/// One keep-alive connection with its read buffer.
-pub(crate) struct Connection {
-    stream: Stream,
+/// An answer's bytes as they arrive, in one buffer reused from answer to answer: the IO side
+/// reads into [`ReadBuffer::spare`], then [`ReadBuffer::parse`] says whether the answer is
+/// complete. Shared by the tokio connection below and the readiness loop (`load/readiness.rs`).
+pub(crate) struct ReadBuffer {
     buffer: Vec<u8>,
     /// Unread bytes are `buffer[start..end]`.
     start: usize,
     end: usize,
+}
+
+impl ReadBuffer {
+    pub(crate) fn new() -> ReadBuffer {
+        ReadBuffer {
+            buffer: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Forgets unread bytes (a new connection).
+    pub(crate) fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+    }
+
+    /// Feeds the unread bytes to `parser`: the answer once complete. Its `close` is also set
+    /// when bytes follow it: they were not asked for, so do not guess what they are.
+    pub(crate) fn parse(&mut self, parser: &mut ResponseParser) -> Result<Option<Answer>, H1Error> {
+        if self.start == self.end {
+            return Ok(None);
+        }
+        let (used, answer) = parser.feed(&self.buffer[self.start..self.end])?;
+        self.start += used;
+        let Some(mut answer) = answer else {
+            return Ok(None);
+        };
+        answer.close |= self.start < self.end;
+        self.clear();
+        Ok(Some(answer))
+    }
+
+    /// Where the next read goes: never empty.
+    pub(crate) fn spare(&mut self) -> Result<&mut [u8], H1Error> {
+        if self.start == self.end {
+            self.clear();
+        } else if self.end == self.buffer.len() {
+            // A head that does not fit yet: move it to the front, then grow.
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.end == self.buffer.len() {
+                let grown = (self.buffer.len() * 2).min(MAX_HEAD + READ_BUFFER);
+                if grown == self.buffer.len() {
+                    return Err(H1Error::HeadTooLarge);
+                }
+                self.buffer.resize(grown, 0);
+            }
+        }
+        Ok(&mut self.buffer[self.end..])
+    }
+
+    /// The last read put `n` bytes into [`ReadBuffer::spare`].
+    pub(crate) fn filled(&mut self, n: usize) {
+        self.end += n;
+    }
+}
+
+/// One keep-alive connection with its read buffer.
+pub(crate) struct Connection {
+    stream: Stream,
+    buffer: ReadBuffer,
     closed: bool,
 }
 
@@ -442,9 +506,7 @@ impl Connection {
     pub(crate) fn new(stream: Stream) -> Connection {
         Connection {
             stream,
-            buffer: vec![0; READ_BUFFER],
-            start: 0,
-            end: 0,
+            buffer: ReadBuffer::new(),
             closed: false,
         }
     }
@@ -461,38 +523,15 @@ impl Connection {
         self.stream.write_all(request).await?;
         let mut parser = ResponseParser::new();
         loop {
-            if self.start < self.end {
-                let (used, answer) = parser.feed(&self.buffer[self.start..self.end])?;
-                self.start += used;
-                if let Some(answer) = answer {
-                    // Bytes after the answer were not asked for: do not guess what they are.
-                    self.closed = answer.close || self.start < self.end;
-                    self.start = 0;
-                    self.end = 0;
-                    return Ok(answer);
-                }
+            if let Some(answer) = self.buffer.parse(&mut parser)? {
+                self.closed = answer.close;
+                return Ok(answer);
             }
-            if self.start == self.end {
-                self.start = 0;
-                self.end = 0;
-            } else if self.end == self.buffer.len() {
-                // A head that does not fit yet: move it to the front, then grow.
-                self.buffer.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-                if self.end == self.buffer.len() {
-                    let grown = (self.buffer.len() * 2).min(MAX_HEAD + READ_BUFFER);
-                    if grown == self.buffer.len() {
-                        return Err(H1Error::HeadTooLarge);
-                    }
-                    self.buffer.resize(grown, 0);
-                }
-            }
-            let n = self.stream.read(&mut self.buffer[self.end..]).await?;
+            let n = self.stream.read(self.buffer.spare()?).await?;
             if n == 0 {
                 return parser.end();
             }
-            self.end += n;
+            self.buffer.filled(n);
         }
     }
 }
@@ -502,7 +541,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Feeds `wire` cut at `cuts`, keeping unused bytes as [`Connection::exchange`] does.
+    /// Feeds `wire` cut at `cuts`, keeping unused bytes as [`ReadBuffer`] does.
     fn parse_in_pieces(wire: &[u8], cuts: &[usize]) -> Result<(Answer, usize), H1Error> {
         let mut parser = ResponseParser::new();
         let mut pending: Vec<u8> = Vec::new();

@@ -1,0 +1,196 @@
+//! What one connection sends next and when, apart from how it sends: the schedule (closed
+//! model, fixed rate, stages), the bounds, dropped starts and the recording of each result.
+//! Both IO loops drive it, the tokio worker (`load.rs`) and the readiness loop
+//! (`load/readiness.rs`), so they cannot disagree on what a run sends or counts.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{IntervalCell, Prepared, Shared, WorkerStats, lock, report_kind, stages};
+use crate::error::{DeliveryError, ErrorKind};
+use crate::load::Stages;
+
+/// How long a connection waits after failing to connect: do not spin on a receiver that is down.
+pub(super) const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// One connection's share of the deliveries and where it is in it.
+pub(super) struct Cursor {
+    share: Vec<Prepared>,
+    cell: Arc<Mutex<IntervalCell>>,
+    stats: WorkerStats,
+    /// The next delivery of the share, and how many passes over it are done.
+    index: usize,
+    pass: u64,
+    /// When this connection last finished a send: an event due before then finds it busy.
+    free_at: Instant,
+    done: bool,
+}
+
+/// What a connection does next.
+pub(super) enum Step {
+    /// Send `cursor.prepared(index)` now; its latency counts from `intended`.
+    Send {
+        index: usize,
+        intended: Instant,
+        start: Instant,
+    },
+    /// Nothing before this instant (open model): ask again then.
+    Wait(Instant),
+    /// The run is over for this connection.
+    Done,
+}
+
+/// When the open model's events are due.
+#[derive(Clone, Copy)]
+enum Schedule<'a> {
+    Fixed(f64),
+    Stages(&'a Stages),
+}
+
+impl Schedule<'_> {
+    fn due(self, n: u64) -> Option<Duration> {
+        match self {
+            Schedule::Fixed(rate) => Some(Duration::from_secs_f64(n as f64 / rate)),
+            Schedule::Stages(stages) => stages.due(n),
+        }
+    }
+}
+
+impl Cursor {
+    pub(super) fn new(
+        shared: &Shared,
+        share: Vec<Prepared>,
+        cell: Arc<Mutex<IntervalCell>>,
+    ) -> Cursor {
+        Cursor {
+            done: share.is_empty(),
+            share,
+            cell,
+            stats: WorkerStats::default(),
+            index: 0,
+            pass: 0,
+            free_at: shared.started,
+        }
+    }
+
+    pub(super) fn prepared(&self, index: usize) -> &Prepared {
+        &self.share[index]
+    }
+
+    /// The next step. `now` is the clock as the caller last read it, if it has not been used
+    /// as a start yet: in the closed model the next send starts right away, so one reading per
+    /// request serves as both the end of one and the start of the next.
+    pub(super) fn next(&mut self, shared: &Shared, now: &mut Option<Instant>) -> Step {
+        loop {
+            if self.done || shared.stopped.load(Ordering::Relaxed) {
+                self.done = true;
+                return Step::Done;
+            }
+            if self.index == self.share.len() {
+                self.index = 0;
+                self.pass += 1;
+                if shared.single_pass {
+                    self.done = true;
+                    return Step::Done;
+                }
+            }
+            let schedule = match (&shared.stages, shared.rate) {
+                (Some(stages), _) => Some(Schedule::Stages(stages)),
+                (None, Some(rate)) => Some(Schedule::Fixed(rate)),
+                (None, None) => None,
+            };
+            let intended = match schedule {
+                Some(schedule) => {
+                    // Event number n of the whole run (of every shard) is due at the schedule's
+                    // due(n): n / rate at a fixed rate.
+                    let n = self.pass * shared.pass_len + self.share[self.index].position;
+                    if n >= shared.max_events {
+                        self.done = true;
+                        return Step::Done;
+                    }
+                    let Some(offset) = schedule.due(n) else {
+                        self.done = true;
+                        return Step::Done;
+                    };
+                    let due = shared.started + offset;
+                    if shared.deadline.is_some_and(|deadline| due >= deadline) {
+                        self.done = true;
+                        return Step::Done;
+                    }
+                    if matches!(schedule, Schedule::Stages(_))
+                        && stages::missed_start(
+                            offset,
+                            self.free_at.saturating_duration_since(shared.started),
+                        )
+                    {
+                        self.stats.dropped += 1;
+                        self.index += 1;
+                        continue;
+                    }
+                    if due > *now.get_or_insert_with(Instant::now) {
+                        return Step::Wait(due);
+                    }
+                    due
+                }
+                None => {
+                    let bounded = shared.max_events != u64::MAX;
+                    if bounded
+                        && shared.claimed.fetch_add(1, Ordering::Relaxed) >= shared.max_events
+                    {
+                        self.done = true;
+                        return Step::Done;
+                    }
+                    *now.get_or_insert_with(Instant::now)
+                }
+            };
+            let start = now.take().unwrap_or_else(Instant::now);
+            if shared.deadline.is_some_and(|deadline| start >= deadline) {
+                self.done = true;
+                return Step::Done;
+            }
+            let index = self.index;
+            self.index += 1;
+            return Step::Send {
+                index,
+                intended,
+                start,
+            };
+        }
+    }
+
+    /// Records the send that [`Cursor::next`] started at `intended` and that ended at `end`.
+    /// True when the connection should wait [`CONNECT_BACKOFF`] before its next send.
+    pub(super) fn finish(
+        &mut self,
+        intended: Instant,
+        end: Instant,
+        result: Result<(), DeliveryError>,
+    ) -> bool {
+        self.free_at = end;
+        let latency = end.saturating_duration_since(intended);
+        {
+            lock(&self.cell).record((latency.as_micros() as u64).max(1), result.is_err());
+        }
+        self.stats.events += 1;
+        match result {
+            Ok(()) => {
+                self.stats.delivered += 1;
+                false
+            }
+            Err(err) => {
+                let kind = report_kind(err.kind());
+                *self.stats.errors.entry(kind).or_insert(0) += 1;
+                self.stats
+                    .first_errors
+                    .entry(kind)
+                    .or_insert_with(|| err.to_string());
+                matches!(err.kind(), ErrorKind::Connect | ErrorKind::Tls)
+            }
+        }
+    }
+
+    pub(super) fn into_stats(self) -> WorkerStats {
+        self.stats
+    }
+}

@@ -88,6 +88,10 @@ struct Connection {
     /// empty, and new bytes bring a new edge.
     readable: bool,
     writable: bool,
+    /// The peer's end or an error was reported: final, so never cleared for the socket (a short
+    /// read may leave the end of the stream behind, and no new edge will announce it).
+    read_closed: bool,
+    write_closed: bool,
     state: State,
 }
 
@@ -121,6 +125,8 @@ pub(super) fn run(
             http_prefix_seen: 0,
             readable: false,
             writable: false,
+            read_closed: false,
+            write_closed: false,
             state: State::Next,
         })
         .collect();
@@ -175,12 +181,18 @@ pub(super) fn run(
 
 impl Connection {
     fn note(&mut self, event: &Event) {
-        if event.is_readable() || event.is_read_closed() || event.is_error() {
-            self.readable = true;
-        }
-        if event.is_writable() || event.is_write_closed() || event.is_error() {
-            self.writable = true;
-        }
+        self.readable |= event.is_readable();
+        self.writable |= event.is_writable();
+        self.read_closed |= event.is_read_closed() || event.is_error();
+        self.write_closed |= event.is_write_closed() || event.is_error();
+    }
+
+    fn may_read(&self) -> bool {
+        self.readable || self.read_closed
+    }
+
+    fn may_write(&self) -> bool {
+        self.writable || self.write_closed
     }
 
     fn close(&mut self) {
@@ -241,7 +253,7 @@ impl Driver<'_> {
                     addr,
                     deadline,
                 } => {
-                    if !connection.writable {
+                    if !connection.may_write() {
                         return;
                     }
                     let socket = connection.socket.as_ref().expect("connecting has a socket");
@@ -276,7 +288,7 @@ impl Driver<'_> {
                     }
                 }
                 State::Writing { request, written } => {
-                    if !connection.writable {
+                    if !connection.may_write() {
                         return;
                     }
                     let Wire::Whole(wire) = &connection.cursor.prepared(request.index).wire else {
@@ -309,7 +321,7 @@ impl Driver<'_> {
                     }
                 }
                 State::Reading { request } => {
-                    if !connection.readable {
+                    if !connection.may_read() {
                         return;
                     }
                     let spare = match connection.buffer.spare() {
@@ -391,6 +403,8 @@ impl Driver<'_> {
             connection.http_prefix_seen = 0;
             connection.readable = false;
             connection.writable = false;
+            connection.read_closed = false;
+            connection.write_closed = false;
             connection.state = State::Connecting {
                 request,
                 addr: index,

@@ -1,11 +1,12 @@
-//! Load mode's own HTTP/1.1 connection against a real hyper server and raw TCP answerers.
+//! Load mode's own HTTP/1.1 connection against a real hyper server and raw TCP answerers,
+//! on both engines: every case runs once on the readiness engine and once on tokio's.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
-use tesim_sender::{LoadConfig, Secret, Target, load};
+use tesim_sender::{Delivery, Engine, LoadConfig, LoadReport, Secret, Target, load_on};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -13,6 +14,48 @@ use crate::support::{client_config, delivery, ok, respond, serve};
 
 /// Bound on a run that must end by itself: a hang fails, slowness does not.
 const BOUND: Duration = Duration::from_secs(60);
+
+/// `name(engine)` as one test per engine.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn readiness() {
+                super::$name(tesim_sender::Engine::Readiness).await;
+            }
+
+            #[tokio::test]
+            async fn tokio() {
+                super::$name(tesim_sender::Engine::Tokio).await;
+            }
+        }
+    )*};
+}
+
+on_both_engines!(
+    a_hyper_server_sees_the_same_request_as_from_the_hyper_client,
+    a_redirect_is_counted_and_never_followed,
+    connection_close_is_honoured_by_reconnecting,
+    chunked_answers_keep_the_connection,
+    a_malformed_answer_is_an_error_that_says_so,
+    a_silent_receiver_times_out_every_request_on_a_new_connection,
+    a_refused_connection_is_a_connect_error,
+    an_answer_cut_short_is_a_reset,
+    an_answer_that_is_not_http_says_what_came_back,
+    interim_answers_are_skipped_and_http10_closes,
+    counts_equal_the_events_asked_for,
+);
+
+/// Runs one bounded load of `deliveries` on `engine`: a hang fails, slowness does not.
+async fn run(engine: Engine, deliveries: Vec<Delivery>, config: &LoadConfig) -> LoadReport {
+    tokio::time::timeout(
+        BOUND,
+        load_on(engine, deliveries, config, std::future::pending()),
+    )
+    .await
+    .expect("bounded")
+    .unwrap()
+}
 
 fn config(target: Target, concurrency: usize, events: u64) -> LoadConfig {
     let mut config = LoadConfig::new(target);
@@ -22,8 +65,7 @@ fn config(target: Target, concurrency: usize, events: u64) -> LoadConfig {
     config
 }
 
-#[tokio::test]
-async fn a_hyper_server_sees_the_same_request_as_from_the_hyper_client() {
+async fn a_hyper_server_sees_the_same_request_as_from_the_hyper_client(engine: Engine) {
     let mut server = serve(ok()).await;
     let mut config = config(server.target("/hook?x=1"), 2, 40);
     config.client.headers.push((
@@ -36,10 +78,7 @@ async fn a_hyper_server_sees_the_same_request_as_from_the_hyper_client() {
         HeaderValue::from_static("e1"),
     ));
     let body = one.body.clone();
-    let report = tokio::time::timeout(BOUND, load(vec![one], &config, std::future::pending()))
-        .await
-        .expect("bounded")
-        .unwrap();
+    let report = run(engine, vec![one], &config).await;
     assert_eq!((report.events, report.delivered), (40, 40), "{report}");
     let captured = server.drain();
     assert_eq!(captured.len(), 40);
@@ -63,8 +102,7 @@ async fn a_hyper_server_sees_the_same_request_as_from_the_hyper_client() {
     assert_eq!(server.connections.load(Ordering::SeqCst), 1);
 }
 
-#[tokio::test]
-async fn a_redirect_is_counted_and_never_followed() {
+async fn a_redirect_is_counted_and_never_followed(engine: Engine) {
     let mut server = serve(Arc::new(|_| {
         let mut response = respond(307, "moved");
         response.headers_mut().insert(
@@ -75,13 +113,7 @@ async fn a_redirect_is_counted_and_never_followed() {
     }))
     .await;
     let config = config(server.target("/hook"), 1, 3);
-    let report = tokio::time::timeout(
-        BOUND,
-        load(vec![delivery("e1", None)], &config, std::future::pending()),
-    )
-    .await
-    .expect("bounded")
-    .unwrap();
+    let report = run(engine, vec![delivery("e1", None)], &config).await;
     assert_eq!((report.events, report.failed), (3, 3), "{report}");
     assert_eq!(report.errors.get("redirect"), Some(&3));
     assert!(
@@ -144,55 +176,34 @@ async fn raw_receiver(answer: &'static [u8], close: bool) -> (Target, Arc<Atomic
     (target, connections)
 }
 
-#[tokio::test]
-async fn connection_close_is_honoured_by_reconnecting() {
+async fn connection_close_is_honoured_by_reconnecting(engine: Engine) {
     let (target, connections) = raw_receiver(
         b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
         true,
     )
     .await;
     let config = config(target, 1, 5);
-    let report = tokio::time::timeout(
-        BOUND,
-        load(vec![delivery("e1", None)], &config, std::future::pending()),
-    )
-    .await
-    .expect("bounded")
-    .unwrap();
+    let report = run(engine, vec![delivery("e1", None)], &config).await;
     assert_eq!((report.events, report.delivered), (5, 5), "{report}");
     assert_eq!(connections.load(Ordering::SeqCst), 5);
 }
 
-#[tokio::test]
-async fn chunked_answers_keep_the_connection() {
+async fn chunked_answers_keep_the_connection(engine: Engine) {
     let (target, connections) = raw_receiver(
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
         false,
     )
     .await;
     let config = config(target, 1, 5);
-    let report = tokio::time::timeout(
-        BOUND,
-        load(vec![delivery("e1", None)], &config, std::future::pending()),
-    )
-    .await
-    .expect("bounded")
-    .unwrap();
+    let report = run(engine, vec![delivery("e1", None)], &config).await;
     assert_eq!((report.events, report.delivered), (5, 5), "{report}");
     assert_eq!(connections.load(Ordering::SeqCst), 1);
 }
 
-#[tokio::test]
-async fn a_malformed_answer_is_an_error_that_says_so() {
+async fn a_malformed_answer_is_an_error_that_says_so(engine: Engine) {
     let (target, _) = raw_receiver(b"HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n", false).await;
     let config = config(target, 1, 2);
-    let report = tokio::time::timeout(
-        BOUND,
-        load(vec![delivery("e1", None)], &config, std::future::pending()),
-    )
-    .await
-    .expect("bounded")
-    .unwrap();
+    let report = run(engine, vec![delivery("e1", None)], &config).await;
     assert_eq!((report.events, report.failed), (2, 2), "{report}");
     assert_eq!(report.errors.get("other"), Some(&2), "{report}");
     assert!(
@@ -207,25 +218,90 @@ async fn silent_receiver() -> (Target, Arc<AtomicUsize>) {
     raw_receiver(b"", false).await
 }
 
-#[tokio::test]
-async fn a_silent_receiver_times_out_every_request_on_a_new_connection() {
+async fn a_silent_receiver_times_out_every_request_on_a_new_connection(engine: Engine) {
     // One connection's timer serves every request: each must still get its own full timeout,
     // and a timed-out connection (state unknown) must not carry the next request.
     let (target, connections) = silent_receiver().await;
     let mut config = config(target, 1, 3);
     config.client.request_timeout = Duration::from_millis(200);
     let started = std::time::Instant::now();
-    let report = tokio::time::timeout(
-        BOUND,
-        load(vec![delivery("e1", None)], &config, std::future::pending()),
-    )
-    .await
-    .expect("bounded")
-    .unwrap();
+    let report = run(engine, vec![delivery("e1", None)], &config).await;
     assert_eq!((report.events, report.failed), (3, 3), "{report}");
     assert_eq!(report.errors.get("timeout"), Some(&3), "{report}");
     // Timers never fire early: three requests waited at least three timeouts.
     assert!(started.elapsed() >= Duration::from_millis(600));
     assert!(report.latency.p50_ms >= 200.0, "{report}");
     assert_eq!(connections.load(Ordering::SeqCst), 3);
+}
+
+async fn a_refused_connection_is_a_connect_error(engine: Engine) {
+    // A port that was just free: nothing listens there.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target: Target = format!("http://{}/hook", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    drop(listener);
+    let report = run(engine, vec![delivery("e1", None)], &config(target, 2, 4)).await;
+    assert_eq!((report.events, report.failed), (4, 4), "{report}");
+    assert_eq!(report.errors.get("connect"), Some(&4), "{report}");
+    assert!(
+        report.first_errors["connect"].contains("refused"),
+        "{report}"
+    );
+}
+
+async fn an_answer_cut_short_is_a_reset(engine: Engine) {
+    let (target, connections) =
+        raw_receiver(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true).await;
+    let report = run(engine, vec![delivery("e1", None)], &config(target, 1, 3)).await;
+    assert_eq!((report.events, report.failed), (3, 3), "{report}");
+    assert_eq!(report.errors.get("reset"), Some(&3), "{report}");
+    // The broken connection is not reused.
+    assert_eq!(connections.load(Ordering::SeqCst), 3);
+}
+
+async fn an_answer_that_is_not_http_says_what_came_back(engine: Engine) {
+    let (target, _) = raw_receiver(b"SSH-2.0-OpenSSH_9.6\r\n", true).await;
+    let report = run(engine, vec![delivery("e1", None)], &config(target, 1, 2)).await;
+    assert_eq!((report.events, report.failed), (2, 2), "{report}");
+    let (kind, message) = report.first_errors.iter().next().unwrap();
+    assert!(message.contains("SSH-2.0-OpenSSH_9.6"), "{kind}: {message}");
+}
+
+async fn interim_answers_are_skipped_and_http10_closes(engine: Engine) {
+    // An HTTP/1.0 answer without keep-alive, its body delimited by the end of the connection.
+    let (target, connections) = raw_receiver(
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nok",
+        true,
+    )
+    .await;
+    let report = run(engine, vec![delivery("e1", None)], &config(target, 1, 4)).await;
+    assert_eq!((report.events, report.delivered), (4, 4), "{report}");
+    assert_eq!(connections.load(Ordering::SeqCst), 4);
+}
+
+async fn counts_equal_the_events_asked_for(engine: Engine) {
+    let mut server = serve(ok()).await;
+    let deliveries = (0..7)
+        .map(|n| delivery(&format!("e{n}"), Some(&format!("a{}", n % 3))))
+        .collect();
+    let report = run(engine, deliveries, &config(server.target("/hook"), 4, 1001)).await;
+    assert_eq!((report.events, report.delivered), (1001, 1001), "{report}");
+    assert_eq!(server.drain().len(), 1001);
+    // Three alerts: at most three connections carried them, each kept alive.
+    assert!(server.connections.load(Ordering::SeqCst) <= 3);
+}
+
+#[tokio::test]
+async fn the_readiness_engine_refuses_https_targets() {
+    let target: Target = "https://127.0.0.1:9/hook".parse().unwrap();
+    let err = load_on(
+        Engine::Readiness,
+        vec![delivery("e1", None)],
+        &config(target, 1, 1),
+        std::future::pending(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("readiness engine"), "{err}");
 }

@@ -5,7 +5,8 @@
 //! per-alert order holds without any coordination on the hot path. Each request is serialized
 //! once, before the clock starts, and goes out on the worker's own HTTP/1.1 connection
 //! (`load/h1.rs`), not through hyper's client. The workers run on threads of their own, each
-//! with a single-threaded runtime and a fixed group of connections, as wrk's threads do.
+//! with a fixed group of connections, as wrk's threads do: an epoll loop per thread for plain
+//! TCP (`load/readiness.rs`), a single-threaded tokio runtime per thread elsewhere ([`Engine`]).
 
 use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;

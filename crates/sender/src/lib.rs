@@ -49,10 +49,10 @@ pub use client::{Client, ClientConfig, ClientError, MAX_KEPT_BODY, Response};
 pub use connect::{AcceptAnyCertificate, TlsConfig, TlsConfigError};
 pub use error::{DeliveryError, ErrorKind, TimeoutPhase, TlsProblem};
 pub use load::{
-    Engine, HistogramError, LatencySummary, LoadConfig, LoadInterval, LoadReport, MergeError,
-    Metric, Op, Rate, Shard, ShardError, Stage, Stages, StagesError, Threshold, ThresholdError,
-    Unit, Verdict, decode_histogram, encode_histogram, evaluate, load, load_on, merge, render_html,
-    simulate_connection, write_interval_log,
+    Engine, HOLD_BYTES, HistogramError, LatencySummary, LoadConfig, LoadInterval, LoadReport,
+    LoadSource, MergeError, Metric, Op, Pass, Rate, Shard, ShardError, Stage, Stages, StagesError,
+    Threshold, ThresholdError, Unit, Verdict, decode_histogram, encode_histogram, evaluate, load,
+    load_on, merge, render_html, simulate_connection, write_interval_log,
 };
 pub use log::{DeliveryLog, LogRecord, LoggedAttempt, parse_log_line, read_log, unresolved};
 pub use run::{

@@ -9,10 +9,8 @@
 //! TCP (`load/readiness.rs`), a single-threaded tokio runtime per thread elsewhere ([`Engine`]).
 
 use std::collections::BTreeMap;
-use std::collections::hash_map::DefaultHasher;
 use std::fmt;
 use std::future::Future;
-use std::hash::{Hash, Hasher};
 use std::ops::Not as _;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
+use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue};
 use tokio::sync::watch;
 
@@ -31,7 +29,8 @@ use crate::connect::{self, Endpoint};
 use crate::error::{DeliveryError, ErrorKind, TimeoutPhase};
 use crate::run::{Delivery, SenderError};
 use crate::target::Target;
-use cursor::{Cursor, Step};
+use cursor::{Cursor, Share, Step};
+use source::{Plan, Preparer};
 
 mod codec;
 mod cursor;
@@ -41,6 +40,7 @@ mod merge;
 mod readiness;
 mod report_html;
 mod shard;
+mod source;
 mod stages;
 mod threshold;
 mod watchdog;
@@ -50,6 +50,7 @@ pub use hlog::write_interval_log;
 pub use merge::{MergeError, merge};
 pub use report_html::render_html;
 pub use shard::{Shard, ShardError};
+pub use source::{LoadSource, Pass};
 pub use stages::{Stage, Stages, StagesError, simulate_connection};
 pub use threshold::{Metric, Op, Threshold, ThresholdError, Unit, Verdict, evaluate};
 
@@ -116,7 +117,13 @@ pub struct LoadConfig {
     pub shard: Option<Shard>,
     /// Cut the latencies into one histogram per interval (`report.intervals`) this long.
     pub interval: Option<Duration>,
+    /// A pass of a [`LoadSource::Passes`] up to this size (bodies plus ~0.5 KB each) is
+    /// prepared before the clock starts and sent round and round; a longer one is streamed.
+    pub hold_bytes: usize,
 }
+
+/// [`LoadConfig::hold_bytes`]' default: the 10,000-alert storm (20,000 events) is held.
+pub const HOLD_BYTES: usize = 64 << 20;
 
 impl LoadConfig {
     /// Defaults for `target`: no auth, max rate, 32 connections, one pass over the deliveries.
@@ -132,6 +139,7 @@ impl LoadConfig {
             stages: None,
             shard: None,
             interval: None,
+            hold_bytes: HOLD_BYTES,
         }
     }
 }
@@ -429,7 +437,7 @@ struct IntervalCell {
 }
 
 /// What one load thread runs: its workers' shares, each with its interval cell.
-type Group = Vec<(Vec<Prepared>, Arc<Mutex<IntervalCell>>)>;
+type Group = Vec<(Share, Arc<Mutex<IntervalCell>>)>;
 
 /// Samples a cell holds before folding them into its histogram (32 KiB).
 const MAX_SAMPLES: usize = 4096;
@@ -503,11 +511,11 @@ pub enum Engine {
 /// `config.max_events` is reached (one pass when neither is set) or `stop` completes, then
 /// returns what was sent and how fast. Events in flight when it stops are finished and counted.
 pub async fn load(
-    deliveries: Vec<Delivery>,
+    source: impl Into<LoadSource>,
     config: &LoadConfig,
     stop: impl Future<Output = ()>,
 ) -> Result<LoadReport, SenderError> {
-    load_on(Engine::Auto, deliveries, config, stop).await
+    load_on(Engine::Auto, source, config, stop).await
 }
 
 /// Where the readiness engine sends, when it applies to `config`: plain TCP, no OAuth, and
@@ -532,7 +540,7 @@ async fn plain_target(config: &LoadConfig) -> Option<readiness::PlainTarget> {
 /// [`load`] on the given engine.
 pub async fn load_on(
     engine: Engine,
-    deliveries: Vec<Delivery>,
+    source: impl Into<LoadSource>,
     config: &LoadConfig,
     stop: impl Future<Output = ()>,
 ) -> Result<LoadReport, SenderError> {
@@ -541,18 +549,23 @@ pub async fn load_on(
             "concurrency must be at least 1".to_owned(),
         ));
     }
-    if deliveries.is_empty() {
+    let plan = Plan::of(source.into(), config.hold_bytes);
+    if matches!(&plan, Plan::Held(deliveries) if deliveries.is_empty()) {
         return Err(SenderError::Config(
             "load mode needs at least one delivery; the scenario produced none".to_owned(),
         ));
     }
     let client = Client::new(&config.client)?;
     let auth = Authenticator::new(config.auth.clone())?;
-    let pass_len = deliveries.len() as u64;
+    // A streamed pass's length is known only at its end; its producer numbers the events.
+    let pass_len = match &plan {
+        Plan::Held(deliveries) => Some(deliveries.len() as u64),
+        Plan::Streamed(_) => None,
+    };
     let max_events = match (config.max_events, config.duration, &config.stages) {
         (Some(max), _, _) => max,
         (None, Some(_), _) | (None, None, Some(_)) => u64::MAX,
-        (None, None, None) => pass_len,
+        (None, None, None) => pass_len.unwrap_or(u64::MAX),
     };
     let plain = match engine {
         Engine::Tokio => None,
@@ -565,19 +578,33 @@ pub async fn load_on(
         )));
     }
     let n_workers = config.concurrency;
-    let (shares, owned) = partition(
-        deliveries,
-        &config.target,
-        &client,
-        &auth,
-        n_workers,
-        config.shard,
-    )?;
+    let preparer = Preparer::new(&config.target, &client, &auth, n_workers, config.shard);
     let open = config.stages.is_some() || matches!(config.rate, Rate::Max).not();
-    // The closed model counts claims: a shard claims only its own share of the run's events.
-    let max_claims = match config.shard {
-        Some(_) if !open => Shard::quota(&owned, max_events),
-        _ => max_events,
+    let single_pass =
+        config.max_events.is_none() && config.duration.is_none() && config.stages.is_none();
+    let (shares, max_claims, producer) = match plan {
+        Plan::Held(deliveries) => {
+            let (shares, owned) = partition(deliveries, preparer, n_workers)?;
+            // The closed model counts claims: a shard claims only its own share of the run's
+            // events.
+            let max_claims = match config.shard {
+                Some(_) if !open => Shard::quota(&owned, max_events),
+                _ => max_events,
+            };
+            let shares: Vec<Share> = shares
+                .into_iter()
+                .filter(|share| !share.is_empty())
+                .map(Share::Held)
+                .collect();
+            (shares, max_claims, None)
+        }
+        Plan::Streamed(streamed) => {
+            let (senders, receivers) = source::queues(n_workers);
+            let shares = receivers.into_iter().map(Share::queued).collect();
+            // The producer makes exactly the run's first `max_events` events (this shard's of
+            // them), so connections claim nothing.
+            (shares, u64::MAX, Some((streamed, preparer, senders)))
+        }
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -595,23 +622,44 @@ pub async fn load_on(
             Rate::PerSecond(rate) => Some(rate),
         },
         stages: config.stages.clone(),
-        pass_len,
+        pass_len: pass_len.unwrap_or(0),
         max_events: if open { max_events } else { max_claims },
         deadline: config.duration.map(|duration| started + duration),
         started,
         claimed: AtomicU64::new(0),
-        single_pass: config.max_events.is_none()
-            && config.duration.is_none()
-            && config.stages.is_none(),
+        single_pass,
         stopped: AtomicBool::new(false),
         request_timeout: config.client.request_timeout,
     });
+    let producer = match producer {
+        Some((streamed, preparer, senders)) => {
+            let shared = shared.clone();
+            let thread = std::thread::Builder::new()
+                .name("tesim-load-source".to_owned())
+                .spawn(move || {
+                    let made = source::produce(
+                        streamed,
+                        preparer,
+                        senders,
+                        &shared,
+                        max_events,
+                        single_pass,
+                    );
+                    if made.is_err() {
+                        // The connections end with their queues; the error is the run's.
+                        shared.stopped.store(true, Ordering::Relaxed);
+                    }
+                    made
+                })
+                .map_err(|err| {
+                    SenderError::Config(format!("cannot start the load source thread: {err}"))
+                })?;
+            Some(thread)
+        }
+        None => None,
+    };
     let mut cells = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
-    let shares: Vec<Vec<Prepared>> = shares
-        .into_iter()
-        .filter(|share| !share.is_empty())
-        .collect();
     let n_threads = load_threads(shares.len());
     groups.resize_with(n_threads, Vec::new);
     for (index, share) in shares.into_iter().enumerate() {
@@ -764,12 +812,24 @@ pub async fn load_on(
     }
     let elapsed = started.elapsed();
     // The threads have sent their last figures; what is left is dropping their runtimes.
-    let _ = tokio::task::spawn_blocking(move || {
+    let made = tokio::task::spawn_blocking(move || {
         for thread in threads {
             let _ = thread.join();
         }
+        // Every queue's receiving end is gone with its thread: a producer waiting on a full
+        // queue has returned.
+        producer.map(|producer| {
+            producer.join().unwrap_or_else(|_| {
+                Err(SenderError::Config(
+                    "the load source thread panicked".to_owned(),
+                ))
+            })
+        })
     })
     .await;
+    if let Ok(Some(Err(err))) = made {
+        return Err(err);
+    }
     close_interval(&mut histogram, elapsed);
     let elapsed_s = elapsed.as_secs_f64();
     Ok(LoadReport {
@@ -819,108 +879,22 @@ fn load_threads(connections: usize) -> usize {
     ambient.clamp(1, connections.max(1))
 }
 
-/// Splits the deliveries into one share per worker, keeping each order key on one worker;
-/// with a shard, only its deliveries (the flags say which positions it owns).
+/// Splits a held pass into one share per worker, keeping each order key on one worker; with
+/// a shard, only its deliveries (the flags say which positions it owns).
 fn partition(
     deliveries: Vec<Delivery>,
-    target: &Target,
-    client: &Client,
-    auth: &Authenticator,
+    mut preparer: Preparer,
     n_workers: usize,
-    shard: Option<Shard>,
 ) -> Result<(Vec<Vec<Prepared>>, Vec<bool>), SenderError> {
     let mut owned = Vec::with_capacity(deliveries.len());
     let mut shares: Vec<Vec<Prepared>> = (0..n_workers).map(|_| Vec::new()).collect();
-    // Static credentials go in the prepared headers; OAuth tokens are added per request.
-    let static_auth = match auth.auth() {
-        Auth::None | Auth::OAuthClientCredentials { .. } | Auth::OAuthRefreshToken { .. } => None,
-        _ => {
-            // Static modes never touch the network here.
-            let header = auth
-                .authorization_static()
-                .expect("static auth modes have a fixed header");
-            Some(header)
-        }
-    };
-    let oauth = auth.is_oauth();
-    let mut keyless = 0usize;
     for (position, delivery) in deliveries.into_iter().enumerate() {
-        let mine =
-            shard.is_none_or(|shard| shard.owns(delivery.order_key.as_deref(), position as u64));
+        let mine = preparer.owns(&delivery, position as u64);
         owned.push(mine);
-        if !mine {
-            continue;
+        if mine {
+            let (worker, prepared) = preparer.prepare(position as u64, delivery)?;
+            shares[worker].push(prepared);
         }
-        let target = match delivery.path_and_query.as_deref() {
-            None | Some("") => target.clone(),
-            Some(path) => target.join(path).map_err(|source| SenderError::Path {
-                event_id: delivery.event_id.to_string(),
-                source,
-            })?,
-        };
-        let uri = target.uri();
-        let origin = uri
-            .path_and_query()
-            .map(|path| path.as_str())
-            .unwrap_or("/");
-        let mut headers = HeaderMap::new();
-        let host = uri
-            .authority()
-            .map(|authority| authority.as_str())
-            .unwrap_or_default();
-        headers.insert(
-            HOST,
-            HeaderValue::from_str(host).expect("a URI authority is a valid header value"),
-        );
-        for (name, value) in client.default_headers() {
-            headers.append(name.clone(), value.clone());
-        }
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(header) = &static_auth {
-            headers.insert(AUTHORIZATION, header.clone());
-        }
-        for (name, _) in &delivery.extra_headers {
-            headers.remove(name);
-        }
-        for (name, value) in &delivery.extra_headers {
-            headers.append(name.clone(), value.clone());
-        }
-        // The body's length frames it; the token is the one added per request.
-        headers.remove(CONTENT_LENGTH);
-        headers.remove(TRANSFER_ENCODING);
-        if oauth {
-            headers.remove(AUTHORIZATION);
-        }
-        let sent_auth = oauth || headers.contains_key(AUTHORIZATION);
-        let head = serialize_head(origin, &headers, delivery.body.len());
-        let wire = if oauth {
-            Wire::Head {
-                head: Bytes::from(head),
-                body: delivery.body,
-            }
-        } else {
-            let mut whole = head;
-            whole.extend_from_slice(b"\r\n");
-            whole.extend_from_slice(&delivery.body);
-            Wire::Whole(Bytes::from(whole))
-        };
-        let worker = match &delivery.order_key {
-            Some(key) => {
-                let mut hasher = DefaultHasher::new();
-                key.hash(&mut hasher);
-                (hasher.finish() % n_workers as u64) as usize
-            }
-            None => {
-                keyless += 1;
-                keyless % n_workers
-            }
-        };
-        shares[worker].push(Prepared {
-            position: position as u64,
-            url: target.text(),
-            wire,
-            sent_auth,
-        });
     }
     Ok((shares, owned))
 }

@@ -10,6 +10,8 @@ mod failures;
 mod load;
 #[path = "it/load_shapes.rs"]
 mod load_shapes;
+#[path = "it/load_stream.rs"]
+mod load_stream;
 #[path = "it/load_wire.rs"]
 mod load_wire;
 #[path = "it/parsers.rs"]

@@ -4,6 +4,7 @@
 //! (`load/readiness.rs`), so they cannot disagree on what a run sends or counts.
 
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,9 +15,35 @@ use crate::load::Stages;
 /// How long a connection waits after failing to connect: do not spin on a receiver that is down.
 pub(super) const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 
+/// How long a connection whose queue is empty waits before looking again: the producer renders
+/// far faster than a connection sends, so this happens at the start and on a starved machine.
+const STARVED: Duration = Duration::from_millis(1);
+
+/// A connection's requests.
+pub(super) enum Share {
+    /// Its part of one pass, prepared before the clock started, sent round and round; each
+    /// request's `position` is its place in the pass.
+    Held(Vec<Prepared>),
+    /// Made as the run goes by the producer thread (`load/source.rs`), in order; each
+    /// request's `position` is its number in the run. `current` is the one being sent.
+    Queued {
+        queue: Receiver<Prepared>,
+        current: Option<Prepared>,
+    },
+}
+
+impl Share {
+    pub(super) fn queued(queue: Receiver<Prepared>) -> Share {
+        Share::Queued {
+            queue,
+            current: None,
+        }
+    }
+}
+
 /// One connection's share of the deliveries and where it is in it.
 pub(super) struct Cursor {
-    share: Vec<Prepared>,
+    share: Share,
     cell: Arc<Mutex<IntervalCell>>,
     stats: WorkerStats,
     /// The next delivery of the share, and how many passes over it are done.
@@ -24,6 +51,8 @@ pub(super) struct Cursor {
     pass: u64,
     /// When this connection last finished a send: an event due before then finds it busy.
     free_at: Instant,
+    /// The last step was a send: the next one moves past it.
+    sent: bool,
     done: bool,
 }
 
@@ -58,24 +87,65 @@ impl Schedule<'_> {
 }
 
 impl Cursor {
-    pub(super) fn new(
-        shared: &Shared,
-        share: Vec<Prepared>,
-        cell: Arc<Mutex<IntervalCell>>,
-    ) -> Cursor {
+    pub(super) fn new(shared: &Shared, share: Share, cell: Arc<Mutex<IntervalCell>>) -> Cursor {
         Cursor {
-            done: share.is_empty(),
+            done: matches!(&share, Share::Held(held) if held.is_empty()),
             share,
             cell,
             stats: WorkerStats::default(),
             index: 0,
             pass: 0,
             free_at: shared.started,
+            sent: false,
         }
     }
 
     pub(super) fn prepared(&self, index: usize) -> &Prepared {
-        &self.share[index]
+        match &self.share {
+            Share::Held(held) => &held[index],
+            Share::Queued { current, .. } => current
+                .as_ref()
+                .expect("a queued request is kept until the next step"),
+        }
+    }
+
+    /// The number in the run of the next request, or the step to take instead when there is
+    /// none yet (or none left).
+    fn upcoming(&mut self, shared: &Shared, now: &mut Option<Instant>) -> Result<u64, Step> {
+        match &mut self.share {
+            Share::Held(held) => {
+                if self.index == held.len() {
+                    self.index = 0;
+                    self.pass += 1;
+                    if shared.single_pass {
+                        return Err(Step::Done);
+                    }
+                }
+                Ok(self.pass * shared.pass_len + held[self.index].position)
+            }
+            Share::Queued { queue, current } => {
+                if current.is_none() {
+                    match queue.try_recv() {
+                        Ok(next) => *current = Some(next),
+                        Err(TryRecvError::Empty) => {
+                            return Err(Step::Wait(
+                                *now.get_or_insert_with(Instant::now) + STARVED,
+                            ));
+                        }
+                        Err(TryRecvError::Disconnected) => return Err(Step::Done),
+                    }
+                }
+                Ok(current.as_ref().map_or(0, |next| next.position))
+            }
+        }
+    }
+
+    /// Past the upcoming request (sent or dropped).
+    fn advance(&mut self) {
+        match &mut self.share {
+            Share::Held(_) => self.index += 1,
+            Share::Queued { current, .. } => *current = None,
+        }
     }
 
     /// The next step. `now` is the clock as the caller last read it, if it has not been used
@@ -87,14 +157,18 @@ impl Cursor {
                 self.done = true;
                 return Step::Done;
             }
-            if self.index == self.share.len() {
-                self.index = 0;
-                self.pass += 1;
-                if shared.single_pass {
-                    self.done = true;
-                    return Step::Done;
-                }
+            if self.sent {
+                // The request sent at the last step is answered and recorded.
+                self.sent = false;
+                self.advance();
             }
+            let n = match self.upcoming(shared, now) {
+                Ok(n) => n,
+                Err(step) => {
+                    self.done = matches!(step, Step::Done);
+                    return step;
+                }
+            };
             let schedule = match (&shared.stages, shared.rate) {
                 (Some(stages), _) => Some(Schedule::Stages(stages)),
                 (None, Some(rate)) => Some(Schedule::Fixed(rate)),
@@ -104,7 +178,6 @@ impl Cursor {
                 Some(schedule) => {
                     // Event number n of the whole run (of every shard) is due at the schedule's
                     // due(n): n / rate at a fixed rate.
-                    let n = self.pass * shared.pass_len + self.share[self.index].position;
                     if n >= shared.max_events {
                         self.done = true;
                         return Step::Done;
@@ -125,7 +198,7 @@ impl Cursor {
                         )
                     {
                         self.stats.dropped += 1;
-                        self.index += 1;
+                        self.advance();
                         continue;
                     }
                     if due > *now.get_or_insert_with(Instant::now) {
@@ -150,7 +223,8 @@ impl Cursor {
                 return Step::Done;
             }
             let index = self.index;
-            self.index += 1;
+            // Kept for `prepared` until the next step.
+            self.sent = true;
             return Step::Send {
                 index,
                 intended,

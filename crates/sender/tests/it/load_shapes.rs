@@ -12,7 +12,7 @@ use crate::support::{Server, client_config, delivery, ok, serve};
 
 const BOUND: Duration = Duration::from_secs(60);
 
-fn deliveries(n_alerts: usize, n_events: usize) -> Vec<Delivery> {
+pub(crate) fn deliveries(n_alerts: usize, n_events: usize) -> Vec<Delivery> {
     let mut all = Vec::new();
     for event in 0..n_events {
         for alert in 0..n_alerts {
@@ -38,7 +38,7 @@ fn deliveries(n_alerts: usize, n_events: usize) -> Vec<Delivery> {
 }
 
 /// How many requests the receiver saw with each `x-event-id` (keyless ones have none).
-fn received(server: &Server) -> BTreeMap<String, usize> {
+pub(crate) fn received(server: &Server) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for (id, start) in server.timeline.lock().unwrap().iter() {
         if *start {

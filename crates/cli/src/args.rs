@@ -76,19 +76,23 @@ impl ScenarioArgs {
     /// The compiled scenario, with `--start` and `--timezone` applied.
     pub fn timeline(&self, scenario: &str, seed: u64) -> anyhow::Result<tesim_scenario::Timeline> {
         use anyhow::Context as _;
-        let start = tesim_pipeline::plan::start(self.start.as_deref()).context("--start")?;
-        let time_zone = self
-            .timezone
-            .as_deref()
-            .map(tesim_model::AccountZone::parse)
-            .transpose()
-            .context("--timezone")?;
-        tesim_pipeline::plan::timeline_in(scenario, seed, start, time_zone).context("--scenario")
+        let options = self.options(seed)?;
+        tesim_pipeline::plan::timeline_in(scenario, seed, options.start, options.time_zone)
+            .context("--scenario")
     }
 
     /// The scenario's events, made one at a time (long scenarios are streamed, not compiled
     /// whole), with `--start` and `--timezone` applied.
     pub fn events(&self, scenario: &str, seed: u64) -> anyhow::Result<tesim_scenario::Events> {
+        use anyhow::Context as _;
+        let options = self.options(seed)?;
+        tesim_pipeline::plan::events_in(scenario, seed, options.start, options.time_zone)
+            .context("--scenario")
+    }
+
+    /// `--seed`, `--start` and `--timezone` as the compiler takes them; `--start now` is read
+    /// here, once.
+    pub fn options(&self, seed: u64) -> anyhow::Result<tesim_scenario::Options> {
         use anyhow::Context as _;
         let start = tesim_pipeline::plan::start(self.start.as_deref()).context("--start")?;
         let time_zone = self
@@ -97,7 +101,11 @@ impl ScenarioArgs {
             .map(tesim_model::AccountZone::parse)
             .transpose()
             .context("--timezone")?;
-        tesim_pipeline::plan::events_in(scenario, seed, start, time_zone).context("--scenario")
+        Ok(tesim_scenario::Options {
+            seed,
+            start,
+            time_zone,
+        })
     }
 
     /// The seed of this run, and whether it was picked at random (then the caller prints it).

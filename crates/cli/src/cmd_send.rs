@@ -15,8 +15,8 @@ use anyhow::{Context as _, bail};
 use tesim_pipeline::{CustomWebhook, EmbeddedApi, custom, plan};
 use tesim_scenario::Timeline;
 use tesim_sender::{
-    Attempt, Auth, ClientConfig, Delivery, ErrorKind, LoadConfig, Rate, RetryPolicy, Secret,
-    SendConfig, Speed, Summary, Target, TlsConfig,
+    Attempt, Auth, ClientConfig, Delivery, ErrorKind, LoadConfig, LoadSource, Pass, Rate,
+    RetryPolicy, Secret, SendConfig, Speed, Summary, Target, TlsConfig,
 };
 
 use crate::args::{OutputArgs, ScenarioArgs};
@@ -288,9 +288,9 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let concurrency = args.concurrency.unwrap_or(if args.load { 32 } else { 8 });
-    // The whole timeline only where something needs it at once: load mode's distinct events and
-    // the API's state; classic and custom sends stream.
-    let timeline = if args.load || args.api.with_api {
+    // The whole timeline only where something needs it at once: the API's state; classic and
+    // custom sends and load mode stream.
+    let timeline = if args.api.with_api && !args.load {
         Some(args.scenario.timeline(&scenario, seed)?)
     } else {
         None
@@ -326,9 +326,8 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         // Never echo the spec: it may hold a literal secret.
         let auth: Auth = args.delivery.auth.parse().context("--auth")?;
         if args.load {
-            let timeline = timeline.as_ref().expect("compiled for load mode");
-            let deliveries = plan::deliveries(timeline, args.scenario.profile);
-            return run_load(args, deliveries, target, auth, client).await;
+            let (source, first_pass) = load_passes(&args.scenario, &scenario, seed)?;
+            return run_load(args, &scenario, source, first_pass, target, auth, client).await;
         }
         let events = args.scenario.events(&scenario, seed)?;
         Pipeline {
@@ -952,9 +951,58 @@ pub fn human_ms(ms: f64) -> String {
     }
 }
 
+/// The verdict of load mode's first pass over the scenario (every pass is the same), once it
+/// has ended.
+#[derive(Clone, Default)]
+struct FirstPass(Arc<std::sync::Mutex<Option<plan::StreamVerdict>>>);
+
+impl FirstPass {
+    fn keep(&self, verdict: plan::StreamVerdict) {
+        self.0
+            .lock()
+            .expect("first pass lock")
+            .get_or_insert(verdict);
+    }
+
+    fn problem(&self) -> Option<Arc<tesim_scenario::ScenarioError>> {
+        let verdict = self.0.lock().expect("first pass lock").clone()?;
+        verdict.get()?.err()
+    }
+}
+
+/// Load mode's passes: the scenario replayed with the same seed and start (`--start now` read
+/// once) for each pass, each notification rendered as the sender takes it. The sender holds a
+/// short pass whole and streams a long one.
+fn load_passes(
+    args: &ScenarioArgs,
+    scenario: &str,
+    seed: u64,
+) -> anyhow::Result<(LoadSource, FirstPass)> {
+    let options = args.options(seed)?;
+    let source = tesim_scenario::load(scenario).context("--scenario")?;
+    // What the file shows before it is played (syntax, limits) stops the run before it starts.
+    let mut first = Some(source.stream(options.clone()).context("--scenario")?);
+    let profile = args.profile;
+    let first_pass = FirstPass::default();
+    let verdicts = first_pass.clone();
+    let make = move || -> Pass {
+        let events = first.take().unwrap_or_else(|| {
+            source
+                .stream(options.clone())
+                .expect("a scenario that streamed once streams again")
+        });
+        let stream = plan::DeliveryStream::new(events, profile);
+        verdicts.keep(stream.verdict());
+        Box::new(stream)
+    };
+    Ok((LoadSource::passes(make), first_pass))
+}
+
 async fn run_load(
     args: SendArgs,
-    deliveries: Vec<Delivery>,
+    scenario: &str,
+    source: LoadSource,
+    first_pass: FirstPass,
     target: Target,
     auth: Auth,
     client: ClientConfig,
@@ -981,11 +1029,11 @@ async fn run_load(
         stages: args.load_report.stages.clone(),
         shard,
         interval: Some(args.load_report.hlog_interval),
+        hold_bytes: tesim_sender::HOLD_BYTES,
     };
     if !args.json {
         eprintln!(
-            "tesim: load: {} distinct events to {} at {}, {} connections{}{}{}; Ctrl-C stops",
-            deliveries.len(),
+            "tesim: load: scenario `{scenario}` to {} at {}, {} connections{}{}{}; Ctrl-C stops",
             config.target,
             match &config.stages {
                 Some(stages) => format!("stages {stages}"),
@@ -1011,8 +1059,14 @@ async fn run_load(
         crate::signals::first_stop_signal(stop_signals).await;
         interrupted.store(true, Ordering::SeqCst);
     };
-    let report = tesim_sender::load(deliveries, &config, stop).await?;
+    let report = tesim_sender::load(source, &config, stop).await?;
     let code = crate::cmd_report::finish(report, &args.load_report, args.json)?;
+    // A problem found late in the scenario ends each pass there: what came before was sent.
+    if let Some(problem) = first_pass.problem() {
+        return Err(anyhow::Error::new(problem).context(
+            "--scenario: each pass stopped at a problem in the scenario; the events before it were sent",
+        ));
+    }
     Ok(if interrupted.load(Ordering::SeqCst) {
         ExitCode::from(crate::signals::EXIT_INTERRUPTED)
     } else {

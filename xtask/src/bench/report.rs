@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 /// One quantity measured once per repetition.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Series {
     /// One value per repetition, in run order.
     pub values: Vec<f64>,
@@ -304,6 +304,46 @@ pub fn ratio(numerator: &Series, denominator: &Series) -> Option<f64> {
     (denominator > 0.0).then(|| numerator / denominator)
 }
 
+/// The ratio of each interleaved pair of runs (run i of one subject over run i of the other),
+/// when both have every repetition. A neighbour that slows the machine for a minute slows both
+/// runs of a pair, so the spread of these ratios shows how far the ratio of medians can be
+/// trusted; the ratio of medians stays the figure a target is judged on.
+pub fn paired(numerator: &Series, denominator: &Series) -> Option<Series> {
+    let (numerator, denominator) = (&numerator.values, &denominator.values);
+    if numerator.len() != denominator.len()
+        || numerator.is_empty()
+        || denominator.iter().any(|value| *value <= 0.0)
+    {
+        return None;
+    }
+    Some(Series {
+        values: numerator
+            .iter()
+            .zip(denominator)
+            .map(|(numerator, denominator)| numerator / denominator)
+            .collect(),
+    })
+}
+
+/// `0.94×`, followed by the per-pair ratios when there are several:
+/// `0.94× (pairs of runs: 0.91, 0.96, 0.94; 0.91–0.96)`.
+pub fn ratio_text(
+    numerator: &Series,
+    denominator: &Series,
+    decimals: usize,
+) -> Option<(f64, String)> {
+    let value = ratio(numerator, denominator)?;
+    let mut text = format!("{value:.decimals$}×");
+    if let Some(pairs) = paired(numerator, denominator).filter(|pairs| pairs.values.len() > 1) {
+        let (min, max) = (pairs.min()?, pairs.max()?);
+        text.push_str(&format!(
+            " (pairs of runs: {}; {min:.decimals$}–{max:.decimals$})",
+            fmt_values(&pairs, decimals)
+        ));
+    }
+    Some((value, text))
+}
+
 impl Results {
     /// `results.json`.
     pub fn to_json(&self) -> Value {
@@ -567,6 +607,23 @@ mod tests {
         assert_eq!(ratio(&series(&[90.0]), &series(&[100.0])), Some(0.9));
         assert_eq!(ratio(&series(&[90.0]), &series(&[0.0])), None);
         assert_eq!(ratio(&series(&[]), &series(&[1.0])), None);
+    }
+
+    #[test]
+    fn paired_ratios_need_every_repetition() {
+        let tesim = series(&[90.0, 120.0, 100.0]);
+        let wrk = series(&[100.0, 100.0, 125.0]);
+        assert_eq!(
+            paired(&tesim, &wrk).map(|pairs| pairs.values),
+            Some(vec![0.9, 1.2, 0.8])
+        );
+        assert_eq!(paired(&tesim, &series(&[100.0, 100.0])), None);
+        assert_eq!(paired(&tesim, &series(&[100.0, 0.0, 100.0])), None);
+        let (value, text) = ratio_text(&tesim, &wrk, 2).expect("medians");
+        assert_eq!(value, 1.0);
+        assert_eq!(text, "1.00× (pairs of runs: 0.90, 1.20, 0.80; 0.80–1.20)");
+        let (_, single) = ratio_text(&series(&[90.0]), &series(&[100.0]), 2).expect("medians");
+        assert_eq!(single, "0.90×");
     }
 
     #[test]

@@ -279,11 +279,13 @@ impl Driver<'_> {
                             connection.writable = false;
                             return;
                         }
+                        Err(_) if addr + 1 < self.target.addrs.len() => {
+                            self.open(registry, token, connection, request, addr + 1, deadline);
+                        }
                         Err(err) => {
-                            connection.close();
-                            self.open_after(
-                                registry, token, connection, request, addr, deadline, err,
-                            );
+                            let err = ConnectError::tcp(&self.target.authority, Some(err));
+                            let url = connection.cursor.prepared(request.index).url.clone();
+                            self.complete(connection, request, Err(err.into_delivery_error(url)));
                         }
                     }
                 }
@@ -413,27 +415,6 @@ impl Driver<'_> {
             return;
         }
         let err = ConnectError::tcp(&self.target.authority, last_error);
-        let url = connection.cursor.prepared(request.index).url.clone();
-        self.complete(connection, request, Err(err.into_delivery_error(url)));
-    }
-
-    /// The connect to `addr` failed with `err`: the next address, or the failure.
-    #[allow(clippy::too_many_arguments)]
-    fn open_after(
-        &mut self,
-        registry: &Registry,
-        token: usize,
-        connection: &mut Connection,
-        request: Request,
-        addr: usize,
-        deadline: Instant,
-        err: io::Error,
-    ) {
-        if addr + 1 < self.target.addrs.len() {
-            self.open(registry, token, connection, request, addr + 1, deadline);
-            return;
-        }
-        let err = ConnectError::tcp(&self.target.authority, Some(err));
         let url = connection.cursor.prepared(request.index).url.clone();
         self.complete(connection, request, Err(err.into_delivery_error(url)));
     }

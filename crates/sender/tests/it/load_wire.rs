@@ -44,6 +44,7 @@ on_both_engines!(
     an_answer_that_is_not_http_says_what_came_back,
     interim_answers_are_skipped_and_http10_closes,
     counts_equal_the_events_asked_for,
+    a_host_name_is_resolved_and_its_addresses_tried,
 );
 
 /// Runs one bounded load of `deliveries` on `engine`: a hang fails, slowness does not.
@@ -304,4 +305,15 @@ async fn the_readiness_engine_refuses_https_targets() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("readiness engine"), "{err}");
+}
+
+async fn a_host_name_is_resolved_and_its_addresses_tried(engine: Engine) {
+    // `localhost` may resolve to ::1 first, where nothing listens: the next address serves.
+    let mut server = serve(ok()).await;
+    let target: Target = format!("http://localhost:{}/hook", server.addr.port())
+        .parse()
+        .unwrap();
+    let report = run(engine, vec![delivery("e1", None)], &config(target, 1, 3)).await;
+    assert_eq!((report.events, report.delivered), (3, 3), "{report}");
+    assert_eq!(server.drain().len(), 3);
 }

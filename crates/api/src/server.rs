@@ -697,10 +697,7 @@ fn finish(
     let mut response = Response::new(Full::new(body.bytes));
     *response.status_mut() = body.status;
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(body.content_type),
-    );
+    headers.insert(header::CONTENT_TYPE, content_type(body.content_type));
     common_headers(headers, rate);
     if let Some((name, value)) = extra {
         headers.insert(name, value);
@@ -708,9 +705,26 @@ fn finish(
     response
 }
 
+/// The header value of one of the handlers' content types. Those are checked once, at compile
+/// time: `HeaderValue::from_static` checks every byte each time it runs, on every answer.
+fn content_type(text: &'static str) -> HeaderValue {
+    const JSON: HeaderValue = HeaderValue::from_static(handlers::JSON);
+    const JSON_V6: HeaderValue = HeaderValue::from_static(handlers::JSON_V6);
+    const HAL: HeaderValue = HeaderValue::from_static(handlers::HAL);
+    const PROBLEM: HeaderValue = HeaderValue::from_static(handlers::PROBLEM);
+    match text {
+        handlers::HAL => HAL,
+        handlers::JSON_V6 => JSON_V6,
+        handlers::JSON => JSON,
+        handlers::PROBLEM => PROBLEM,
+        other => HeaderValue::from_static(other),
+    }
+}
+
 /// `Cache-Control: no-store` and the rate-limit trio.
 fn common_headers(headers: &mut http::HeaderMap, rate: Option<RateHeaders>) {
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+    headers.insert(header::CACHE_CONTROL, NO_STORE);
     if let Some(rate) = rate {
         headers.insert(
             "x-organization-rate-limit-limit",
@@ -832,4 +846,22 @@ pub fn instant_at(timeline: &Timeline, offset: Duration) -> TeDate {
     timeline
         .start
         .plus_seconds(i64::try_from(offset.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_are_the_handlers_own() {
+        for text in [
+            handlers::JSON,
+            handlers::JSON_V6,
+            handlers::HAL,
+            handlers::PROBLEM,
+            "text/plain",
+        ] {
+            assert_eq!(content_type(text), HeaderValue::from_static(text));
+        }
+    }
 }

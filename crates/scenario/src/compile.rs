@@ -246,17 +246,18 @@ impl Iterator for Events {
             if self.stop_on_error && !self.diagnostics.is_empty() {
                 return None;
             }
-            let step = self.steps.next()?;
+            let mut step = self.steps.next()?;
             let mut ctx = Ctx {
                 text: &self.text,
                 diagnostics: Vec::new(),
             };
-            self.player
-                .play(&mut ctx, &self.world, &step, &mut self.rng);
+            // Asked before playing: playing takes a trigger's name.
             let unreadable = step
                 .action
                 .name()
                 .is_some_and(|name| self.unreadable_names.contains(name));
+            self.player
+                .play(&mut ctx, &self.world, &mut step, &mut self.rng);
             if !unreadable {
                 self.diagnostics.append(&mut ctx.diagnostics);
             }

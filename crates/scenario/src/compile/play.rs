@@ -3,6 +3,7 @@
 //! rule).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ pub(super) struct Player {
     /// By name. Hashed, not ordered: a storm looks up every alert twice among thousands
     /// live, and comparing names was a tenth of playing (measured); the two walks over all
     /// of them sort the names, so they go in name order as before.
-    live_alerts: HashMap<String, TestAlert>,
+    live_alerts: HashMap<String, TestAlert, BuildHasherDefault<NameHasher>>,
     /// Alert names that were used and are over, for messages; generated names are not kept
     /// here (a million-alert storm would keep a million), see `generated`.
     finished_alerts: BTreeSet<String>,
@@ -69,7 +70,7 @@ impl Player {
             next_alert: rng.random_range(10_000_000..90_000_000),
             next_sequence: rng.random_range(100_000_000..900_000_000),
             next_agent_notification: rng.random_range(1_000_000..9_000_000),
-            live_alerts: HashMap::new(),
+            live_alerts: HashMap::default(),
             finished_alerts: BTreeSet::new(),
             generated: generated
                 .into_iter()
@@ -91,12 +92,20 @@ impl Player {
         &mut self,
         ctx: &mut Ctx<'_>,
         world: &World,
-        step: &Step,
+        step: &mut Step,
         rng: &mut ChaCha8Rng,
     ) {
+        // A trigger's name becomes the live alert's key: taken, not cloned (steps are played
+        // once).
+        if let Action::Trigger(trigger) = &mut step.action {
+            let trigger = std::mem::take(trigger);
+            self.trigger(ctx, world, step, trigger, rng);
+            return;
+        }
+        let step = &*step;
         match &step.action {
             Action::WebhookTest => self.notify(step.at, Notification::WebhookTest, rng),
-            Action::Trigger(trigger) => self.trigger(ctx, world, step, trigger, rng),
+            Action::Trigger(_) => {}
             Action::Violate(change) => self.change_source(ctx, world, step, change, true, rng),
             Action::Recover(change) => self.change_source(ctx, world, step, change, false, rng),
             Action::Clear { alert, metrics } => {
@@ -293,10 +302,10 @@ impl Player {
         ctx: &mut Ctx<'_>,
         world: &World,
         step: &Step,
-        trigger: &Trigger,
+        trigger: Trigger,
         rng: &mut ChaCha8Rng,
     ) {
-        if let Some((key, message)) = self.trigger_conflict(step, trigger) {
+        if let Some((key, message)) = self.trigger_conflict(step, &trigger) {
             ctx.error(
                 step.span.clone(),
                 format!("steps[{}].{key}", step.origin),
@@ -321,8 +330,8 @@ impl Player {
         let uuid = uuid_text(rng.random());
         let metrics = trigger
             .metrics
-            .clone()
-            .unwrap_or_else(|| default_metrics(test.kind, true).to_owned());
+            .as_deref()
+            .unwrap_or_else(|| default_metrics(test.kind, true));
         let sources = trigger
             .agents
             .iter()
@@ -330,8 +339,8 @@ impl Player {
             .map(|agent| AlertSource {
                 agent: agent.clone(),
                 start: now,
-                metrics_at_start: metrics.clone(),
-                metrics_latest: metrics.clone(),
+                metrics_at_start: metrics.to_owned(),
+                metrics_latest: metrics.to_owned(),
                 state: AlertState::Active,
             })
             .collect();
@@ -346,8 +355,7 @@ impl Player {
             sources,
         };
         self.mark_triggered(&trigger.alert);
-        self.live_alerts
-            .insert(trigger.alert.clone(), snapshot.clone());
+        self.live_alerts.insert(trigger.alert, snapshot.clone());
         self.record_and_notify(
             step.at,
             snapshot,
@@ -616,8 +624,12 @@ impl Player {
                     _ => AlertState::Cleared { end },
                 };
                 if matches!(state, AlertState::Cleared { .. }) {
-                    source.metrics_latest = metrics
-                        .map_or_else(|| default_metrics(kind, false).to_owned(), str::to_owned);
+                    // Written over in place: the old text's buffer usually fits the new one
+                    // (`Response Code: 503` becomes `Response Code: 200`), saving an allocation
+                    // per agent of every cleared alert.
+                    let latest = metrics.unwrap_or_else(|| default_metrics(kind, false));
+                    source.metrics_latest.clear();
+                    source.metrics_latest.push_str(latest);
                 }
             }
         }
@@ -723,6 +735,53 @@ fn recover_source(
     source.metrics_latest =
         metrics.map_or_else(|| default_metrics(kind, false).to_owned(), str::to_owned);
     Ok(())
+}
+
+/// The multiply-rotate hash of rustc (FxHash) for live alert names: every generated alert is
+/// looked up twice, and SipHash's resistance to chosen keys buys nothing for names the
+/// scenario made (iteration order is never used: walks sort the names).
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl NameHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let mut last = [0; 8];
+        let rest = chunks.remainder();
+        last[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    /// Mixed down: hashbrown picks the bucket from the low bits, which a final multiply
+    /// leaves depending only on the names' first bytes (generated names differ in their
+    /// last ones; unmixed, they collided and every lookup compared many names, measured).
+    fn finish(&self) -> u64 {
+        let mut hash = self.0;
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash ^ (hash >> 33)
+    }
 }
 
 /// Plausible metrics text for a test type, when the scenario gives none.

@@ -80,7 +80,7 @@ impl Action {
 }
 
 /// A test alert starts.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Trigger {
     pub(super) alert: String,
     pub(super) rule: u64,

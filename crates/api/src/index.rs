@@ -13,7 +13,7 @@
 //! `Arc`s) and written out as [`AlertSnapshot`]s only for the answer.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -369,57 +369,13 @@ fn to_u32(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
-/// The multiply-rotate hash of rustc (FxHash): the build hashes every change's alert key,
-/// pointers and metric texts several times, and SipHash's DoS resistance buys nothing for
-/// keys the scenario made. Measured: most of the index build's time with SipHash.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let mut last = [0; 8];
-        let rest = chunks.remainder();
-        last[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
-    }
-
-    fn write_u8(&mut self, value: u8) {
-        self.add(u64::from(value));
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.add(u64::from(value));
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.add(value);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.add(value as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+/// A fast, fixed-seed hash for the build's maps: it hashes every change's alert key, pointers
+/// and metric texts several times, and SipHash's resistance to chosen keys buys nothing for keys
+/// the scenario made (measured: most of the index build's time with SipHash). Fixed, so a build
+/// does the same work every run; no map is iterated in an order that reaches an answer.
+type FxBuild = foldhash::fast::FixedState;
+type FxMap<K, V> = HashMap<K, V, FxBuild>;
+type FxSet<K> = HashSet<K, FxBuild>;
 
 /// `text` as 128 bits when it is a UUID in canonical form (lowercase, hyphenated), the only
 /// spelling that is stored as bits: `uuid::Uuid::try_parse` plus a comparison with its

@@ -3,7 +3,6 @@
 //! rule).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +19,12 @@ use super::world::World;
 use crate::offset;
 use crate::timeline::{AlertChange, AlertSnapshot, Event};
 
+/// A fast, fixed-seed hash for live alert names: every generated alert is looked up twice, and
+/// SipHash's resistance to chosen keys buys nothing for names the scenario made (iteration order
+/// is never used: walks sort the names). foldhash mixes its output, so names that differ only
+/// in their last bytes still land in different buckets.
+type NameHash = foldhash::fast::FixedState;
+
 /// Plays steps in time order.
 pub(super) struct Player {
     account: Arc<Account>,
@@ -30,7 +35,7 @@ pub(super) struct Player {
     /// By name. Hashed, not ordered: a storm looks up every alert twice among thousands
     /// live, and comparing names was a tenth of playing (measured); the two walks over all
     /// of them sort the names, so they go in name order as before.
-    live_alerts: HashMap<String, TestAlert, BuildHasherDefault<NameHasher>>,
+    live_alerts: HashMap<String, TestAlert, NameHash>,
     /// Alert names that were used and are over, for messages; generated names are not kept
     /// here (a million-alert storm would keep a million), see `generated`.
     finished_alerts: BTreeSet<String>,
@@ -735,53 +740,6 @@ fn recover_source(
     source.metrics_latest =
         metrics.map_or_else(|| default_metrics(kind, false).to_owned(), str::to_owned);
     Ok(())
-}
-
-/// The multiply-rotate hash of rustc (FxHash) for live alert names: every generated alert is
-/// looked up twice, and SipHash's resistance to chosen keys buys nothing for names the
-/// scenario made (iteration order is never used: walks sort the names).
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl NameHasher {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
-    }
-}
-
-impl Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let mut last = [0; 8];
-        let rest = chunks.remainder();
-        last[..rest.len()].copy_from_slice(rest);
-        self.add(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
-    }
-
-    fn write_u8(&mut self, value: u8) {
-        self.add(u64::from(value));
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.add(value as u64);
-    }
-
-    /// Mixed down: hashbrown picks the bucket from the low bits, which a final multiply
-    /// leaves depending only on the names' first bytes (generated names differ in their
-    /// last ones; unmixed, they collided and every lookup compared many names, measured).
-    fn finish(&self) -> u64 {
-        let mut hash = self.0;
-        hash ^= hash >> 33;
-        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        hash ^ (hash >> 33)
-    }
 }
 
 /// Plausible metrics text for a test type, when the scenario gives none.

@@ -193,14 +193,7 @@ async fn concurrency_one_keeps_the_input_order() {
     let deliveries = interleaved(3, 2);
     let expected: Vec<String> = deliveries.iter().map(|d| d.event_id.to_string()).collect();
     run(deliveries, &config, |_| {}).await.unwrap();
-    let arrivals: Vec<String> = server
-        .timeline
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(_, start)| *start)
-        .map(|(id, _)| id.clone())
-        .collect();
+    let arrivals = server.arrivals();
     assert_eq!(arrivals, expected);
 }
 
@@ -227,14 +220,7 @@ async fn concurrency_one_keeps_the_input_order_when_keys_repeat() {
     for _ in 0..5 {
         server.timeline.lock().unwrap().clear();
         run(deliveries.clone(), &config, |_| {}).await.unwrap();
-        let arrivals: Vec<String> = server
-            .timeline
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, start)| *start)
-            .map(|(id, _)| id.clone())
-            .collect();
+        let arrivals = server.arrivals();
         assert_eq!(arrivals, expected);
     }
 }

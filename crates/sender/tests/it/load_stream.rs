@@ -58,14 +58,7 @@ async fn a_streamed_pass_sends_what_a_held_pass_sends() {
     assert_eq!(received(&server), received(&held_server));
     assert!(received(&server).values().all(|count| *count == 1));
     // An alert's events share a connection: they arrive in the pass's order.
-    let arrivals: Vec<String> = server
-        .timeline
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(_, start)| *start)
-        .map(|(id, _)| id.clone())
-        .collect();
+    let arrivals = server.arrivals();
     for alert in 0..ALERTS {
         let prefix = format!("a{alert}-");
         let order: Vec<&String> = arrivals

@@ -64,6 +64,17 @@ impl Server {
         self.url(path).parse().unwrap()
     }
 
+    /// The name (`x-event-id`, else the path) of each request, in the order they arrived.
+    pub fn arrivals(&self) -> Vec<String> {
+        self.timeline
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, start)| *start)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// The next captured request, waiting at most 5 s.
     pub async fn next(&mut self) -> Captured {
         tokio::time::timeout(Duration::from_secs(5), self.requests.recv())

@@ -58,7 +58,7 @@ async fn run(config: LoadConfig) -> LoadReport {
     .unwrap()
 }
 
-fn config(server: &Server, max_events: Option<u64>, shard: Option<Shard>) -> LoadConfig {
+pub(crate) fn config(server: &Server, max_events: Option<u64>, shard: Option<Shard>) -> LoadConfig {
     let mut config = LoadConfig::new(server.target("/hook"));
     config.client = client_config();
     config.concurrency = 3;

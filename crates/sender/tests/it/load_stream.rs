@@ -7,7 +7,7 @@ use std::time::Duration;
 use tesim_sender::{LoadConfig, LoadReport, LoadSource, Pass, Rate, Shard, load, merge};
 
 use crate::load_shapes::{deliveries, received};
-use crate::support::{Server, client_config, ok, serve};
+use crate::support::{Server, ok, serve};
 
 const BOUND: Duration = Duration::from_secs(60);
 const ALERTS: usize = 7;
@@ -26,13 +26,10 @@ fn pass_ids() -> Vec<String> {
         .collect()
 }
 
+/// The held runs' configuration, with nothing fitting the hold budget: streamed from the first
+/// delivery.
 fn config(server: &Server, max_events: Option<u64>, shard: Option<Shard>) -> LoadConfig {
-    let mut config = LoadConfig::new(server.target("/hook"));
-    config.client = client_config();
-    config.concurrency = 3;
-    config.max_events = max_events;
-    config.shard = shard;
-    // Nothing fits: streamed from the first delivery.
+    let mut config = crate::load_shapes::config(server, max_events, shard);
     config.hold_bytes = 0;
     config
 }

@@ -2,6 +2,7 @@
 //! v6 and v7, pagination, and the error bodies. Pure given the request, the state and "now".
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -391,7 +392,7 @@ fn v6_alerts(ctx: &Ctx<'_>, query: &Query<'_>) -> Body {
 
 fn find(ctx: &Ctx<'_>, id: &str) -> Option<TestAlert> {
     match ctx.index.snapshot(ctx.index.find_test(id, ctx.at)?) {
-        AlertSnapshot::Test(alert) => Some(alert),
+        AlertSnapshot::Test(alert) => Some(Arc::unwrap_or_clone(alert)),
         AlertSnapshot::Agent(_) => None,
     }
 }

@@ -12,6 +12,7 @@
 //! cannot pass the filter. Alerts are stored compactly (integers, interned strings, shared
 //! `Arc`s) and written out as [`AlertSnapshot`]s only for the answer.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::Arc;
@@ -20,8 +21,8 @@ use std::time::Duration;
 use tesim_model::profile::AlertIdKind;
 use tesim_model::render::agent_alert_id;
 use tesim_model::{
-    Account, Agent, AgentNotification, AgentRule, AlertSource, AlertState, Profile, Rule, TeDate,
-    Test, TestAlert,
+    Account, Agent, AgentNotification, AgentRule, AlertSource, AlertState, Metrics, Profile, Rule,
+    TeDate, Test, TestAlert,
 };
 use tesim_scenario::{AlertChange, AlertSnapshot, Event, Events};
 
@@ -484,6 +485,9 @@ struct Builder {
     /// is cheaper than hashing.
     recent_texts: [u32; 4],
     recent_next: usize,
+    /// Fixed metrics texts by address and length: a storm's sources all borrow the same few,
+    /// found here without reading their bytes.
+    fixed_texts: Vec<(usize, usize, u32)>,
 }
 
 impl<K, V> Default for Interner<K, V> {
@@ -523,6 +527,27 @@ impl Builder {
         let id = intern_text(&mut self.texts, text);
         self.recent_texts[self.recent_next % self.recent_texts.len()] = id;
         self.recent_next = self.recent_next.wrapping_add(1);
+        id
+    }
+
+    /// [`Builder::text`] for a metrics text.
+    fn metrics(&mut self, metrics: &Metrics) -> u32 {
+        let Cow::Borrowed(fixed) = metrics else {
+            return self.text(metrics);
+        };
+        let key = (fixed.as_ptr() as usize, fixed.len());
+        if let Some((_, _, id)) = self
+            .fixed_texts
+            .iter()
+            .find(|(address, len, _)| (*address, *len) == key)
+        {
+            return *id;
+        }
+        let id = self.text(fixed);
+        // The fixed texts are the program's few; a caller leaking many is not sped up.
+        if self.fixed_texts.len() < 64 {
+            self.fixed_texts.push((key.0, key.1, id));
+        }
         id
     }
 
@@ -567,8 +592,8 @@ impl Builder {
                             .or_default()
                             .push(agent);
                     }
-                    let metrics_at_start = self.text(&source.metrics_at_start);
-                    let metrics_latest = self.text(&source.metrics_latest);
+                    let metrics_at_start = self.metrics(&source.metrics_at_start);
+                    let metrics_latest = self.metrics(&source.metrics_latest);
                     self.sources.push(SourceRecord {
                         agent,
                         start: source.start,
@@ -630,6 +655,7 @@ impl Builder {
             seen_test_agents,
             recent_texts: _,
             recent_next: _,
+            fixed_texts: _,
         } = self;
         drop((ordinal_of, seen_rule_tests, seen_test_agents));
         let texts = texts.values;
@@ -1210,7 +1236,7 @@ impl AlertIndex {
     pub fn snapshot(&self, found: Found) -> AlertSnapshot {
         let phase = &self.phases[found.phase as usize];
         if self.entries[phase.ordinal as usize].kind == KIND_TEST {
-            AlertSnapshot::Test(self.test_at(phase))
+            AlertSnapshot::Test(Arc::new(self.test_at(phase)))
         } else {
             AlertSnapshot::Agent(self.agent_at(phase))
         }
@@ -1237,8 +1263,12 @@ impl AlertIndex {
                 .map(|source| AlertSource {
                     agent: Arc::clone(&self.agents[source.agent as usize]),
                     start: source.start,
-                    metrics_at_start: self.texts[source.metrics_at_start as usize].to_string(),
-                    metrics_latest: self.texts[source.metrics_latest as usize].to_string(),
+                    metrics_at_start: self.texts[source.metrics_at_start as usize]
+                        .to_string()
+                        .into(),
+                    metrics_latest: self.texts[source.metrics_latest as usize]
+                        .to_string()
+                        .into(),
                     state: source.state,
                 })
                 .collect(),

@@ -344,13 +344,13 @@ pub(crate) fn era_alert(spec: &AlertSpec) -> Value {
         .map(|(id, name)| AlertSource {
             agent: agent(id, name),
             start,
-            metrics_at_start: "Page load: Incomplete".to_owned(),
+            metrics_at_start: "Page load: Incomplete".into(),
             metrics_latest: if clear {
                 "Page Load: Complete"
             } else {
                 "Page Load: Incomplete"
             }
-            .to_owned(),
+            .into(),
             state,
         })
         .collect();

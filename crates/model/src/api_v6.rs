@@ -231,11 +231,11 @@ fn agent(alert_state: AlertState, source: &AlertSource, link: &str) -> AlertAgen
         date_start: source.start,
         date_end: state.end(),
         active: active(state),
-        metrics_at_start: source.metrics_at_start.clone(),
+        metrics_at_start: source.metrics_at_start.to_string(),
         // "last round while active" (§3.2), unlike the webhook's `""`.
         metrics_at_end: match state {
             AlertState::RuleRemoved { .. } => RULE_REMOVED_METRICS.to_owned(),
-            _ => source.metrics_latest.clone(),
+            _ => source.metrics_latest.to_string(),
         },
         agent_id: source.agent.id,
         agent_name: source.agent.name.clone(),

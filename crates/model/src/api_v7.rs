@@ -532,10 +532,10 @@ pub fn alert_detail(base: &str, profile: Profile, alert: &TestAlert, now: TeDate
                     source_type: "cea_agent".to_owned(),
                     state: State::of(state),
                     start: Metrics {
-                        metrics: source.metrics_at_start.clone(),
+                        metrics: source.metrics_at_start.to_string(),
                     },
                     end: state.end().map(|_| Metrics {
-                        metrics: source.metrics_latest.clone(),
+                        metrics: source.metrics_latest.to_string(),
                     }),
                 }
             })

@@ -432,7 +432,7 @@ fn test_alert(era: IdEra, alert: &TestAlert) -> CustomAlert {
             };
             let metrics_at_end = match state {
                 AlertState::Active => String::new(),
-                AlertState::Cleared { .. } => source.metrics_latest.clone(),
+                AlertState::Cleared { .. } => source.metrics_latest.to_string(),
                 AlertState::RuleRemoved { .. } => RULE_REMOVED_METRICS.to_owned(),
             };
             Detail {
@@ -445,7 +445,7 @@ fn test_alert(era: IdEra, alert: &TestAlert) -> CustomAlert {
                         name: source.agent.location.clone(),
                     }),
                 },
-                metrics_at_start: source.metrics_at_start.clone(),
+                metrics_at_start: source.metrics_at_start.to_string(),
                 metrics_at_end,
             }
         })

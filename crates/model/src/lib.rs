@@ -25,8 +25,8 @@ pub mod webhook;
 pub use date::{AccountZone, AgentDate, DateError, IsoDate, TeDate, UnknownZone, ZonedDate};
 pub use lifecycle::{
     Account, Agent, AgentNotification, AgentRule, AgentRuleKind, AlertSource, AlertState, Device,
-    DeviceNotification, DeviceRule, DeviceRuleKind, Label, Notification, Rule, Severity, Test,
-    TestAlert, TestType, TimedNotification,
+    DeviceNotification, DeviceRule, DeviceRuleKind, Label, Metrics, Notification, Rule, Severity,
+    Test, TestAlert, TestType, TimedNotification,
 };
 pub use profile::{Era, Profile};
 pub use render::render;

@@ -491,16 +491,16 @@ fn alert_agent(era: &Era, alert: &TestAlert, source: &AlertSource, link: &str) -
     let metrics_at_end = match (era.active_metrics, state) {
         (_, AlertState::RuleRemoved { .. }) => RULE_REMOVED_METRICS.to_owned(),
         // The KB samples carry the latest round even while active; 2021 on, "" while active.
-        (ActiveMetrics::LatestRound, _) => source.metrics_latest.clone(),
+        (ActiveMetrics::LatestRound, _) => source.metrics_latest.to_string(),
         (ActiveMetrics::Empty, AlertState::Active) => String::new(),
-        (ActiveMetrics::Empty, AlertState::Cleared { .. }) => source.metrics_latest.clone(),
+        (ActiveMetrics::Empty, AlertState::Cleared { .. }) => source.metrics_latest.to_string(),
     };
     let zone = &alert.account.time_zone;
     AlertAgent {
         date_start: wall(zone, source.start),
         date_end: state.end().map(|end| wall(zone, end)),
         active: active(state),
-        metrics_at_start: source.metrics_at_start.clone(),
+        metrics_at_start: source.metrics_at_start.to_string(),
         metrics_at_end,
         // Cloud-agent ids stay small even in 15-digit accounts (`4503` in [keep]).
         agent_id: source.agent.id,

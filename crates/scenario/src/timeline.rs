@@ -56,8 +56,8 @@ pub struct AlertChange {
 /// An alert of either kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AlertSnapshot {
-    /// A test alert.
-    Test(TestAlert),
+    /// A test alert. Shared: the player keeps a live alert and records it as one value.
+    Test(Arc<TestAlert>),
     /// An agent notification.
     Agent(AgentNotification),
 }

@@ -165,8 +165,8 @@ fn test_alert(spec: AlertSpec<'_>, state: AlertState) -> TestAlert {
             .map(|(agent, at_start, latest)| AlertSource {
                 agent,
                 start,
-                metrics_at_start: at_start.to_owned(),
-                metrics_latest: latest.to_owned(),
+                metrics_at_start: at_start.to_owned().into(),
+                metrics_latest: latest.to_owned().into(),
                 state: AlertState::Active,
             })
             .collect(),

@@ -154,8 +154,8 @@ fn history(world: &World, plans: &[Plan]) -> Vec<AlertChange> {
                     .map(|which| AlertSource {
                         agent: Arc::clone(&world.agents[(position + which) % world.agents.len()]),
                         start,
-                        metrics_at_start: format!("Loss: {}%", 10 + which),
-                        metrics_latest: format!("Loss: {}%", position % 7),
+                        metrics_at_start: format!("Loss: {}%", 10 + which).into(),
+                        metrics_latest: format!("Loss: {}%", position % 7).into(),
                         state: if all_violating || which == 0 {
                             state
                         } else {
@@ -165,7 +165,7 @@ fn history(world: &World, plans: &[Plan]) -> Vec<AlertChange> {
                         },
                     })
                     .collect();
-                AlertSnapshot::Test(TestAlert {
+                AlertSnapshot::Test(Arc::new(TestAlert {
                     number,
                     uuid: uuid::Uuid::from_u128(u128::from(number) * 7919)
                         .hyphenated()
@@ -176,7 +176,7 @@ fn history(world: &World, plans: &[Plan]) -> Vec<AlertChange> {
                     start,
                     state,
                     sources,
-                })
+                }))
             };
             changes.push(AlertChange {
                 offset: Duration::from_millis(at * 1000 + (position as u64 % 3) * 250),

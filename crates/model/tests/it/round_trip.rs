@@ -58,8 +58,8 @@ fn test_alert() -> impl Strategy<Value = TestAlert> {
         |(agent, start, metrics_at_start, metrics_latest, state)| AlertSource {
             agent,
             start,
-            metrics_at_start,
-            metrics_latest,
+            metrics_at_start: metrics_at_start.into(),
+            metrics_latest: metrics_latest.into(),
             state,
         },
     );

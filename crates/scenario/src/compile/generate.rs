@@ -314,6 +314,7 @@ impl Iterator for BurstSteps {
                 let action = Action::Clear {
                     alert,
                     metrics: None,
+                    generated: Some((self.origin, clear.1 / 2)),
                 };
                 Some(self.step(clear.0, clear.1, action))
             }
@@ -332,6 +333,7 @@ impl Iterator for BurstSteps {
                     agents: draw.agents,
                     metrics: None,
                     alert_id: None,
+                    generated: Some((self.origin, u64::from(index))),
                 };
                 Some(self.step(trigger_at, seq, Action::Trigger(trigger)))
             }
@@ -377,12 +379,14 @@ impl Iterator for FlapSteps {
                 agents: self.agents.clone(),
                 metrics: self.metrics.clone(),
                 alert_id: None,
+                generated: Some((self.origin, u64::from(cycle))),
             };
             (trigger_at, Action::Trigger(trigger))
         } else {
             let clear = Action::Clear {
                 alert,
                 metrics: None,
+                generated: Some((self.origin, u64::from(cycle))),
             };
             (trigger_at + self.clear_after, clear)
         };

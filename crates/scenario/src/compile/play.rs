@@ -2,6 +2,7 @@
 //! the step makes sense at that moment (no clear before its trigger, no trigger on a deleted
 //! rule).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use tesim_model::{
     Account, Agent, AgentNotification, AgentRuleKind, AlertSource, AlertState, DeviceNotification,
-    Notification, TeDate, TestAlert, TestType, TimedNotification,
+    Metrics, Notification, TeDate, TestAlert, TestType, TimedNotification,
 };
 
 use super::Ctx;
@@ -35,7 +36,11 @@ pub(super) struct Player {
     /// By name. Hashed, not ordered: a storm looks up every alert twice among thousands
     /// live, and comparing names was a tenth of playing (measured); the two walks over all
     /// of them sort the names, so they go in name order as before.
-    live_alerts: HashMap<String, TestAlert, NameHash>,
+    /// Shared with the change that recorded them: a trigger's snapshot goes into the history
+    /// and stays live without a copy, and is taken back without one at its clear once the
+    /// history's reader has dropped the change (a copy of every alert was a sixth of playing
+    /// a million-alert storm for the API, measured).
+    live_alerts: HashMap<String, Arc<TestAlert>, NameHash>,
     /// Alert names that were used and are over, for messages; generated names are not kept
     /// here (a million-alert storm would keep a million), see `generated`.
     finished_alerts: BTreeSet<String>,
@@ -113,14 +118,20 @@ impl Player {
             Action::Trigger(_) => {}
             Action::Violate(change) => self.change_source(ctx, world, step, change, true, rng),
             Action::Recover(change) => self.change_source(ctx, world, step, change, false, rng),
-            Action::Clear { alert, metrics } => {
+            Action::Clear {
+                alert,
+                metrics,
+                generated,
+            } => {
                 let Some(snapshot) = self.live_alerts.remove(alert) else {
                     self.unknown_alert(ctx, step, alert, "clear");
                     return;
                 };
                 let end = self.date(step.at);
                 let state = AlertState::Cleared { end };
-                self.finish(step.at, alert, snapshot, state, metrics.as_deref(), rng);
+                let snapshot = Arc::unwrap_or_clone(snapshot);
+                let metrics = metrics.as_deref();
+                self.finish(step.at, (alert, *generated), snapshot, state, metrics, rng);
             }
             Action::DeleteRule { rule } => {
                 self.deleted_rules.insert(*rule, step.at);
@@ -184,7 +195,7 @@ impl Player {
     /// bytes of its `eventId`.
     fn draw_notification(&mut self, rng: &mut ChaCha8Rng) -> [u8; 16] {
         self.next_sequence += rng.random_range(1..=997);
-        rng.random()
+        random_bytes(rng)
     }
 
     /// Records `alert`'s new state and notifies it, cloning it only when both are made.
@@ -253,16 +264,25 @@ impl Player {
             .is_some_and(|(origin, index)| index < self.generated[&origin].1)
     }
 
-    fn mark_finished(&mut self, name: &str) {
-        if self.generated_index(name).is_none() {
+    /// [`Player::generated_index`] of `name`, given what its step knows (`known`: see
+    /// [`Trigger::generated`]).
+    fn generated_of(&self, name: &str, known: Option<(usize, u64)>) -> Option<(usize, u64)> {
+        match known {
+            Some((origin, index)) if self.generated.contains_key(&origin) => Some((origin, index)),
+            _ => self.generated_index(name),
+        }
+    }
+
+    fn mark_finished(&mut self, (name, known): (&str, Option<(usize, u64)>)) {
+        if self.generated_of(name, known).is_none() {
             self.finished_alerts.insert(name.to_owned());
         }
     }
 
     /// The alert called `name` is triggered now.
-    fn mark_triggered(&mut self, name: &str) {
+    fn mark_triggered(&mut self, (name, known): (&str, Option<(usize, u64)>)) {
         self.finished_alerts.remove(name);
-        if let Some((origin, index)) = self.generated_index(name) {
+        if let Some((origin, index)) = self.generated_of(name, known) {
             if let Some((_, triggered)) = self.generated.get_mut(&origin) {
                 *triggered = (*triggered).max(index + 1);
             }
@@ -332,11 +352,11 @@ impl Player {
                 self.next_alert
             }
         };
-        let uuid = uuid_text(rng.random());
-        let metrics = trigger
-            .metrics
-            .as_deref()
-            .unwrap_or_else(|| default_metrics(test.kind, true));
+        let uuid = uuid_text(random_bytes(rng));
+        let metrics: Metrics = match trigger.metrics {
+            Some(metrics) => Cow::Owned(metrics),
+            None => Cow::Borrowed(default_metrics(test.kind, true)),
+        };
         let sources = trigger
             .agents
             .iter()
@@ -344,8 +364,8 @@ impl Player {
             .map(|agent| AlertSource {
                 agent: agent.clone(),
                 start: now,
-                metrics_at_start: metrics.to_owned(),
-                metrics_latest: metrics.to_owned(),
+                metrics_at_start: metrics.clone(),
+                metrics_latest: metrics.clone(),
                 state: AlertState::Active,
             })
             .collect();
@@ -359,13 +379,15 @@ impl Player {
             state: AlertState::Active,
             sources,
         };
-        self.mark_triggered(&trigger.alert);
-        self.live_alerts.insert(trigger.alert, snapshot.clone());
+        self.mark_triggered((&trigger.alert, trigger.generated));
+        let snapshot = Arc::new(snapshot);
+        self.live_alerts
+            .insert(trigger.alert, Arc::clone(&snapshot));
         self.record_and_notify(
             step.at,
             snapshot,
             AlertSnapshot::Test,
-            Notification::AlertTrigger,
+            |alert| Notification::AlertTrigger(Arc::unwrap_or_clone(alert)),
             rng,
         );
     }
@@ -381,7 +403,11 @@ impl Player {
         rng: &mut ChaCha8Rng,
     ) {
         let alert = &change.alert;
-        let Some(mut snapshot) = self.live_alerts.get(alert).cloned() else {
+        let Some(mut snapshot) = self
+            .live_alerts
+            .get(alert)
+            .map(|live| TestAlert::clone(live))
+        else {
             let verb = if violate {
                 "add an agent to"
             } else {
@@ -412,16 +438,18 @@ impl Player {
         if snapshot.violation_count() == 0 {
             snapshot.state = AlertState::Cleared { end: now };
             self.live_alerts.remove(alert);
-            self.mark_finished(alert);
+            self.mark_finished((alert, None));
             self.record_and_notify(
                 step.at,
-                snapshot,
+                Arc::new(snapshot),
                 AlertSnapshot::Test,
-                Notification::AlertClear,
+                |alert| Notification::AlertClear(Arc::unwrap_or_clone(alert)),
                 rng,
             );
         } else {
-            self.live_alerts.insert(alert.clone(), snapshot.clone());
+            let snapshot = Arc::new(snapshot);
+            self.live_alerts
+                .insert(alert.clone(), Arc::clone(&snapshot));
             self.record(step.at, AlertSnapshot::Test(snapshot));
         }
     }
@@ -614,7 +642,7 @@ impl Player {
     fn finish(
         &mut self,
         at: Duration,
-        name: &str,
+        name: (&str, Option<(usize, u64)>),
         mut snapshot: TestAlert,
         state: AlertState,
         metrics: Option<&str>,
@@ -629,12 +657,10 @@ impl Player {
                     _ => AlertState::Cleared { end },
                 };
                 if matches!(state, AlertState::Cleared { .. }) {
-                    // Written over in place: the old text's buffer usually fits the new one
-                    // (`Response Code: 503` becomes `Response Code: 200`), saving an allocation
-                    // per agent of every cleared alert.
-                    let latest = metrics.unwrap_or_else(|| default_metrics(kind, false));
-                    source.metrics_latest.clear();
-                    source.metrics_latest.push_str(latest);
+                    source.metrics_latest = metrics.map_or_else(
+                        || Cow::Borrowed(default_metrics(kind, false)),
+                        |metrics| Cow::Owned(metrics.to_owned()),
+                    );
                 }
             }
         }
@@ -642,9 +668,9 @@ impl Player {
         self.mark_finished(name);
         self.record_and_notify(
             at,
-            snapshot,
+            Arc::new(snapshot),
             AlertSnapshot::Test,
-            Notification::AlertClear,
+            |alert| Notification::AlertClear(Arc::unwrap_or_clone(alert)),
             rng,
         );
     }
@@ -667,8 +693,9 @@ impl Player {
         let end = self.date(at);
         for name in names {
             if let Some(snapshot) = self.live_alerts.remove(&name) {
+                let snapshot = Arc::unwrap_or_clone(snapshot);
                 let state = AlertState::RuleRemoved { end };
-                self.finish(at, &name, snapshot, state, None, rng);
+                self.finish(at, (&name, None), snapshot, state, None, rng);
             }
         }
     }
@@ -682,9 +709,9 @@ fn violate_source(
     metrics: Option<&str>,
     alert: &str,
 ) -> Result<(), String> {
-    let metrics = metrics.map_or_else(
-        || default_metrics(snapshot.test.kind, true).to_owned(),
-        str::to_owned,
+    let metrics: Metrics = metrics.map_or_else(
+        || Cow::Borrowed(default_metrics(snapshot.test.kind, true)),
+        |metrics| Cow::Owned(metrics.to_owned()),
     );
     let existing = snapshot
         .sources
@@ -737,8 +764,10 @@ fn recover_source(
         ));
     };
     source.state = AlertState::Cleared { end: now };
-    source.metrics_latest =
-        metrics.map_or_else(|| default_metrics(kind, false).to_owned(), str::to_owned);
+    source.metrics_latest = metrics.map_or_else(
+        || Cow::Borrowed(default_metrics(kind, false)),
+        |metrics| Cow::Owned(metrics.to_owned()),
+    );
     Ok(())
 }
 
@@ -784,6 +813,18 @@ fn already_active(ctx: &mut Ctx<'_>, step: &Step, kind: &str, notification: &str
 
 /// The lowercase hyphenated UUID of `bytes` (what `Uuid`'s `Display` writes), without the
 /// formatting machinery: two per alert, one per notification.
+/// `rng.random::<[u8; 16]>()`, the same bytes from the same draws, in one copy: `rand` draws
+/// each byte as its own `u32` (16 words of the stream, each truncated), which took a tenth of
+/// playing a storm one word at a time (measured). The words come out of the block buffer as
+/// `fill` reads them, in the same order.
+fn random_bytes(rng: &mut ChaCha8Rng) -> [u8; 16] {
+    let mut words = [0u32; 16];
+    rng.fill(&mut words[..]);
+    // Truncation is the draw: `rand` samples a `u8` as the low byte of a `u32`.
+    #[allow(clippy::cast_possible_truncation)]
+    words.map(|word| word as u8)
+}
+
 fn uuid_text(bytes: [u8; 16]) -> String {
     let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
     uuid.hyphenated()
@@ -806,7 +847,33 @@ fn canonical_decimal(text: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical_decimal;
+    use rand::{Rng, RngCore, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::{canonical_decimal, random_bytes};
+
+    /// The fast draw takes the bytes `rand` would, and leaves the stream where `rand` would,
+    /// from every position within the block buffer (a draw straddles a refill at some).
+    #[test]
+    fn random_bytes_are_rands() {
+        for seed in 0..4 {
+            for skip in 0..80 {
+                let mut ours = ChaCha8Rng::seed_from_u64(seed);
+                for _ in 0..skip {
+                    ours.next_u32();
+                }
+                let mut theirs = ours.clone();
+                for _ in 0..3 {
+                    assert_eq!(random_bytes(&mut ours), theirs.random::<[u8; 16]>());
+                }
+                assert_eq!(
+                    ours.next_u64(),
+                    theirs.next_u64(),
+                    "seed {seed}, skip {skip}"
+                );
+            }
+        }
+    }
 
     /// What parsing and formatting back agree on, as the generated names were checked before.
     #[test]

@@ -139,6 +139,7 @@ fn read_action(reader: &mut StepReader<'_, '_>, known: &Known) -> Option<Action>
         "clear" => Action::Clear {
             alert: reader.name("alert", &def.alert),
             metrics: def.metrics.clone(),
+            generated: None,
         },
         "delete-rule" => Action::DeleteRule {
             rule: reader.id("rule", &def.rule, &known.rules, "rule"),
@@ -209,6 +210,7 @@ fn read_trigger(reader: &mut StepReader<'_, '_>, known: &Known) -> Trigger {
         agents,
         metrics: def.metrics.clone(),
         alert_id: def.alert_id,
+        generated: None,
     }
 }
 

@@ -32,6 +32,8 @@ pub(super) enum Action {
     Clear {
         alert: String,
         metrics: Option<String>,
+        /// See [`Trigger::generated`].
+        generated: Option<(usize, u64)>,
     },
     DeleteRule {
         rule: u64,
@@ -88,6 +90,10 @@ pub(super) struct Trigger {
     pub(super) agents: Vec<u64>,
     pub(super) metrics: Option<String>,
     pub(super) alert_id: Option<u64>,
+    /// The generator entry and index that made `alert`, when a generator did: what parsing
+    /// the name back would give (a storm did that for every trigger and clear, measured at a
+    /// twelfth of playing it).
+    pub(super) generated: Option<(usize, u64)>,
 }
 
 /// One agent of an active test alert starts or stops violating.

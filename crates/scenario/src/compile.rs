@@ -251,11 +251,13 @@ impl Iterator for Events {
                 text: &self.text,
                 diagnostics: Vec::new(),
             };
-            // Asked before playing: playing takes a trigger's name.
-            let unreadable = step
-                .action
-                .name()
-                .is_some_and(|name| self.unreadable_names.contains(name));
+            // Asked before playing: playing takes a trigger's name. Mostly there are none:
+            // then a generated name is not written out to be looked for.
+            let unreadable = !self.unreadable_names.is_empty()
+                && step
+                    .action
+                    .name()
+                    .is_some_and(|name| self.unreadable_names.contains(&*name));
             self.player
                 .play(&mut ctx, &self.world, &mut step, &mut self.rng);
             if !unreadable {

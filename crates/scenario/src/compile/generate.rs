@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use toml::Spanned;
 
 use super::read::{Known, StepReader};
-use super::step::{Action, Step, StepSink, Trigger};
+use super::step::{Action, AlertName, Step, StepSink, Trigger};
 use crate::limits::{MAX_AGENTS_PER_ALERT, MAX_ALERT_AGENTS, MAX_ALERTS, MAX_DURATION};
 use crate::offset;
 
@@ -284,6 +284,14 @@ impl BurstSteps {
         }
     }
 
+    fn name(&self, index: u64) -> AlertName {
+        AlertName::Generated {
+            prefix: "burst",
+            origin: self.origin,
+            index,
+        }
+    }
+
     fn step(&self, at: Duration, seq: u64, action: Action) -> Step {
         Step {
             at,
@@ -310,11 +318,9 @@ impl Iterator for BurstSteps {
             (_, Some(clear)) if trigger.is_none_or(|trigger| clear < ClearKey::new(trigger)) => {
                 self.clears.pop();
                 let clear = clear.get();
-                let alert = generated_name("burst", self.origin, clear.1 / 2);
                 let action = Action::Clear {
-                    alert,
+                    alert: self.name(clear.1 / 2),
                     metrics: None,
-                    generated: Some((self.origin, clear.1 / 2)),
                 };
                 Some(self.step(clear.0, clear.1, action))
             }
@@ -327,13 +333,12 @@ impl Iterator for BurstSteps {
                         .push(Reverse(ClearKey::new((clear_at, seq + 1))));
                 }
                 let trigger = Trigger {
-                    alert: generated_name("burst", self.origin, u64::from(index)),
+                    alert: self.name(u64::from(index)),
                     rule: draw.rule,
                     test: draw.test,
                     agents: draw.agents,
                     metrics: None,
                     alert_id: None,
-                    generated: Some((self.origin, u64::from(index))),
                 };
                 Some(self.step(trigger_at, seq, Action::Trigger(trigger)))
             }
@@ -369,7 +374,11 @@ impl Iterator for FlapSteps {
             .ok()
             .filter(|cycle| *cycle < self.count)?;
         self.next_seq += 1;
-        let alert = generated_name("flap", self.origin, u64::from(cycle));
+        let alert = AlertName::Generated {
+            prefix: "flap",
+            origin: self.origin,
+            index: u64::from(cycle),
+        };
         let trigger_at = self.at + self.every * cycle;
         let (at, action) = if seq % 2 == 0 {
             let trigger = Trigger {
@@ -379,14 +388,12 @@ impl Iterator for FlapSteps {
                 agents: self.agents.clone(),
                 metrics: self.metrics.clone(),
                 alert_id: None,
-                generated: Some((self.origin, u64::from(cycle))),
             };
             (trigger_at, Action::Trigger(trigger))
         } else {
             let clear = Action::Clear {
                 alert,
                 metrics: None,
-                generated: Some((self.origin, u64::from(cycle))),
             };
             (trigger_at + self.clear_after, clear)
         };
@@ -398,34 +405,6 @@ impl Iterator for FlapSteps {
             action,
         })
     }
-}
-
-/// `{prefix}{origin}-{index}`, the name of a generated alert, without `format!`'s machinery:
-/// two are made per generated alert.
-fn generated_name(prefix: &str, origin: usize, index: u64) -> String {
-    /// Writes `value`'s digits to the end of `text`, returning where they start.
-    fn digits(text: &mut [u8], value: u64) -> usize {
-        let mut at = text.len();
-        let mut value = value;
-        loop {
-            at -= 1;
-            text[at] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                return at;
-            }
-        }
-    }
-    let mut origin_text = [0u8; 20];
-    let mut index_text = [0u8; 20];
-    let origin_at = digits(&mut origin_text, origin as u64);
-    let index_at = digits(&mut index_text, index);
-    let mut name = Vec::with_capacity(prefix.len() + 41);
-    name.extend_from_slice(prefix.as_bytes());
-    name.extend_from_slice(&origin_text[origin_at..]);
-    name.push(b'-');
-    name.extend_from_slice(&index_text[index_at..]);
-    String::from_utf8(name).unwrap_or_default()
 }
 
 /// The steps of one generator entry, made lazily in play order, with what is known up front.
@@ -711,16 +690,6 @@ mod tests {
                     assert_eq!(drawn.get_word_pos(), chosen.get_word_pos());
                 }
             }
-        }
-    }
-
-    #[test]
-    fn generated_names_are_formatted() {
-        for (origin, index) in [(0, 0), (3, 17), (12, 1_000_000), (usize::MAX, u64::MAX)] {
-            assert_eq!(
-                generated_name("burst", origin, index),
-                format!("burst{origin}-{index}")
-            );
         }
     }
 

@@ -15,7 +15,7 @@ use tesim_model::{
 };
 
 use super::Ctx;
-use super::step::{Action, AgentTrigger, DeviceTrigger, SourceChange, Step, Trigger};
+use super::step::{Action, AgentTrigger, AlertName, DeviceTrigger, SourceChange, Step, Trigger};
 use super::world::World;
 use crate::offset;
 use crate::timeline::{AlertChange, AlertSnapshot, Event};
@@ -40,7 +40,8 @@ pub(super) struct Player {
     /// and stays live without a copy, and is taken back without one at its clear once the
     /// history's reader has dropped the change (a copy of every alert was a sixth of playing
     /// a million-alert storm for the API, measured).
-    live_alerts: HashMap<String, Arc<TestAlert>, NameHash>,
+    /// Keyed by name in its canonical form (see [`Player::canonical`]).
+    live_alerts: HashMap<AlertName, Arc<TestAlert>, NameHash>,
     /// Alert names that were used and are over, for messages; generated names are not kept
     /// here (a million-alert storm would keep a million), see `generated`.
     finished_alerts: BTreeSet<String>,
@@ -118,20 +119,16 @@ impl Player {
             Action::Trigger(_) => {}
             Action::Violate(change) => self.change_source(ctx, world, step, change, true, rng),
             Action::Recover(change) => self.change_source(ctx, world, step, change, false, rng),
-            Action::Clear {
-                alert,
-                metrics,
-                generated,
-            } => {
-                let Some(snapshot) = self.live_alerts.remove(alert) else {
-                    self.unknown_alert(ctx, step, alert, "clear");
+            Action::Clear { alert, metrics } => {
+                let alert = self.canonical(alert.clone());
+                let Some(snapshot) = self.live_alerts.remove(&alert) else {
+                    self.unknown_alert(ctx, step, &alert, "clear");
                     return;
                 };
                 let end = self.date(step.at);
                 let state = AlertState::Cleared { end };
                 let snapshot = Arc::unwrap_or_clone(snapshot);
-                let metrics = metrics.as_deref();
-                self.finish(step.at, (alert, *generated), snapshot, state, metrics, rng);
+                self.finish(step.at, &alert, snapshot, state, metrics.as_deref(), rng);
             }
             Action::DeleteRule { rule } => {
                 self.deleted_rules.insert(*rule, step.at);
@@ -255,42 +252,58 @@ impl Player {
         (*expected == prefix).then_some((origin, index))
     }
 
-    /// `name` was triggered and is over (not live).
-    fn is_finished(&self, name: &str) -> bool {
-        if self.finished_alerts.contains(name) {
-            return true;
-        }
-        self.generated_index(name)
-            .is_some_and(|(origin, index)| index < self.generated[&origin].1)
-    }
-
-    /// [`Player::generated_index`] of `name`, given what its step knows (`known`: see
-    /// [`Trigger::generated`]).
-    fn generated_of(&self, name: &str, known: Option<(usize, u64)>) -> Option<(usize, u64)> {
-        match known {
-            Some((origin, index)) if self.generated.contains_key(&origin) => Some((origin, index)),
-            _ => self.generated_index(name),
+    /// `name` in its generated form if a generator made (or will make) it, so that a written
+    /// `burst3-17` and the generated one are the same alert.
+    fn canonical(&self, name: AlertName) -> AlertName {
+        let AlertName::Written(text) = &name else {
+            return name;
+        };
+        match self.generated_index(text) {
+            Some((origin, index)) => AlertName::Generated {
+                prefix: self.generated[&origin].0,
+                origin,
+                index,
+            },
+            None => name,
         }
     }
 
-    fn mark_finished(&mut self, (name, known): (&str, Option<(usize, u64)>)) {
-        if self.generated_of(name, known).is_none() {
-            self.finished_alerts.insert(name.to_owned());
+    /// `name` (canonical) was triggered and is over (not live).
+    fn is_finished(&self, name: &AlertName) -> bool {
+        match name {
+            AlertName::Written(text) => self.finished_alerts.contains(text),
+            AlertName::Generated { origin, index, .. } => self
+                .generated
+                .get(origin)
+                .is_some_and(|(_, triggered)| index < triggered),
         }
     }
 
-    /// The alert called `name` is triggered now.
-    fn mark_triggered(&mut self, (name, known): (&str, Option<(usize, u64)>)) {
-        self.finished_alerts.remove(name);
-        if let Some((origin, index)) = self.generated_of(name, known) {
-            if let Some((_, triggered)) = self.generated.get_mut(&origin) {
-                *triggered = (*triggered).max(index + 1);
+    /// A generated name is over once a later one of its generator triggered (see
+    /// `generated`): only written names are kept.
+    fn mark_finished(&mut self, name: &AlertName) {
+        if let AlertName::Written(text) = name {
+            self.finished_alerts.insert(text.clone());
+        }
+    }
+
+    /// The alert called `name` (canonical) is triggered now.
+    fn mark_triggered(&mut self, name: &AlertName) {
+        match name {
+            AlertName::Written(text) => {
+                self.finished_alerts.remove(text);
+            }
+            AlertName::Generated { origin, index, .. } => {
+                if let Some((_, triggered)) = self.generated.get_mut(origin) {
+                    *triggered = (*triggered).max(index + 1);
+                }
             }
         }
     }
 
     /// Why `trigger` cannot happen now, as the field to blame and the message.
     fn trigger_conflict(&self, step: &Step, trigger: &Trigger) -> Option<(&'static str, String)> {
+        // `trigger.alert` is canonical.
         let (alert, rule, test) = (&trigger.alert, trigger.rule, trigger.test);
         if self.live_alerts.contains_key(alert) {
             return Some((
@@ -327,9 +340,10 @@ impl Player {
         ctx: &mut Ctx<'_>,
         world: &World,
         step: &Step,
-        trigger: Trigger,
+        mut trigger: Trigger,
         rng: &mut ChaCha8Rng,
     ) {
+        trigger.alert = self.canonical(std::mem::take(&mut trigger.alert));
         if let Some((key, message)) = self.trigger_conflict(step, &trigger) {
             ctx.error(
                 step.span.clone(),
@@ -379,7 +393,7 @@ impl Player {
             state: AlertState::Active,
             sources,
         };
-        self.mark_triggered((&trigger.alert, trigger.generated));
+        self.mark_triggered(&trigger.alert);
         let snapshot = Arc::new(snapshot);
         self.live_alerts
             .insert(trigger.alert, Arc::clone(&snapshot));
@@ -403,9 +417,10 @@ impl Player {
         rng: &mut ChaCha8Rng,
     ) {
         let alert = &change.alert;
+        let key = self.canonical(AlertName::Written(alert.clone()));
         let Some(mut snapshot) = self
             .live_alerts
-            .get(alert)
+            .get(&key)
             .map(|live| TestAlert::clone(live))
         else {
             let verb = if violate {
@@ -413,7 +428,7 @@ impl Player {
             } else {
                 "recover an agent of"
             };
-            self.unknown_alert(ctx, step, alert, verb);
+            self.unknown_alert(ctx, step, &key, verb);
             return;
         };
         let Some(agent) = world.agents.get(&change.agent) else {
@@ -437,8 +452,8 @@ impl Player {
         // The last violating agent recovering clears the alert, as ThousandEyes does.
         if snapshot.violation_count() == 0 {
             snapshot.state = AlertState::Cleared { end: now };
-            self.live_alerts.remove(alert);
-            self.mark_finished((alert, None));
+            self.live_alerts.remove(&key);
+            self.mark_finished(&key);
             self.record_and_notify(
                 step.at,
                 Arc::new(snapshot),
@@ -448,8 +463,7 @@ impl Player {
             );
         } else {
             let snapshot = Arc::new(snapshot);
-            self.live_alerts
-                .insert(alert.clone(), Arc::clone(&snapshot));
+            self.live_alerts.insert(key, Arc::clone(&snapshot));
             self.record(step.at, AlertSnapshot::Test(snapshot));
         }
     }
@@ -613,7 +627,8 @@ impl Player {
         self.notify(step.at, Notification::DeviceClear(notice), rng);
     }
 
-    fn unknown_alert(&self, ctx: &mut Ctx<'_>, step: &Step, alert: &str, verb: &str) {
+    /// `alert` is canonical.
+    fn unknown_alert(&self, ctx: &mut Ctx<'_>, step: &Step, alert: &AlertName, verb: &str) {
         let field = format!("steps[{}].alert", step.origin);
         let message = if self.is_finished(alert) {
             format!(
@@ -621,7 +636,7 @@ impl Player {
                 offset::display(step.at)
             )
         } else {
-            let mut live: Vec<&String> = self.live_alerts.keys().collect();
+            let mut live: Vec<String> = self.live_alerts.keys().map(ToString::to_string).collect();
             live.sort_unstable();
             format!(
                 "cannot {verb} alert `{alert}` at {}: it was never triggered before then; active alerts: {}",
@@ -642,7 +657,7 @@ impl Player {
     fn finish(
         &mut self,
         at: Duration,
-        name: (&str, Option<(usize, u64)>),
+        name: &AlertName,
         mut snapshot: TestAlert,
         state: AlertState,
         metrics: Option<&str>,
@@ -683,19 +698,20 @@ impl Player {
         rng: &mut ChaCha8Rng,
         affected: impl Fn(&TestAlert) -> bool,
     ) {
-        let mut names: Vec<String> = self
+        // In the order of the names' text, as they were cleared when they were kept as text.
+        let mut names: Vec<(String, AlertName)> = self
             .live_alerts
             .iter()
             .filter(|(_, alert)| affected(alert))
-            .map(|(name, _)| name.clone())
+            .map(|(name, _)| (name.to_string(), name.clone()))
             .collect();
-        names.sort_unstable();
+        names.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
         let end = self.date(at);
-        for name in names {
+        for (_, name) in names {
             if let Some(snapshot) = self.live_alerts.remove(&name) {
                 let snapshot = Arc::unwrap_or_clone(snapshot);
                 let state = AlertState::RuleRemoved { end };
-                self.finish(at, (&name, None), snapshot, state, None, rng);
+                self.finish(at, &name, snapshot, state, None, rng);
             }
         }
     }

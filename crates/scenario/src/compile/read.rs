@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::Ctx;
 use super::generate;
 use super::step::{
-    ACTIONS, Action, AgentTrigger, DeviceTrigger, SourceChange, Step, StepSink, Trigger,
+    ACTIONS, Action, AgentTrigger, AlertName, DeviceTrigger, SourceChange, Step, StepSink, Trigger,
 };
 use super::world::World;
 use crate::file::{ScenarioFile, StepDef};
@@ -137,9 +137,8 @@ fn read_action(reader: &mut StepReader<'_, '_>, known: &Known) -> Option<Action>
         "violate" => Action::Violate(read_source_change(reader, known)),
         "recover" => Action::Recover(read_source_change(reader, known)),
         "clear" => Action::Clear {
-            alert: reader.name("alert", &def.alert),
+            alert: AlertName::Written(reader.name("alert", &def.alert)),
             metrics: def.metrics.clone(),
-            generated: None,
         },
         "delete-rule" => Action::DeleteRule {
             rule: reader.id("rule", &def.rule, &known.rules, "rule"),
@@ -204,13 +203,12 @@ fn read_trigger(reader: &mut StepReader<'_, '_>, known: &Known) -> Trigger {
         }
     };
     Trigger {
-        alert,
+        alert: AlertName::Written(alert),
         rule,
         test,
         agents,
         metrics: def.metrics.clone(),
         alert_id: def.alert_id,
-        generated: None,
     }
 }
 

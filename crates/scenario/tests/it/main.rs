@@ -2,6 +2,7 @@
 
 mod errors;
 mod faithful;
+mod generated_names;
 mod history_only;
 mod limits;
 mod properties;

@@ -56,8 +56,13 @@ fn main() -> ExitCode {
 }
 
 /// The repository root (xtask always runs from there, whatever the current directory).
+/// `cargo run` says at run time which checkout it ran us from; the path compiled in can be
+/// another's when two checkouts share a target directory (cargo leaves the binary of the
+/// last one built in place when ours is fresh, measured: a bench of the wrong checkout).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()

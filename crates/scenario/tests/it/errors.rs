@@ -2,7 +2,8 @@
 
 use tesim_scenario::{Options, Source};
 
-const BASE: &str = r#"
+/// A one-test, one-rule, one-agent account, with no steps (other tests add theirs).
+pub(crate) const BASE: &str = r#"
 [[tests]]
 id = 1
 name = "https://example.com"

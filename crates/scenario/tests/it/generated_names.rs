@@ -5,21 +5,10 @@
 use tesim_model::Notification;
 use tesim_scenario::{Options, Source, Timeline};
 
-const BASE: &str = r#"
-[[tests]]
-id = 1
-name = "https://example.com"
-type = "http-server"
+use super::errors::BASE;
 
-[[rules]]
-id = 10
-name = "HTTP"
-expression = "Response Code is server error (5xx)"
-
-[[agents]]
-id = 100
-name = "Boston, MA"
-
+/// Twelve alerts, one every 5 s, never cleared.
+const BURST: &str = r#"
 [[steps]]
 at = "+0s"
 action = "burst"
@@ -28,7 +17,7 @@ spread = "1m"
 "#;
 
 fn compile(steps: &str) -> Result<Timeline, String> {
-    Source::from_text("names", &format!("{BASE}{steps}"))
+    Source::from_text("names", &format!("{BASE}{BURST}{steps}"))
         .compile(Options::default())
         .map_err(|err| err.to_string())
 }
@@ -68,7 +57,7 @@ fn a_second_clear_of_a_generated_alert_says_it_is_cleared() {
     .unwrap_err();
     assert_eq!(
         err,
-        "names.toml:29:10: steps[2].alert: cannot clear alert `burst0-7` at +3m: it is already cleared; trigger it again first"
+        "names.toml:33:10: steps[2].alert: cannot clear alert `burst0-7` at +3m: it is already cleared; trigger it again first"
     );
 }
 
@@ -78,7 +67,7 @@ fn a_generated_name_not_made_yet_lists_the_active_ones_by_text() {
     let err = compile(&clear("+6s", "burst0-9")).unwrap_err();
     assert_eq!(
         err,
-        "names.toml:24:10: steps[1].alert: cannot clear alert `burst0-9` at +6s: it was never triggered before then; active alerts: `burst0-0`, `burst0-1`"
+        "names.toml:28:10: steps[1].alert: cannot clear alert `burst0-9` at +6s: it was never triggered before then; active alerts: `burst0-0`, `burst0-1`"
     );
 }
 
@@ -90,7 +79,7 @@ fn a_written_trigger_of_an_active_generated_name_is_refused() {
     .unwrap_err();
     assert_eq!(
         err,
-        "names.toml:24:10: steps[1].alert: alert `burst0-3` is already active at +2m; clear it first or use another name"
+        "names.toml:28:10: steps[1].alert: alert `burst0-3` is already active at +2m; clear it first or use another name"
     );
 }
 

@@ -33,14 +33,15 @@ pub(super) struct Player {
     next_alert: u64,
     next_sequence: u64,
     next_agent_notification: u64,
-    /// By name. Hashed, not ordered: a storm looks up every alert twice among thousands
-    /// live, and comparing names was a tenth of playing (measured); the two walks over all
-    /// of them sort the names, so they go in name order as before.
-    /// Shared with the change that recorded them: a trigger's snapshot goes into the history
-    /// and stays live without a copy, and is taken back without one at its clear once the
-    /// history's reader has dropped the change (a copy of every alert was a sixth of playing
-    /// a million-alert storm for the API, measured).
-    /// Keyed by name in its canonical form (see [`Player::canonical`]).
+    /// By name, in its canonical form (see [`Player::canonical`]). Hashed, not ordered: a
+    /// storm looks up every alert twice among thousands live, and comparing names was a
+    /// tenth of playing (measured); the two walks over all of them sort the names' text, so
+    /// they go in name order as before.
+    ///
+    /// Each alert is shared with the change that recorded it: a trigger's snapshot goes into
+    /// the history and stays live without a copy, and is taken back without one at its clear
+    /// once the history's reader has dropped the change (a copy of every alert was a sixth of
+    /// playing a million-alert storm for the API, measured).
     live_alerts: HashMap<AlertName, Arc<TestAlert>, NameHash>,
     /// Alert names that were used and are over, for messages; generated names are not kept
     /// here (a million-alert storm would keep a million), see `generated`.

@@ -390,9 +390,9 @@ fn v6_alerts(ctx: &Ctx<'_>, query: &Query<'_>) -> Body {
     json_body(StatusCode::OK, JSON_V6, &body)
 }
 
-fn find(ctx: &Ctx<'_>, id: &str) -> Option<TestAlert> {
+fn find(ctx: &Ctx<'_>, id: &str) -> Option<Arc<TestAlert>> {
     match ctx.index.snapshot(ctx.index.find_test(id, ctx.at)?) {
-        AlertSnapshot::Test(alert) => Some(Arc::unwrap_or_clone(alert)),
+        AlertSnapshot::Test(alert) => Some(alert),
         AlertSnapshot::Agent(_) => None,
     }
 }

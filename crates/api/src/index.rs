@@ -407,6 +407,10 @@ struct Lookup<K> {
 }
 
 impl<K: Ord + Copy> Lookup<K> {
+    /// Among equal keys, the smallest ordinal is kept: the first alert in list order, as a
+    /// scan would find it. Whole pairs are sorted, so ties go by ordinal with no stable sort
+    /// (whose scratch, half the table, came while the other core regrouped the phases: peak
+    /// memory).
     fn from_pairs(mut pairs: Vec<(K, u32)>) -> Self {
         pairs.sort_unstable();
         pairs.dedup_by_key(|(key, _)| *key);
@@ -741,20 +745,12 @@ impl TestIds {
             }
         }
         TestIds {
-            by_uuid: stable_lookup(by_uuid),
+            by_uuid: Lookup::from_pairs(by_uuid),
             by_text_uuid,
-            by_number: stable_lookup(by_number),
-            by_legacy: stable_lookup(by_legacy),
+            by_number: Lookup::from_pairs(by_number),
+            by_legacy: Lookup::from_pairs(by_legacy),
         }
     }
-}
-
-/// A lookup keeping, among equal keys, the smallest ordinal: the first alert in list order,
-/// as a scan would find it. `Lookup::from_pairs` sorts whole pairs, so ties go by ordinal
-/// without a stable sort first (which took a scratch half the table's size while the other
-/// core regrouped the phases: peak memory).
-fn stable_lookup<K: Ord + Copy>(pairs: Vec<(K, u32)>) -> Lookup<K> {
-    Lookup::from_pairs(pairs)
 }
 
 /// The end of `phase` (the next change of its alert, else never), with phases grouped by
@@ -1021,9 +1017,9 @@ impl AlertIndex {
             let phase = &self.phases[self.phase_start[ordinal as usize] as usize];
             agent_alert.push((agent_alert_id(self.profile, &self.agent_at(phase)), ordinal));
         }
-        self.agent_by_number = stable_lookup(agent_number);
-        self.agent_by_alert_id = stable_lookup(agent_alert);
-        self.agent_by_uuid_bits = stable_lookup(agent_bits);
+        self.agent_by_number = Lookup::from_pairs(agent_number);
+        self.agent_by_alert_id = Lookup::from_pairs(agent_alert);
+        self.agent_by_uuid_bits = Lookup::from_pairs(agent_bits);
     }
 
     /// How many changes are applied at clock offset `at` (a state version: answers only

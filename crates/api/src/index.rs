@@ -490,7 +490,8 @@ struct Builder {
     recent_texts: [u32; 4],
     recent_next: usize,
     /// Fixed metrics texts by address and length: a storm's sources all borrow the same few,
-    /// found here without reading their bytes.
+    /// found here without reading their bytes (callgrind, 100k alerts: the indexing thread
+    /// 446M instructions through `text` alone, 396M with this).
     fixed_texts: Vec<(usize, usize, u32)>,
 }
 
